@@ -1,0 +1,253 @@
+"""Plotly figure builders for the pages. No streamlit import: pages pass translated text in.
+
+The contour figure animates client-side: its frames carry only the moving traces (each optimizer's
+trail and head), with `redraw: False`, so playing costs the browser a few scatter updates a frame and
+the contour is sent once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+
+from app import theme
+
+MAX_FRAMES = 150  # more frames than this are subsampled: the payload stays small, playback smooth
+TRAIL = 25  # how many past steps the animated trail shows
+CLICK_GRID = 45  # the invisible scatter grid that turns a click on the map into a start point
+SPEEDS = (("0.5×", 120), ("1×", 60), ("2×", 30), ("4×", 12))  # label, ms per frame
+
+
+@dataclass(frozen=True)
+class PathStyle:
+    label: str
+    colour: str
+    dash: str
+    symbol: str
+
+
+def _round(values: np.ndarray, digits: int = 5) -> list:
+    """Rounded lists keep the JSON small; NaN becomes None (a gap in the line)."""
+    rounded = np.round(np.asarray(values, dtype=float), digits)
+    return np.where(np.isfinite(rounded), rounded, None).tolist()
+
+
+def surface_grid(surface, n: int = 120) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """x, y axes and the displayed height: log10 of (f − min + 1) where the surface asks for log levels."""
+    (x0, x1), (y0, y1) = surface.bounds
+    xs, ys = np.linspace(x0, x1, n), np.linspace(y0, y1, n)
+    with np.errstate(all="ignore"):
+        z = surface.f(*np.meshgrid(xs, ys))
+        z = np.where(np.isfinite(z), z, np.nan)
+        if surface.log_levels:
+            z = np.log10(z - np.nanmin(z) + 1.0)
+    return xs, ys, z
+
+
+def frame_steps(steps: int) -> np.ndarray:
+    """The steps that get an animation frame: all of them, or an even subsample that keeps the last."""
+    if steps + 1 <= MAX_FRAMES:
+        return np.arange(steps + 1)
+    return np.unique(np.linspace(0, steps, MAX_FRAMES).round().astype(int))
+
+
+def _moving_traces(xy: np.ndarray, step: int, styles: list[PathStyle], lk: theme.Look) -> list[go.Scatter]:
+    """Trail and head of each path at `step`: the only traces an animation frame carries."""
+    traces = []
+    lo = max(0, step - TRAIL)
+    for path, style in zip(xy, styles, strict=True):
+        traces.append(go.Scatter(x=_round(path[lo:step + 1, 0]), y=_round(path[lo:step + 1, 1]), mode="lines",
+                                 line=dict(color=style.colour, width=lk.line * 1.6, dash=style.dash),
+                                 hoverinfo="skip", showlegend=False))
+        traces.append(go.Scatter(x=_round(path[step:step + 1, 0]), y=_round(path[step:step + 1, 1]),
+                                 mode="markers", name=style.label, showlegend=False,
+                                 marker=dict(color=style.colour, size=lk.marker * 1.3, symbol=style.symbol,
+                                             line=dict(color="white", width=2)),
+                                 hovertemplate=f"{style.label}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>"))
+    return traces
+
+
+def contour_figure(surface, xy: np.ndarray, styles: list[PathStyle], step: int, *, presenter: bool,
+                   text: dict[str, str], overlays: list[dict] | None = None,
+                   start: tuple[float, float] | None = None) -> go.Figure:
+    """The map: contour, minima ★ and saddles ×, faint full paths, animated trails and heads.
+
+    xy: (n_paths, steps+1, 2) — one start per optimizer. `step` is the inspected step (the frame the
+    figure opens on). `overlays` are arrows and boxes for the inspected step (see `step_overlays`).
+    """
+    lk = theme.look(presenter)
+    steps = xy.shape[1] - 1
+    xs, ys, z = surface_grid(surface)
+    (x0, x1), (y0, y1) = surface.bounds
+    fig = go.Figure()
+    fig.add_trace(go.Contour(x=_round(xs, 4), y=_round(ys, 4), z=_round(z, 4), colorscale=theme.CONTOUR_SCALE,
+                             ncontours=28, showscale=False, hoverinfo="skip",
+                             contours=dict(coloring="fill", showlines=True),
+                             line=dict(width=0.6, color="rgba(60,80,110,0.35)")))
+    # An invisible grid over the map: a contour click yields no selection, a scatter point does.
+    gx, gy = np.meshgrid(np.linspace(x0, x1, CLICK_GRID), np.linspace(y0, y1, CLICK_GRID))
+    fig.add_trace(go.Scatter(x=_round(gx.ravel(), 4), y=_round(gy.ravel(), 4), mode="markers",
+                             marker=dict(size=14, color="rgba(0,0,0,0)"), showlegend=False,
+                             name="click-grid", hovertemplate=text["click_hint"] + "<extra></extra>",
+                             selected=dict(marker=dict(opacity=0)), unselected=dict(marker=dict(opacity=0))))
+    if surface.minima:
+        mx, my = zip(*surface.minima, strict=True)
+        fig.add_trace(go.Scatter(x=mx, y=my, mode="markers", name=text["minimum"], hoverinfo="name",
+                                 marker=dict(symbol="star", size=lk.marker + 8, color="#FFD700",
+                                             line=dict(color="black", width=1.5))))
+    if surface.saddles:
+        sx, sy = zip(*surface.saddles, strict=True)
+        fig.add_trace(go.Scatter(x=sx, y=sy, mode="markers", name=text["saddle"], hoverinfo="name",
+                                 marker=dict(symbol="x-thin", size=lk.marker + 6,
+                                             line=dict(color="black", width=3))))
+    if start is not None:
+        fig.add_trace(go.Scatter(x=[start[0]], y=[start[1]], mode="markers", name=text["start"], hoverinfo="name",
+                                 marker=dict(symbol="circle-open", size=lk.marker + 6,
+                                             line=dict(color="black", width=2))))
+    for path, style in zip(xy, styles, strict=True):
+        fig.add_trace(go.Scatter(x=_round(path[:, 0]), y=_round(path[:, 1]), mode="lines", name=style.label,
+                                 line=dict(color=style.colour, width=lk.line, dash=style.dash),
+                                 opacity=0.45, hoverinfo="skip"))
+    first_moving = len(fig.data)
+    for trace in _moving_traces(xy, step, styles, lk):
+        fig.add_trace(trace)
+    moving = list(range(first_moving, len(fig.data)))
+
+    shown = frame_steps(steps)
+    fig.frames = [go.Frame(name=str(s), data=_moving_traces(xy, int(s), styles, lk), traces=moving)
+                  for s in shown]
+    _add_player(fig, shown, step, text, lk)
+    for overlay in overlays or []:
+        if overlay["type"] == "arrow":
+            fig.add_annotation(x=overlay["x1"], y=overlay["y1"], ax=overlay["x0"], ay=overlay["y0"],
+                               xref="x", yref="y", axref="x", ayref="y", showarrow=True, arrowhead=3,
+                               arrowsize=1.2, arrowwidth=lk.arrow, arrowcolor=overlay["colour"], text="",
+                               opacity=0.95)
+        else:
+            fig.add_shape(type="rect", x0=overlay["x0"], x1=overlay["x1"], y0=overlay["y0"], y1=overlay["y1"],
+                          line=dict(color=overlay["colour"], width=lk.arrow, dash="dot"),
+                          fillcolor=overlay["colour"], opacity=0.18)
+    fig.update_layout(
+        height=720 if presenter else 600, margin=dict(l=10, r=10, t=10, b=10),
+        font=dict(size=lk.font), xaxis=dict(range=[x0, x1], title="x", constrain="domain"),
+        yaxis=dict(range=[y0, y1], title="y"), clickmode="event+select", dragmode="pan", hovermode="closest",
+        legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0, font=dict(size=lk.font)),
+        uirevision=surface.name,
+    )
+    return fig
+
+
+def _add_player(fig: go.Figure, shown: np.ndarray, step: int, text: dict[str, str], lk: theme.Look) -> None:
+    """Play / pause / speed buttons and a step scrubber, all client-side."""
+
+    def play(ms: int) -> dict:
+        return dict(frame=dict(duration=ms, redraw=False), transition=dict(duration=0), fromcurrent=True,
+                    mode="immediate")
+
+    buttons = [dict(label="▶ " + text["play"], method="animate", args=[None, play(60)]),
+               dict(label="⏸ " + text["pause"], method="animate",
+                    args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate")])]
+    buttons += [dict(label=label, method="animate", args=[None, play(ms)]) for label, ms in SPEEDS]
+    active = int(np.searchsorted(shown, step, side="right") - 1)
+    fig.update_layout(
+        updatemenus=[dict(type="buttons", direction="right", showactive=False, x=0, y=-0.06, xanchor="left",
+                          yanchor="top", pad=dict(t=4, r=4), buttons=buttons, font=dict(size=lk.font))],
+        sliders=[dict(active=max(active, 0), x=0.42, len=0.58, y=-0.04, yanchor="top", pad=dict(t=0),
+                      currentvalue=dict(prefix=text["step"] + " ", font=dict(size=lk.font)),
+                      transition=dict(duration=0), font=dict(size=max(lk.font - 4, 9)),
+                      steps=[dict(method="animate", label=str(s),
+                                  args=[[str(s)], dict(mode="immediate", frame=dict(duration=0, redraw=False),
+                                                       transition=dict(duration=0))])
+                             for s in shown])],
+    )
+    fig.update_layout(margin=dict(b=90))
+
+
+def step_overlays(xy_now: np.ndarray, grad: np.ndarray, momentum: np.ndarray, second: np.ndarray,
+                  colours: list[str], span: float) -> list[dict]:
+    """Arrows for −gradient and −momentum and a box for √v at the inspected step, one set per path.
+
+    All paths share one scale per kind, so arrow lengths compare across optimizers: the longest
+    −gradient arrow is 15% of the view, likewise the longest −momentum arrow; the widest √v box is 16%.
+    """
+    overlays: list[dict] = []
+
+    def scale(vectors: np.ndarray, fraction: float) -> float:
+        norms = np.linalg.norm(np.nan_to_num(vectors), axis=-1)
+        top = norms.max() if norms.size else 0.0
+        return fraction * span / top if top > 0 else 0.0
+
+    g_scale, m_scale = scale(grad, 0.15), scale(momentum, 0.15)
+    root_v = np.sqrt(np.abs(second))
+    v_top = np.nanmax(root_v) if np.isfinite(root_v).any() else 0.0
+    v_scale = 0.08 * span / v_top if v_top > 0 else 0.0
+    for i, colour in enumerate(colours):
+        x, y = xy_now[i]
+        if not np.all(np.isfinite(xy_now[i])):
+            continue
+        for vector, factor, kind in ((grad[i], g_scale, "grad"), (momentum[i], m_scale, "momentum")):
+            if factor > 0 and np.all(np.isfinite(vector)) and np.any(vector != 0):
+                overlays.append(dict(type="arrow", kind=kind, x0=x, y0=y, x1=x - factor * vector[0],
+                                     y1=y - factor * vector[1], colour=colour if kind == "grad" else "#222222"))
+        if v_scale > 0 and np.all(np.isfinite(root_v[i])):
+            hx, hy = v_scale * root_v[i]
+            overlays.append(dict(type="box", x0=x - hx, x1=x + hx, y0=y - hy, y1=y + hy, colour=colour))
+    return overlays
+
+
+def surface_3d_figure(surface, xy: np.ndarray, loss: np.ndarray, styles: list[PathStyle], step: int, *,
+                      presenter: bool, text: dict[str, str]) -> go.Figure:
+    """The same paths lifted onto the surface; heights use the contour's (possibly log) scale."""
+    lk = theme.look(presenter)
+    xs, ys, z = surface_grid(surface, n=70)
+    fig = go.Figure(go.Surface(x=_round(xs, 4), y=_round(ys, 4), z=_round(z, 4), colorscale=theme.SURFACE_SCALE,
+                               opacity=0.85, showscale=False, hoverinfo="skip"))
+    floor = np.nanmin(z)
+    with np.errstate(all="ignore"):
+        if surface.log_levels:
+            z_min = np.nanmin(surface.f(*np.meshgrid(np.linspace(*surface.bounds[0], 120),
+                                                     np.linspace(*surface.bounds[1], 120))))
+            heights = np.log10(loss - z_min + 1.0)
+        else:
+            heights = loss
+    (x0, x1), (y0, y1) = surface.bounds
+    for path, h, style in zip(xy, heights, styles, strict=True):
+        inside = (path[:, 0] >= x0) & (path[:, 0] <= x1) & (path[:, 1] >= y0) & (path[:, 1] <= y1)
+        shown_h = np.where(inside, np.maximum(h, floor), np.nan)
+        fig.add_trace(go.Scatter3d(x=_round(path[:, 0]), y=_round(path[:, 1]), z=_round(shown_h), mode="lines",
+                                   name=style.label, line=dict(color=style.colour, width=lk.line * 2)))
+        if inside[step]:
+            fig.add_trace(go.Scatter3d(x=[path[step, 0]], y=[path[step, 1]], z=[shown_h[step]], mode="markers",
+                                       showlegend=False, marker=dict(color=style.colour, size=lk.marker // 2 + 3)))
+    fig.update_layout(height=560 if presenter else 460, margin=dict(l=0, r=0, t=10, b=0), font=dict(size=lk.font),
+                      scene=dict(xaxis_title="x", yaxis_title="y", zaxis_title=text["height"],
+                                 aspectmode="manual", aspectratio=dict(x=1, y=1, z=0.6)),
+                      legend=dict(orientation="h", y=1.02), uirevision=surface.name)
+    return fig
+
+
+def loss_figure(loss: np.ndarray, styles: list[PathStyle], step: int, diverged_at: np.ndarray, *,
+                presenter: bool, text: dict[str, str], log_y: bool) -> go.Figure:
+    """Loss against step for each path, a line at the inspected step and ✕ where a path diverged."""
+    lk = theme.look(presenter)
+    fig = go.Figure()
+    steps = np.arange(loss.shape[1])
+    for values, stop, style in zip(loss, diverged_at, styles, strict=True):
+        shown = values.astype(float).copy()
+        if stop >= 0:
+            shown[stop + 1:] = np.nan
+        if log_y:
+            shown = np.where(shown > 0, shown, np.nan)
+        fig.add_trace(go.Scatter(x=steps, y=_round(shown, 8), mode="lines", name=style.label,
+                                 line=dict(color=style.colour, width=lk.line, dash=style.dash)))
+        if stop >= 0:
+            fig.add_trace(go.Scatter(x=[stop], y=[shown[stop] if np.isfinite(shown[stop]) else None],
+                                     mode="markers", showlegend=False, hovertemplate=text["diverged"],
+                                     marker=dict(symbol="x", size=lk.marker + 4, color=style.colour)))
+    fig.add_vline(x=step, line=dict(color="#444", width=1.5, dash="dot"))
+    fig.update_layout(height=340 if presenter else 300, margin=dict(l=10, r=10, t=10, b=10), font=dict(size=lk.font),
+                      xaxis_title=text["step"], yaxis_title=text["loss"], yaxis_type="log" if log_y else "linear",
+                      legend=dict(orientation="h", y=1.02), hovermode="x unified")
+    return fig

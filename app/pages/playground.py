@@ -1,0 +1,158 @@
+"""Loss-surface playground: several optimizers on one 2D surface, animated together.
+
+widgets -> PlaygroundConfig -> optim_core.simulate (cached) -> figures -> screen.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app import figures
+from app import playground_model as model
+from app.i18n import pick, t
+from app.settings import Setting, current
+from optim_core.optimizers import RULES, optimizer_names
+from optim_core.surfaces import get_surface, surface_names
+
+MAX_SLOTS = 6
+CUSTOM = "custom"
+state = current()
+presenter = bool(st.session_state.get("present", False))
+
+
+@st.cache_resource(max_entries=128, show_spinner=False)  # results hold callables: not picklable
+def cached_run(config: model.PlaygroundConfig) -> model.PlaygroundResult:
+    return model.run(config)
+
+
+def reset_start() -> None:
+    """A new surface starts from its own suggested point, and the inspected step follows the run."""
+    for key in ("x0", "y0", "t"):
+        st.session_state.pop(key, None)
+        state._shadow.pop(key, None)
+
+
+def take_click() -> None:
+    """A click on the invisible grid (trace 1 of the map) becomes the start point."""
+    points = st.session_state["map"]["selection"]["points"]
+    grid_points = [p for p in points if p.get("curve_number") == 1]
+    if grid_points:
+        st.session_state["x0"] = round(float(grid_points[0]["x"]), 3)
+        st.session_state["y0"] = round(float(grid_points[0]["y"]), 3)
+        st.session_state.pop("t", None)
+
+
+def nudge(delta: int, steps: int) -> None:
+    st.session_state["t"] = min(max(st.session_state.get("t", steps) + delta, 0), steps)
+
+
+st.title(t("pg.title"))
+side = st.sidebar
+
+# ---- the surface --------------------------------------------------------------------------------
+surface_name = state.widget(Setting("surface", "choice", "saddle", "pg.surface", choices=(*surface_names(), CUSTOM),
+                                    format=lambda n: t("pg.custom") if n == CUSTOM else pick(get_surface(n).title)),
+                            side, on_change=reset_start)
+formula, surface_params = None, ()
+if surface_name == CUSTOM:
+    formula = state.widget(Setting("formula", "text", "x**2 - y**2 + 0.1*sin(5*x)", "pg.formula",
+                                   help="pg.formula_help"), side, on_change=reset_start)
+elif surface_name == "ravine":
+    surface_params = (("condition", state.widget(Setting("condition", "log", 20.0, "pg.condition", low=1.0,
+                                                         high=1000.0, help="pg.condition_help"), side)),)
+try:
+    surface = model.build_surface(surface_name, formula, surface_params)
+except ValueError as error:
+    st.error(t("pg.formula_error", error=error), icon=":material/error:")
+    st.stop()
+st.caption(pick(surface.description))
+
+# ---- common controls ----------------------------------------------------------------------------
+with side.expander(t("pg.common"), expanded=True):
+    c1, c2 = st.columns(2)
+    x0 = state.widget(Setting("x0", "float", float(surface.start[0]), "pg.start_x", low=-1e3, high=1e3, step=0.1),
+                      c1, format="%.3f")
+    y0 = state.widget(Setting("y0", "float", float(surface.start[1]), "pg.start_y", low=-1e3, high=1e3, step=0.1),
+                      c2, format="%.3f")
+    st.caption(t("pg.start_hint"))
+    steps = state.widget(Setting("steps", "int", 300, "pg.steps", low=10, high=2000, step=10, widget="slider"))
+    noise = state.widget(Setting("noise", "choice", "batch", "pg.noise", choices=tuple(model.NOISE_MODES),
+                                 format=lambda m: t(f"pg.noise.{m}"), help="pg.noise_help", widget="radio"))
+    seed = state.widget(Setting("seed", "int", 0, "pg.seed", low=0, high=10_000)) if noise != "batch" else 0
+    clip_norm = None
+    if state.widget(Setting("clip", "bool", False, "pg.clip")):
+        clip_norm = state.widget(Setting("clip_norm", "log", 1.0, "pg.clip_norm", low=0.01, high=100.0))
+    weight_decay = state.widget(Setting("wd", "float", 0.0, "pg.wd", low=0.0, high=1.0, step=0.01, widget="slider",
+                                        help="pg.wd_help"))
+
+# ---- optimizer slots ----------------------------------------------------------------------------
+n_slots = state.widget(Setting("n_opt", "int", 4, "pg.n_opt", low=1, high=MAX_SLOTS, widget="slider"), side)
+slots = []
+for i in range(1, n_slots + 1):
+    with side.expander(t("pg.slot", n=i), expanded=(i == 1)):
+        name = state.widget(Setting(f"o{i}", "choice", model.default_hyperparams.slot_optimizer(i), "pg.optimizer",
+                                    choices=tuple(optimizer_names()), format=lambda n: pick(RULES[n].label)))
+        values = tuple((s.key.split("_", 1)[1], state.widget(s)) for s in model.slot_settings(i, name))
+        slots.append(model.SlotConfig(name=name, hyperparams=values))
+
+config = model.PlaygroundConfig(surface=surface_name, formula=formula, surface_params=surface_params,
+                                slots=tuple(slots), start=(x0, y0), steps=steps, noise=noise, seed=seed,
+                                clip_norm=clip_norm, weight_decay=weight_decay)
+result = cached_run(config)
+
+# ---- screen -------------------------------------------------------------------------------------
+for label, stop in zip(result.labels, result.diverged_at, strict=True):
+    if stop >= 0:
+        st.warning(t("pg.diverged", name=label, step=int(stop)), icon=":material/warning:")
+
+fig_text = {key: t(f"fig.{key}") for key in ("play", "pause", "step", "loss", "height", "minimum", "saddle", "start",
+                                             "click_hint", "diverged")}
+map_col, info_col = st.columns([3, 2], gap="medium")
+with info_col:
+    back, scrub, forward = st.columns([1, 5, 1], vertical_alignment="bottom")
+    step = state.widget(Setting("t", "int", steps, "pg.inspect", low=0, high=steps, widget="slider"), scrub)
+    back.button("◀", key="step_back", help=t("pg.prev"), on_click=nudge, args=(-1, steps), width="stretch")
+    forward.button("▶", key="step_fwd", help=t("pg.next"), on_click=nudge, args=(1, steps), width="stretch")
+    log_y = state.widget(Setting("logy", "bool", bool(surface.log_levels), "pg.logy"))
+    st.plotly_chart(figures.loss_figure(result.loss, result.styles, step, result.diverged_at, presenter=presenter,
+                                        text=fig_text, log_y=log_y), key="loss_chart", config={"displaylogo": False})
+    k = min(step, steps - 1)
+    st.subheader(t("pg.readout", step=step))
+    st.caption(t("pg.readout_caption", step=k, next=k + 1))
+    columns = {c: t(f"pg.col.{c}") for c in ("optimizer", "position", "loss", "grad", "update", "momentum", "sqrt_v",
+                                             "step_size", "status")}
+    st.dataframe(model.inspect_rows(result, step, columns, {"ok": t("pg.status.ok"),
+                                                             "diverged": t("pg.status.diverged")}),
+                 hide_index=True, width="stretch")
+
+with map_col:
+    st.plotly_chart(result.contour_figure(step, presenter=presenter, text=fig_text), key="map", on_select=take_click,
+                    selection_mode="points", config={"displaylogo": False, "scrollZoom": True})
+    st.caption(t("pg.map_caption"))
+
+if state.widget(Setting("view3d", "bool", False, "pg.view3d")):
+    st.subheader(t("pg.view3d_title"))
+    st.plotly_chart(figures.surface_3d_figure(surface, result.xy, result.loss, result.styles, step,
+                                              presenter=presenter, text=fig_text), key="surface3d")
+
+# ---- the rules behind the paths -----------------------------------------------------------------
+st.subheader(t("pg.rules"))
+unique = list(dict.fromkeys(slot.name for slot in slots))
+rule_columns = st.columns(min(len(unique), 3))
+for i, name in enumerate(unique):
+    with rule_columns[i % len(rule_columns)]:
+        st.markdown(f"**{pick(RULES[name].label)}**")
+        for line in RULES[name].latex:
+            st.latex(line)
+with st.expander(t("pg.torch_code")):
+    for label, slot, hp in zip(result.labels, slots, result.hyperparams, strict=True):
+        st.markdown(f"**{label}**")
+        st.code(RULES[slot.name].torch_code(hp), language="python")
+
+st.subheader(t("pg.export"))
+csv_col, html_col = st.columns(2)
+csv_col.download_button(t("pg.export_csv"), data=lambda: model.export_csv(result), file_name="trajectories.csv",
+                        mime="text/csv", icon=":material/download:", on_click="ignore")
+html_col.download_button(t("pg.export_html"), data=lambda: result.html(presenter=presenter, text=fig_text),
+                         file_name="optimizer_paths.html", mime="text/html", icon=":material/animation:",
+                         on_click="ignore")

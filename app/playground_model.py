@@ -1,0 +1,231 @@
+"""The playground's config object and what the page derives from a simulation (no streamlit here).
+
+PlaygroundConfig is plain, hashable data, so the page can cache a run on it.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+import optim_core
+from app import figures, theme
+from app.settings import Setting
+from optim_core.formula import parse_formula
+from optim_core.optimizers import RULES
+from optim_core.surfaces import Surface, get_surface
+
+# Gradient noise as a multiple of the surface's typical gradient size (its median over the view).
+NOISE_MODES = {"batch": 0.0, "minibatch": 0.3, "sgd": 1.5}
+DEFAULT_SLOTS = ("sgd", "momentum", "rmsprop", "adam", "adamw", "nadam")
+# Teaching defaults: LRs that make a good picture on the built-in surfaces in ~300 steps.
+PAGE_LR = {"sgd": 0.02, "momentum": 0.02, "nesterov": 0.02, "momentum_ema": 0.05, "adagrad": 0.3,
+           "rmsprop": 0.02, "rmsprop_eps_inside": 0.02, "adadelta": 1.0, "adam": 0.05, "adamw": 0.05,
+           "amsgrad": 0.05, "adam_no_bias_correction": 0.05, "nadam": 0.05, "radam": 0.05, "adamax": 0.05}
+COMMON = {"weight_decay"}  # set once for every optimizer by the page's common control
+
+
+class default_hyperparams:  # noqa: N801 (a namespace of small lookups)
+    @staticmethod
+    def slot_optimizer(slot: int) -> str:
+        return DEFAULT_SLOTS[(slot - 1) % len(DEFAULT_SLOTS)]
+
+    @staticmethod
+    def lr(name: str) -> float:
+        return PAGE_LR.get(name, RULES[name].defaults.get("lr", 0.01))
+
+
+def slot_settings(slot: int, name: str) -> list[Setting]:
+    """URL settings of one optimizer slot, built from the rule's own hyperparameter table."""
+    settings = []
+    for hp in RULES[name].hyperparams:
+        if hp.name in COMMON:
+            continue
+        key = f"o{slot}_{hp.name}"
+        label = f"{hp.name}"
+        if hp.name == "lr":
+            settings.append(Setting(key, "log", default_hyperparams.lr(name), lambda: "lr (log scale)",
+                                    low=1e-4, high=10.0))
+        elif hp.kind == "bool":
+            settings.append(Setting(key, "bool", bool(hp.default), lambda label=label: label))
+        elif hp.kind == "int":
+            settings.append(Setting(key, "int", int(hp.default), lambda label=label: label, low=hp.low, high=hp.high))
+        elif hp.kind == "betas":
+            for j, beta in enumerate(hp.default):
+                settings.append(Setting(f"{key}{j + 1}", "float", float(beta), lambda j=j: f"β{j + 1}", low=0.0,
+                                        high=0.9999, step=0.001))
+        elif hp.log_scale:
+            settings.append(Setting(key, "log", float(hp.default), lambda label=label: label,
+                                    low=hp.low, high=hp.high))
+        else:
+            settings.append(Setting(key, "float", float(hp.default), lambda label=label: label,
+                                    low=hp.low, high=hp.high, step=_step(hp.low, hp.high)))
+    return settings
+
+
+def _step(low: float, high: float) -> float:
+    return 0.001 if high - low <= 1.5 else 0.01
+
+
+def gather_hyperparams(name: str, values: dict) -> dict:
+    """Widget values (betas split in two) back into the rule's hyperparameter dict."""
+    hp = dict(values)
+    if "betas1" in hp:
+        hp["betas"] = (hp.pop("betas1"), hp.pop("betas2"))
+    return hp
+
+
+@dataclass(frozen=True)
+class SlotConfig:
+    name: str
+    hyperparams: tuple[tuple[str, object], ...]
+
+
+@dataclass(frozen=True)
+class PlaygroundConfig:
+    surface: str
+    formula: str | None
+    surface_params: tuple[tuple[str, float], ...]
+    slots: tuple[SlotConfig, ...]
+    start: tuple[float, float]
+    steps: int
+    noise: str
+    seed: int
+    clip_norm: float | None
+    weight_decay: float
+
+
+@lru_cache(maxsize=64)
+def build_surface(name: str, formula: str | None, params: tuple[tuple[str, float], ...]) -> Surface:
+    """A built-in surface or a parsed formula; raises ValueError (FormulaError) on bad input."""
+    if formula is not None:
+        return parse_formula(formula)
+    return get_surface(name, **dict(params))
+
+
+def typical_gradient(surface: Surface) -> float:
+    """The median gradient norm over the view: the unit for gradient noise."""
+    (x0, x1), (y0, y1) = surface.bounds
+    with np.errstate(all="ignore"):
+        gx, gy = surface.grad(*np.meshgrid(np.linspace(x0, x1, 41), np.linspace(y0, y1, 41)))
+        norms = np.hypot(gx, gy)
+    norms = norms[np.isfinite(norms)]
+    return float(np.median(norms)) if norms.size else 1.0
+
+
+@dataclass
+class PlaygroundResult:
+    config: PlaygroundConfig
+    surface: Surface
+    traj: object  # optim_core.Trajectory
+    labels: list[str]
+    hyperparams: list[dict]
+    styles: list[figures.PathStyle]
+
+    @property
+    def xy(self) -> np.ndarray:  # (n_opt, steps+1, 2): the playground runs one start
+        return self.traj.xy[:, 0]
+
+    @property
+    def loss(self) -> np.ndarray:
+        return self.traj.loss[:, 0]
+
+    @property
+    def diverged_at(self) -> np.ndarray:
+        return self.traj.diverged_at[:, 0]
+
+    def overlays(self, step: int) -> list[dict]:
+        k = min(step, self.config.steps - 1)
+        (x0, x1), (y0, y1) = self.surface.bounds
+        return figures.step_overlays(self.xy[:, step], self.traj.grad[:, 0, k], self.traj.momentum[:, 0, k],
+                                     self.traj.second_moment[:, 0, k], [s.colour for s in self.styles],
+                                     span=min(x1 - x0, y1 - y0))
+
+    def contour_figure(self, step: int, *, presenter: bool, text: dict) -> dict:
+        return figures.contour_figure(self.surface, self.xy, self.styles, step, presenter=presenter, text=text,
+                                      overlays=self.overlays(step), start=self.config.start)
+
+    def html(self, *, presenter: bool, text: dict) -> str:
+        """A standalone page (plotly.js inlined, so it plays offline in a classroom)."""
+        import plotly.io as pio
+
+        return pio.to_html(self.contour_figure(self.config.steps, presenter=presenter, text=text),
+                           include_plotlyjs=True, full_html=True, auto_play=False)
+
+
+def run(config: PlaygroundConfig) -> PlaygroundResult:
+    surface = build_surface(config.surface, config.formula, config.surface_params)
+    optimizers = []
+    for slot in config.slots:
+        hp = gather_hyperparams(slot.name, dict(slot.hyperparams))
+        if any(h.name == "weight_decay" for h in RULES[slot.name].hyperparams):
+            hp["weight_decay"] = config.weight_decay
+        optimizers.append((slot.name, hp))
+    sigma = NOISE_MODES[config.noise] * typical_gradient(surface)
+    traj = optim_core.simulate(surface, optimizers, [config.start], config.steps, grad_noise=sigma,
+                               clip_grad_norm=config.clip_norm, seed=config.seed)
+    names = [slot.name for slot in config.slots]
+    labels = _labels(names, [hp for _, hp in traj.optimizers])
+    styles = [figures.PathStyle(label, **style) for label, style in zip(labels, theme.slot_styles(names), strict=True)]
+    return PlaygroundResult(config, surface, traj, labels, [hp for _, hp in traj.optimizers], styles)
+
+
+def _labels(names: list[str], hps: list[dict]) -> list[str]:
+    """Short legend labels; the LR is added where an optimizer appears twice."""
+    labels = []
+    for name, hp in zip(names, hps, strict=True):
+        label = RULES[name].label["en"] if name not in ("adam",) or not hp.get("weight_decay") else "Adam + L2"
+        if names.count(name) > 1:
+            label += f" (lr={hp.get('lr', 0):g})"
+        labels.append(label)
+    return labels
+
+
+def _pair(v: np.ndarray) -> str:
+    return "—" if not np.all(np.isfinite(v)) else f"({v[0]:+.3g}, {v[1]:+.3g})"
+
+
+def inspect_rows(result: PlaygroundResult, step: int, columns: dict[str, str], status: dict[str, str]) -> pd.DataFrame:
+    """The readout table at the inspected step (the step from k to k+1, k = min(step, steps−1))."""
+    traj, k = result.traj, min(step, result.config.steps - 1)
+    rows = []
+    for i, label in enumerate(result.labels):
+        stop = int(result.diverged_at[i])
+        rows.append({
+            columns["optimizer"]: label,
+            columns["position"]: _pair(result.xy[i, step]),
+            columns["loss"]: f"{result.loss[i, step]:.4g}",
+            columns["grad"]: _pair(traj.grad[i, 0, k]),
+            columns["update"]: _pair(traj.update[i, 0, k]),
+            columns["momentum"]: _pair(traj.momentum[i, 0, k]),
+            columns["sqrt_v"]: _pair(np.sqrt(np.abs(traj.second_moment[i, 0, k]))),
+            columns["step_size"]: _pair(traj.step_size[i, 0, k]),
+            columns["status"]: status["ok"] if stop < 0 or stop > step else status["diverged"].format(step=stop),
+        })
+    return pd.DataFrame(rows)
+
+
+def export_csv(result: PlaygroundResult) -> str:
+    """Long format: one row per optimizer and step, with the state the page shows."""
+    traj, steps = result.traj, result.config.steps
+    frames = []
+    for i, label in enumerate(result.labels):
+        pad = np.full((1, 2), np.nan)
+        grad, update = np.vstack([traj.grad[i, 0], pad]), np.vstack([traj.update[i, 0], pad])
+        momentum, second = np.vstack([traj.momentum[i, 0], pad]), np.vstack([traj.second_moment[i, 0], pad])
+        step_size = np.vstack([traj.step_size[i, 0], pad])
+        frames.append(pd.DataFrame({
+            "optimizer": label, "step": np.arange(steps + 1),
+            "x": result.xy[i, :, 0], "y": result.xy[i, :, 1], "loss": result.loss[i],
+            "grad_x": grad[:, 0], "grad_y": grad[:, 1], "update_x": update[:, 0], "update_y": update[:, 1],
+            "momentum_x": momentum[:, 0], "momentum_y": momentum[:, 1],
+            "v_x": second[:, 0], "v_y": second[:, 1], "step_size_x": step_size[:, 0], "step_size_y": step_size[:, 1],
+            "diverged_at": int(result.diverged_at[i]),
+        }))
+    buffer = io.StringIO()
+    pd.concat(frames).to_csv(buffer, index=False)
+    return buffer.getvalue()

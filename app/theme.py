@@ -1,0 +1,87 @@
+"""Colours and sizes shared by every page and figure (no streamlit import: figures use it too).
+
+Optimizer colours come from the Okabe–Ito and Paul Tol palettes, which stay distinct under the common
+forms of colour blindness. A colour belongs to an optimizer, not to a slot, so Adam is the same colour
+on every page; a second run of the same optimizer gets another line dash and marker instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+OPTIMIZER_COLOURS = {
+    "sgd": "#0072B2",
+    "momentum": "#56B4E9",
+    "nesterov": "#009E73",
+    "adagrad": "#CC79A7",
+    "rmsprop": "#E69F00",
+    "adam": "#D55E00",
+    "adamw": "#882255",
+    "nadam": "#117733",
+    "radam": "#332288",
+    "adamax": "#999933",
+    "amsgrad": "#AA4499",
+    "adadelta": "#44AA99",
+    "momentum_ema": "#4477AA",
+    "rmsprop_eps_inside": "#B8860B",
+    "adam_no_bias_correction": "#7F3C00",
+}
+FALLBACK_COLOURS = ("#000000", "#555555", "#6699CC", "#EE7733")
+DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
+SYMBOLS = ("circle", "square", "diamond", "triangle-up", "pentagon", "star-square")
+
+
+def optimizer_colour(name: str) -> str:
+    return OPTIMIZER_COLOURS.get(name, FALLBACK_COLOURS[sum(map(ord, name)) % len(FALLBACK_COLOURS)])
+
+
+def slot_styles(names: list[str]) -> list[dict]:
+    """Colour, dash and marker symbol per slot: the nth repeat of an optimizer gets the nth dash."""
+    seen: dict[str, int] = {}
+    styles = []
+    for slot, name in enumerate(names):
+        repeat = seen.get(name, 0)
+        seen[name] = repeat + 1
+        styles.append({"colour": optimizer_colour(name), "dash": DASHES[repeat % len(DASHES)],
+                       "symbol": SYMBOLS[slot % len(SYMBOLS)]})
+    return styles
+
+
+@dataclass(frozen=True)
+class Look:
+    """Sizes for one display mode."""
+
+    font: int
+    title_font: int
+    line: float
+    marker: int
+    arrow: float
+
+
+NORMAL = Look(font=13, title_font=16, line=2.5, marker=11, arrow=2.0)
+PRESENTER = Look(font=22, title_font=28, line=5.0, marker=18, arrow=4.0)
+
+
+def look(presenter: bool) -> Look:
+    return PRESENTER if presenter else NORMAL
+
+
+# Light, desaturated contours so the coloured paths carry the eye.
+CONTOUR_SCALE = [[0.0, "#f7fbff"], [0.35, "#d6e4f0"], [0.7, "#a9bfd6"], [1.0, "#7b93ad"]]
+SURFACE_SCALE = "Blues_r"
+
+PRESENTER_CSS = """
+<style>
+html, body, [class*="st-"], .stMarkdown p, .stMarkdown li { font-size: 1.35rem !important; }
+h1 { font-size: 3rem !important; } h2 { font-size: 2.3rem !important; } h3 { font-size: 1.9rem !important; }
+[data-testid="stWidgetLabel"] p { font-size: 1.3rem !important; font-weight: 600; }
+[data-testid="stDataFrame"] * { font-size: 1.2rem !important; }
+.katex { font-size: 1.6em !important; }
+</style>
+"""
+
+BASE_CSS = """
+<style>
+.block-container { padding-top: 2.2rem; max-width: 1500px; }
+</style>
+"""
