@@ -22,7 +22,14 @@ _EXPORTS = {
     "optimizer_names": "optim_core.optimizers",
     "lr_curve": "optim_core.schedules",
     "reduce_lr_on_plateau": "optim_core.schedules",
-    "ema": "optim_core.ema",
+    "schedule_fn": "optim_core.schedules",
+    "SCHEDULES": "optim_core.schedules",
+    "ema": "optim_core.smoothing",
+    "sma": "optim_core.smoothing",
+    "ema_weights": "optim_core.smoothing",
+    "effective_window": "optim_core.smoothing",
+    "load_csv_series": "optim_core.series",
+    "SeriesError": "optim_core.series",
 }
 
 __all__ = sorted(_EXPORTS)

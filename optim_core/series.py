@@ -40,10 +40,11 @@ class SeriesError(ValueError):
 
 
 def _format_size(n_bytes: int) -> str:
-    if n_bytes >= 2**20:
-        return f"{n_bytes / 2**20:.3g} MB"
-    if n_bytes >= 2**10:
-        return f"{n_bytes / 2**10:.3g} KB"
+    for unit, size in (("MB", 2**20), ("KB", 2**10)):
+        if n_bytes >= size:
+            amount = n_bytes / size
+            # 3 significant digits, but never "1.23e+03"
+            return f"{amount:.3g} {unit}" if amount < 1000 else f"{amount:.0f} {unit}"
     return f"{n_bytes} bytes"
 
 
@@ -56,7 +57,7 @@ def _decode(data: bytes) -> str:
         # NUL never occurs in a text CSV; it marks a binary file or UTF-16 (Excel's "Unicode text")
         if "\x00" not in text:
             return text
-        break
+        break  # the other encodings would keep the NULs too
     raise SeriesError(
         "encoding",
         "Could not read the file as text: it is not UTF-8 or GBK encoded (it may be a binary file such as "

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from optim_core import ema as ema_export
-from optim_core.ema import (
+import optim_core
+from optim_core.smoothing import (
     EMA_LATEX,
     bias_region,
     daily_temperatures,
@@ -262,8 +262,18 @@ def test_daily_temperatures():
     assert 1.0 < residual.std() < 5.0
 
 
-def test_latex_and_export():
-    assert ema_export is ema
+def test_package_export_is_callable():
+    # the package exports the function (its module is optim_core.smoothing)
+    from optim_core import ema as exported
+
+    values = [1.0, NAN, 3.0, 2.0]
+    np.testing.assert_array_equal(exported(values, 0.7), ema(values, 0.7))
+    np.testing.assert_array_equal(optim_core.ema(values, 0.7, debias=False), ema(values, 0.7, debias=False))
+    with pytest.raises(ValueError, match="beta"):
+        optim_core.ema(values, 1.0)
+
+
+def test_latex():
     assert len(EMA_LATEX) == 3
     assert r"\beta" in EMA_LATEX[0] and r"\theta_t" in EMA_LATEX[0]
     assert r"1-\beta^t" in EMA_LATEX[1] and r"\frac{1}{1-\beta}" in EMA_LATEX[2]
