@@ -21,13 +21,14 @@ install: $(STAMP)
 run: $(STAMP)
 	$(VENV)/bin/streamlit run app/main.py --server.port $(PORT) --browser.gatherUsageStats false
 
-# Debian's Chromium for the browser tests; installed when missing and we are root.
+# Debian's Chromium for the browser tests, and a CJK font so 简体中文 renders in its screenshots;
+# installed when missing and we are root.
 chromium:
-	@if ! command -v chromium >/dev/null 2>&1; then \
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi microhei; then \
 	  if [ "$$(id -u)" = "0" ]; then \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null) \
 	      || { echo "could not install chromium"; exit 1; }; \
-	  else echo "chromium is missing: install the Debian package 'chromium' (needs root)"; exit 1; fi; \
+	  else echo "chromium is missing: install the Debian packages 'chromium fonts-wqy-microhei' (needs root)"; exit 1; fi; \
 	fi
 
 test: $(STAMP) chromium

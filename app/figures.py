@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 from app import theme
 
 MAX_FRAMES = 150  # more frames than this are subsampled: the payload stays small, playback smooth
-TRAIL = 25  # how many past steps the animated trail shows
+TRAIL = 15  # how many past steps the animated trail shows
 CLICK_GRID = 45  # the invisible scatter grid that turns a click on the map into a start point
 SPEEDS = (("0.5×", 120), ("1×", 60), ("2×", 30), ("4×", 12))  # label, ms per frame
 
@@ -53,25 +53,43 @@ def frame_steps(steps: int) -> np.ndarray:
     return np.unique(np.linspace(0, steps, MAX_FRAMES).round().astype(int))
 
 
-def _moving_traces(xy: np.ndarray, step: int, styles: list[PathStyle], lk: theme.Look) -> list[go.Scatter]:
-    """Trail and head of each path at `step`: the only traces an animation frame carries."""
+def _moving_traces(xy: np.ndarray, step: int, styles: list[PathStyle], lk: theme.Look) -> list[dict]:
+    """Trail and head of each path at `step`: the only traces an animation frame carries.
+
+    Plain dicts: plotly's per-trace validation would cost ~1 s for 150 frames.
+    """
     traces = []
     lo = max(0, step - TRAIL)
     for path, style in zip(xy, styles, strict=True):
-        traces.append(go.Scatter(x=_round(path[lo:step + 1, 0]), y=_round(path[lo:step + 1, 1]), mode="lines",
-                                 line=dict(color=style.colour, width=lk.line * 1.6, dash=style.dash),
-                                 hoverinfo="skip", showlegend=False))
-        traces.append(go.Scatter(x=_round(path[step:step + 1, 0]), y=_round(path[step:step + 1, 1]),
-                                 mode="markers", name=style.label, showlegend=False,
-                                 marker=dict(color=style.colour, size=lk.marker * 1.3, symbol=style.symbol,
-                                             line=dict(color="white", width=2)),
-                                 hovertemplate=f"{style.label}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>"))
+        traces.append(dict(type="scatter", x=_round(path[lo:step + 1, 0], 4), y=_round(path[lo:step + 1, 1], 4),
+                           mode="lines", hoverinfo="skip", showlegend=False,
+                           line=dict(color=style.colour, width=lk.line * 1.6, dash=style.dash)))
+        traces.append(dict(type="scatter", x=_round(path[step:step + 1, 0]), y=_round(path[step:step + 1, 1]),
+                           mode="markers", name=style.label, showlegend=False,
+                           marker=dict(color=style.colour, size=lk.marker * 1.3, symbol=style.symbol,
+                                       line=dict(color="white", width=2)),
+                           hovertemplate=f"{style.label}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>"))
     return traces
+
+
+class PrebuiltFigure(go.Figure):
+    """A figure whose dict is built directly. Streamlit and plotly.io take its `to_dict()` as it is,
+    skipping the validation that a plain dict (or go.Frame objects) would go through."""
+
+    def __init__(self, spec: dict):
+        super().__init__()
+        self._spec = spec
+
+    def to_dict(self) -> dict:
+        return self._spec
+
+    def to_plotly_json(self) -> dict:
+        return self._spec
 
 
 def contour_figure(surface, xy: np.ndarray, styles: list[PathStyle], step: int, *, presenter: bool,
                    text: dict[str, str], overlays: list[dict] | None = None,
-                   start: tuple[float, float] | None = None) -> go.Figure:
+                   start: tuple[float, float] | None = None) -> PrebuiltFigure:
     """The map: contour, minima ★ and saddles ×, faint full paths, animated trails and heads.
 
     xy: (n_paths, steps+1, 2) — one start per optimizer. `step` is the inspected step (the frame the
@@ -110,14 +128,7 @@ def contour_figure(surface, xy: np.ndarray, styles: list[PathStyle], step: int, 
         fig.add_trace(go.Scatter(x=_round(path[:, 0]), y=_round(path[:, 1]), mode="lines", name=style.label,
                                  line=dict(color=style.colour, width=lk.line, dash=style.dash),
                                  opacity=0.45, hoverinfo="skip"))
-    first_moving = len(fig.data)
-    for trace in _moving_traces(xy, step, styles, lk):
-        fig.add_trace(trace)
-    moving = list(range(first_moving, len(fig.data)))
-
     shown = frame_steps(steps)
-    fig.frames = [go.Frame(name=str(s), data=_moving_traces(xy, int(s), styles, lk), traces=moving)
-                  for s in shown]
     _add_player(fig, shown, step, text, lk)
     for overlay in overlays or []:
         if overlay["type"] == "arrow":
@@ -136,7 +147,15 @@ def contour_figure(surface, xy: np.ndarray, styles: list[PathStyle], step: int, 
         legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0, font=dict(size=lk.font)),
         uirevision=surface.name,
     )
-    return fig
+    spec = fig.to_dict()
+    first_moving = len(spec["data"])
+    spec["data"].extend(_moving_traces(xy, step, styles, lk))
+    moving = list(range(first_moving, len(spec["data"])))
+    # a frame only moves points: x and y are merged into the traces' existing style
+    spec["frames"] = [dict(name=str(s), traces=moving,
+                           data=[dict(x=d["x"], y=d["y"]) for d in _moving_traces(xy, int(s), styles, lk)])
+                      for s in shown]
+    return PrebuiltFigure(spec)
 
 
 def _add_player(fig: go.Figure, shown: np.ndarray, step: int, text: dict[str, str], lk: theme.Look) -> None:

@@ -12,11 +12,11 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-import optim_core
 from app import figures, theme
 from app.settings import Setting
 from optim_core.formula import parse_formula
 from optim_core.optimizers import RULES
+from optim_core.simulate import simulate
 from optim_core.surfaces import Surface, get_surface
 
 # Gradient noise as a multiple of the surface's typical gradient size (its median over the view).
@@ -166,7 +166,7 @@ def run(config: PlaygroundConfig) -> PlaygroundResult:
             hp["weight_decay"] = config.weight_decay
         optimizers.append((slot.name, hp))
     sigma = NOISE_MODES[config.noise] * typical_gradient(surface)
-    traj = optim_core.simulate(surface, optimizers, [config.start], config.steps, grad_noise=sigma,
+    traj = simulate(surface, optimizers, [config.start], config.steps, grad_noise=sigma,
                                clip_grad_norm=config.clip_norm, seed=config.seed)
     names = [slot.name for slot in config.slots]
     labels = _labels(names, [hp for _, hp in traj.optimizers])

@@ -37,7 +37,7 @@ def language() -> str:
     return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
 
 
-def t(key: str, **values) -> str:
+def t(key: str, /, **values) -> str:
     """The string `key` in the session's language, formatted with `values`."""
     en, zh = STRINGS[key]
     text = zh if language() == "zh" else en

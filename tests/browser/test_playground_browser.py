@@ -1,0 +1,112 @@
+"""The playground in a real Chromium: loads, reacts to sliders, animates, restores URLs, translates."""
+
+import json
+import urllib.parse
+
+import pytest
+
+from tests.browser.harness import wait_for_app
+
+pytestmark = pytest.mark.browser
+
+MAP = '[data-testid="stPlotlyChart"] .js-plotly-plot'
+
+
+def open_page(page, app_url, query: str = ""):
+    page.goto(f"{app_url}/playground{query}")
+    wait_for_app(page)
+    page.wait_for_selector(MAP, timeout=60_000)
+
+
+def map_paths(page) -> list:
+    """The static path traces of the map (lines with more than a few points)."""
+    data = page.evaluate(
+        """sel => { const gd = document.querySelector(sel);
+                 return gd.data.filter(d => d.mode === 'lines' && d.x && d.x.length > 30)
+                               .map(d => ({name: d.name, x: d.x, y: d.y})); }""", MAP)
+    return data
+
+
+def assert_no_exception(page):
+    assert page.locator('[data-testid="stException"]').count() == 0, page.locator(
+        '[data-testid="stException"]').first.inner_text()
+    assert not page.js_errors, page.js_errors
+
+
+def test_loads_without_exception(page, app_url):
+    open_page(page, app_url)
+    assert_no_exception(page)
+    assert len(map_paths(page)) == 4
+    assert page.locator("h1").first.inner_text().startswith("Loss-surface playground")
+
+
+def test_lr_slider_changes_the_path(page, app_url):
+    open_page(page, app_url, "?n_opt=1&o1=sgd")
+    before = map_paths(page)[0]
+    thumb = page.locator('.st-key-o1_lr [role="slider"]')
+    thumb.focus()
+    for _ in range(3):
+        thumb.press("ArrowRight")
+    page.wait_for_timeout(500)
+    wait_for_app(page)
+    after = map_paths(page)[0]
+    assert after["x"] != before["x"] or after["y"] != before["y"]
+    assert "o1_lr=" in page.url
+
+
+def test_play_advances_the_animation(page, app_url):
+    open_page(page, app_url, "?t=0")
+    heads = """sel => { const gd = document.querySelector(sel);
+                return gd.data.filter(d => d.mode === 'markers' && d.x && d.x.length === 1 && d.showlegend === false)
+                              .map(d => [d.x[0], d.y[0]]); }"""
+    first = page.evaluate(heads, MAP)
+    page.locator(".updatemenu-button").filter(has_text="Play").first.click()
+    page.wait_for_timeout(1500)
+    later = page.evaluate(heads, MAP)
+    assert first and later and first != later
+    active = page.evaluate("sel => document.querySelector(sel)._fullLayout.sliders[0].active", MAP)
+    assert active > 0
+
+
+def test_url_reproduces_settings(page, app_url):
+    query = "?surface=himmelblau&n_opt=2&o1=adam&o1_lr=0.1&o2=nesterov&steps=120&x0=0.5&y0=-0.5"
+    open_page(page, app_url, query)
+    assert_no_exception(page)
+    paths = map_paths(page)
+    assert len(paths) == 2 and all(len(p["x"]) == 121 for p in paths)
+    assert paths[0]["x"][0] == pytest.approx(0.5) and paths[0]["y"][0] == pytest.approx(-0.5)
+    sidebar = page.locator('[data-testid="stSidebar"]').inner_text()
+    assert "Himmelblau" in sidebar
+    # the URL keeps exactly those settings
+    params = urllib.parse.parse_qs(urllib.parse.urlparse(page.url).query)
+    assert params["surface"] == ["himmelblau"] and params["o1_lr"] == ["0.1"]
+
+
+def test_bad_url_value_falls_back_with_notice(page, app_url):
+    open_page(page, app_url, "?steps=banana&o1_lr=-5")
+    assert_no_exception(page)
+    text = page.locator('[data-testid="stMain"]').inner_text()
+    assert "steps" in text and "banana" in text
+
+
+def test_hostile_formula_shows_an_error_not_a_traceback(page, app_url, tmp_path):
+    marker = tmp_path / "pwned"
+    formula = f"__import__('os').system('touch {marker}')"
+    page.goto(f"{app_url}/playground?surface=custom&formula={urllib.parse.quote(formula)}")
+    wait_for_app(page)
+    assert_no_exception(page)
+    error = page.locator('[data-testid="stAlert"]').first.inner_text()
+    assert "formula" in error.lower()
+    assert not marker.exists()
+
+
+def test_switching_to_chinese_changes_labels(page, app_url):
+    open_page(page, app_url)
+    page.locator('[data-testid="stSidebar"] button').filter(has_text="简体中文").first.click()
+    page.wait_for_timeout(400)
+    wait_for_app(page)
+    assert page.locator("h1").first.inner_text().startswith("损失曲面游乐场")
+    assert "lang=zh" in page.url
+    assert "梯度" in page.locator('[data-testid="stSidebar"]').inner_text()
+    assert_no_exception(page)
+    json.dumps(map_paths(page))  # the figure is still there

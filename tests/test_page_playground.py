@@ -1,0 +1,100 @@
+"""AppTest page tests: the playground's figure spec, URL state and bad input."""
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+MAIN = str(Path(__file__).resolve().parents[1] / "app" / "main.py")
+
+
+def playground(query: dict | None = None) -> AppTest:
+    query = query or {}
+    at = AppTest.from_file(MAIN, default_timeout=60)
+    for key in ("lang", "present"):  # global settings live on from the first page
+        if key in query:
+            at.query_params[key] = query[key]
+    at.run()  # the entry point first: it sets up navigation and the URL state, then the page
+    at.switch_page("views/playground.py")
+    for key, value in query.items():  # a page switch clears the URL, so the page's own come after
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def chart_spec(at: AppTest, key: str) -> dict:
+    for chart in at.get("plotly_chart"):
+        spec = json.loads(chart.proto.spec)
+        if chart.proto.id and key in chart.proto.id:
+            return spec
+    raise AssertionError(f"no plotly chart with key {key}")
+
+
+def path_traces(spec: dict) -> list[dict]:
+    return [d for d in spec["data"] if d.get("mode") == "lines" and len(d.get("x", [])) > 30]
+
+
+def test_default_page_has_four_animated_paths():
+    at = playground()
+    spec = chart_spec(at, "map")
+    paths = path_traces(spec)
+    assert len(paths) == 4 and all(len(p["x"]) == 301 for p in paths)
+    assert spec["data"][0]["type"] == "contour"
+    assert spec["frames"], "the map animates"
+    # frames carry only the moving traces, never the contour
+    for frame in spec["frames"]:
+        assert all(d.get("type", "scatter") == "scatter" for d in frame["data"])
+        assert len(frame["data"]) == 2 * 4
+    play = spec["layout"]["updatemenus"][0]["buttons"][0]
+    assert play["args"][1]["frame"]["redraw"] is False
+
+
+def test_lr_change_changes_the_path():
+    at = playground({"n_opt": "1", "o1": "sgd"})
+    before = path_traces(chart_spec(at, "map"))[0]
+    at.select_slider(key="o1_lr").set_value(0.05).run()
+    after = path_traces(chart_spec(at, "map"))[0]
+    assert before["x"] != after["x"]
+
+
+def test_url_settings_are_restored():
+    at = playground({"surface": "himmelblau", "n_opt": "2", "o1": "adam", "o1_lr": "0.1", "steps": "150"})
+    assert at.selectbox(key="surface").value == "himmelblau"
+    assert at.select_slider(key="o1_lr").value == pytest.approx(0.1)
+    paths = path_traces(chart_spec(at, "map"))
+    assert len(paths) == 2 and len(paths[0]["x"]) == 151
+
+
+def test_bad_url_values_fall_back_with_a_notice():
+    at = playground({"steps": "banana", "surface": "nope", "n_opt": "99"})
+    warnings = " ".join(w.value for w in at.warning)
+    assert "banana" in warnings and "nope" in warnings and "99" in warnings
+    assert at.slider(key="steps").value == 300
+
+
+def test_divergence_is_reported_not_raised():
+    at = playground({"surface": "rosenbrock", "n_opt": "1", "o1": "sgd", "o1_lr": "1"})
+    assert any("diverged at step" in w.value for w in at.warning)
+
+
+def test_custom_formula_and_hostile_formula():
+    at = playground({"surface": "custom", "formula": "x**2 + 3*y**2"})
+    assert path_traces(chart_spec(at, "map"))
+    at = playground({"surface": "custom", "formula": "__import__('os').system('echo hi')"})
+    assert at.error and "formula" in at.error[0].value.lower()
+
+
+def test_chinese_labels():
+    at = playground({"lang": "zh"})
+    assert at.title[0].value == "损失曲面游乐场"
+
+
+def test_payload_for_six_optimizers_is_small():
+    at = playground({"n_opt": "6", "steps": "300"})
+    for chart in at.get("plotly_chart"):
+        if "map" in chart.proto.id:
+            size = len(chart.proto.spec.encode())
+            print(f"map figure JSON for 6 optimizers x 300 steps: {size / 1e6:.3f} MB")
+            assert size <= 1_000_000
