@@ -141,10 +141,12 @@ def contour_figure(surface, xy: np.ndarray, styles: list[PathStyle], step: int, 
                           line=dict(color=overlay["colour"], width=lk.arrow, dash="dot"),
                           fillcolor=overlay["colour"], opacity=0.18)
     fig.update_layout(
-        height=720 if presenter else 600, margin=dict(l=10, r=10, t=10, b=10),
-        font=dict(size=lk.font), xaxis=dict(range=[x0, x1], title="x", constrain="domain"),
+        height=820 if presenter else 680, margin=dict(l=10, r=10, t=10, b=150 if presenter else 120),
+        template=theme.PLOTLY_TEMPLATE, font=dict(size=lk.font),
+        xaxis=dict(range=[x0, x1], title="x", constrain="domain"),
         yaxis=dict(range=[y0, y1], title="y"), clickmode="event+select", dragmode="pan", hovermode="closest",
         legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0, font=dict(size=lk.font)),
+        xaxis_title_font=dict(size=lk.font), yaxis_title_font=dict(size=lk.font),
         uirevision=surface.name,
     )
     spec = fig.to_dict()
@@ -165,15 +167,17 @@ def _add_player(fig: go.Figure, shown: np.ndarray, step: int, text: dict[str, st
         return dict(frame=dict(duration=ms, redraw=False), transition=dict(duration=0), fromcurrent=True,
                     mode="immediate")
 
-    buttons = [dict(label="▶ " + text["play"], method="animate", args=[None, play(60)]),
-               dict(label="⏸ " + text["pause"], method="animate",
+    # Play restarts from step 0; the speed buttons continue from where the animation is.
+    restart = dict(play(60), fromcurrent=False)
+    buttons = [dict(label="▶ " + text["play"], method="animate", args=[None, restart]),
+               dict(label="❚❚ " + text["pause"], method="animate",
                     args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate")])]
     buttons += [dict(label=label, method="animate", args=[None, play(ms)]) for label, ms in SPEEDS]
     active = int(np.searchsorted(shown, step, side="right") - 1)
     fig.update_layout(
-        updatemenus=[dict(type="buttons", direction="right", showactive=False, x=0, y=-0.06, xanchor="left",
-                          yanchor="top", pad=dict(t=4, r=4), buttons=buttons, font=dict(size=lk.font))],
-        sliders=[dict(active=max(active, 0), x=0.42, len=0.58, y=-0.04, yanchor="top", pad=dict(t=0),
+        updatemenus=[dict(type="buttons", direction="right", showactive=False, x=0, y=-0.1, xanchor="left",
+                          yanchor="top", pad=dict(t=0, r=4), buttons=buttons, font=dict(size=lk.font))],
+        sliders=[dict(active=max(active, 0), x=0, len=1.0, y=-0.19, yanchor="top", pad=dict(t=0),
                       currentvalue=dict(prefix=text["step"] + " ", font=dict(size=lk.font)),
                       transition=dict(duration=0), font=dict(size=max(lk.font - 4, 9)),
                       steps=[dict(method="animate", label=str(s),
@@ -181,7 +185,6 @@ def _add_player(fig: go.Figure, shown: np.ndarray, step: int, text: dict[str, st
                                                        transition=dict(duration=0))])
                              for s in shown])],
     )
-    fig.update_layout(margin=dict(b=90))
 
 
 def step_overlays(xy_now: np.ndarray, grad: np.ndarray, momentum: np.ndarray, second: np.ndarray,
@@ -241,6 +244,7 @@ def surface_3d_figure(surface, xy: np.ndarray, loss: np.ndarray, styles: list[Pa
             fig.add_trace(go.Scatter3d(x=[path[step, 0]], y=[path[step, 1]], z=[shown_h[step]], mode="markers",
                                        showlegend=False, marker=dict(color=style.colour, size=lk.marker // 2 + 3)))
     fig.update_layout(height=560 if presenter else 460, margin=dict(l=0, r=0, t=10, b=0), font=dict(size=lk.font),
+                      template=theme.PLOTLY_TEMPLATE,
                       scene=dict(xaxis_title="x", yaxis_title="y", zaxis_title=text["height"],
                                  aspectmode="manual", aspectratio=dict(x=1, y=1, z=0.6)),
                       legend=dict(orientation="h", y=1.02), uirevision=surface.name)
@@ -266,7 +270,8 @@ def loss_figure(loss: np.ndarray, styles: list[PathStyle], step: int, diverged_a
                                      mode="markers", showlegend=False, hovertemplate=text["diverged"],
                                      marker=dict(symbol="x", size=lk.marker + 4, color=style.colour)))
     fig.add_vline(x=step, line=dict(color="#444", width=1.5, dash="dot"))
-    fig.update_layout(height=340 if presenter else 300, margin=dict(l=10, r=10, t=10, b=10), font=dict(size=lk.font),
+    fig.update_layout(height=420 if presenter else 300, margin=dict(l=10, r=10, t=10, b=10), font=dict(size=lk.font),
+                      template=theme.PLOTLY_TEMPLATE,
                       xaxis_title=text["step"], yaxis_title=text["loss"], yaxis_type="log" if log_y else "linear",
                       legend=dict(orientation="h", y=1.02), hovermode="x unified")
     return fig

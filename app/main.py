@@ -30,7 +30,7 @@ LANGUAGE = Setting("lang", "choice", "en", "sidebar.language", choices=tuple(LAN
                    format=LANGUAGES.get, widget="segmented")
 PRESENTER = Setting("present", "bool", False, "sidebar.presenter", help="sidebar.presenter_help")
 
-st.set_page_config(page_title="Optimizer Lab", page_icon=":material/landscape:", layout="wide")
+st.set_page_config(page_title="Optimizer Lab", page_icon="📉", layout="wide")
 
 pages = [
     st.Page(str(PAGES_DIR / file), title=t(title), url_path=path, icon=icon, default=(path == "home"))

@@ -207,6 +207,10 @@ class UrlState:
         if current != wanted:
             st.query_params.from_dict(wanted)
 
+    def forget(self, key: str) -> None:
+        """Drop what this page remembered for `key`, so its default applies again."""
+        self._shadow.pop(key, None)
+
     def reset_page(self) -> None:
         """Forget every page setting (the globals stay), so the next run starts from the defaults."""
         for key in list(self.settings):

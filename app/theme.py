@@ -72,16 +72,21 @@ SURFACE_SCALE = "Blues_r"
 
 PRESENTER_CSS = """
 <style>
-html, body, [class*="st-"], .stMarkdown p, .stMarkdown li { font-size: 1.35rem !important; }
-h1 { font-size: 3rem !important; } h2 { font-size: 2.3rem !important; } h3 { font-size: 1.9rem !important; }
-[data-testid="stWidgetLabel"] p { font-size: 1.3rem !important; font-weight: 600; }
-[data-testid="stDataFrame"] * { font-size: 1.2rem !important; }
+.stMarkdown p, .stMarkdown li, [data-testid="stCaptionContainer"], [data-testid="stAlert"] p,
+[data-testid="stWidgetLabel"] p, [data-testid="stExpander"] summary p, [data-testid="stSidebarNav"] span
+  { font-size: 1.3rem !important; line-height: 1.45 !important; }
+[data-testid="stWidgetLabel"] p { font-weight: 600; }
+h1 { font-size: 3.2rem !important; } h2 { font-size: 2.4rem !important; } h3 { font-size: 2rem !important; }
+[data-testid="stSidebar"] { min-width: 420px !important; }
 .katex { font-size: 1.6em !important; }
 </style>
 """
 
 BASE_CSS = """
 <style>
-.block-container { padding-top: 2.2rem; max-width: 1500px; }
+.block-container { padding-top: 2.2rem; max-width: 1600px; }
 </style>
 """
+
+# Every figure uses this template: white, light grid, and fonts the presenter sizes can scale.
+PLOTLY_TEMPLATE = "plotly_white"

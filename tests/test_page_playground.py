@@ -40,7 +40,7 @@ def test_default_page_has_four_animated_paths():
     at = playground()
     spec = chart_spec(at, "map")
     paths = path_traces(spec)
-    assert len(paths) == 4 and all(len(p["x"]) == 301 for p in paths)
+    assert len(paths) == 4 and all(len(p["x"]) == 101 for p in paths)
     assert spec["data"][0]["type"] == "contour"
     assert spec["frames"], "the map animates"
     # frames carry only the moving traces, never the contour
@@ -71,7 +71,7 @@ def test_bad_url_values_fall_back_with_a_notice():
     at = playground({"steps": "banana", "surface": "nope", "n_opt": "99"})
     warnings = " ".join(w.value for w in at.warning)
     assert "banana" in warnings and "nope" in warnings and "99" in warnings
-    assert at.slider(key="steps").value == 300
+    assert at.slider(key="steps").value == 100
 
 
 def test_divergence_is_reported_not_raised():

@@ -26,10 +26,10 @@ def cached_run(config: model.PlaygroundConfig) -> model.PlaygroundResult:
 
 
 def reset_start() -> None:
-    """A new surface starts from its own suggested point, and the inspected step follows the run."""
-    for key in ("x0", "y0", "t"):
+    """A new surface starts from its own suggested point and LRs; the inspected step follows the run."""
+    for key in ("x0", "y0", "t", *(f"o{i}_lr" for i in range(1, MAX_SLOTS + 1))):
         st.session_state.pop(key, None)
-        state._shadow.pop(key, None)
+        state.forget(key)
 
 
 def take_click() -> None:
@@ -66,6 +66,7 @@ except ValueError as error:
     st.error(t("pg.formula_error", error=error), icon=":material/error:")
     st.stop()
 st.caption(pick(surface.description))
+scales = model.cached_scales(surface_name, formula, surface_params)
 
 # ---- common controls ----------------------------------------------------------------------------
 with side.expander(t("pg.common"), expanded=True):
@@ -75,7 +76,7 @@ with side.expander(t("pg.common"), expanded=True):
     y0 = state.widget(Setting("y0", "float", float(surface.start[1]), "pg.start_y", low=-1e3, high=1e3, step=0.1),
                       c2, format="%.3f")
     st.caption(t("pg.start_hint"))
-    steps = state.widget(Setting("steps", "int", 300, "pg.steps", low=10, high=2000, step=10, widget="slider"))
+    steps = state.widget(Setting("steps", "int", 100, "pg.steps", low=10, high=2000, step=10, widget="slider"))
     noise = state.widget(Setting("noise", "choice", "batch", "pg.noise", choices=tuple(model.NOISE_MODES),
                                  format=lambda m: t(f"pg.noise.{m}"), help="pg.noise_help", widget="radio"))
     seed = state.widget(Setting("seed", "int", 0, "pg.seed", low=0, high=10_000)) if noise != "batch" else 0
@@ -90,9 +91,9 @@ n_slots = state.widget(Setting("n_opt", "int", 4, "pg.n_opt", low=1, high=MAX_SL
 slots = []
 for i in range(1, n_slots + 1):
     with side.expander(t("pg.slot", n=i), expanded=(i == 1)):
-        name = state.widget(Setting(f"o{i}", "choice", model.default_hyperparams.slot_optimizer(i), "pg.optimizer",
+        name = state.widget(Setting(f"o{i}", "choice", model.slot_optimizer(i), "pg.optimizer",
                                     choices=tuple(optimizer_names()), format=lambda n: pick(RULES[n].label)))
-        values = tuple((s.key.split("_", 1)[1], state.widget(s)) for s in model.slot_settings(i, name))
+        values = tuple((s.key.split("_", 1)[1], state.widget(s)) for s in model.slot_settings(i, name, scales))
         slots.append(model.SlotConfig(name=name, hyperparams=values))
 
 config = model.PlaygroundConfig(surface=surface_name, formula=formula, surface_params=surface_params,
@@ -107,7 +108,8 @@ for label, stop in zip(result.labels, result.diverged_at, strict=True):
 
 fig_text = {key: t(f"fig.{key}") for key in ("play", "pause", "step", "loss", "height", "minimum", "saddle", "start",
                                              "click_hint", "diverged")}
-map_col, info_col = st.columns([3, 2], gap="medium")
+# On a projector the map takes the full width; the loss chart goes below it.
+map_col, info_col = (st.container(), st.container()) if presenter else st.columns([3, 2], gap="medium")
 with info_col:
     back, scrub, forward = st.columns([1, 5, 1], vertical_alignment="bottom")
     step = state.widget(Setting("t", "int", steps, "pg.inspect", low=0, high=steps, widget="slider"), scrub)
@@ -115,25 +117,28 @@ with info_col:
     forward.button("▶", key="step_fwd", help=t("pg.next"), on_click=nudge, args=(1, steps), width="stretch")
     log_y = state.widget(Setting("logy", "bool", bool(surface.log_levels), "pg.logy"))
     st.plotly_chart(figures.loss_figure(result.loss, result.styles, step, result.diverged_at, presenter=presenter,
-                                        text=fig_text, log_y=log_y), key="loss_chart", config={"displaylogo": False})
-    k = min(step, steps - 1)
-    st.subheader(t("pg.readout", step=step))
-    st.caption(t("pg.readout_caption", step=k, next=k + 1))
-    columns = {c: t(f"pg.col.{c}") for c in ("optimizer", "position", "loss", "grad", "update", "momentum", "sqrt_v",
-                                             "step_size", "status")}
-    st.dataframe(model.inspect_rows(result, step, columns, {"ok": t("pg.status.ok"),
-                                                             "diverged": t("pg.status.diverged")}),
-                 hide_index=True, width="stretch")
+                                        text=fig_text, log_y=log_y), key="loss_chart", theme=None,
+                    config={"displaylogo": False})
 
 with map_col:
     st.plotly_chart(result.contour_figure(step, presenter=presenter, text=fig_text), key="map", on_select=take_click,
-                    selection_mode="points", config={"displaylogo": False, "scrollZoom": True})
+                    selection_mode="points", theme=None, config={"displaylogo": False, "scrollZoom": True})
     st.caption(t("pg.map_caption"))
+
+k = min(step, steps - 1)
+st.subheader(t("pg.readout", step=step))
+st.caption(t("pg.readout_caption", step=k, next=k + 1))
+columns = {c: t(f"pg.col.{c}") for c in ("optimizer", "position", "loss", "grad", "update", "momentum", "sqrt_v",
+                                         "step_size", "status")}
+st.dataframe(model.inspect_rows(result, step, columns, {"ok": t("pg.status.ok"),
+                                                         "diverged": t("pg.status.diverged")}),
+             hide_index=True, width="stretch")
+
 
 if state.widget(Setting("view3d", "bool", False, "pg.view3d")):
     st.subheader(t("pg.view3d_title"))
     st.plotly_chart(figures.surface_3d_figure(surface, result.xy, result.loss, result.styles, step,
-                                              presenter=presenter, text=fig_text), key="surface3d")
+                                              presenter=presenter, text=fig_text), key="surface3d", theme=None)
 
 # ---- the rules behind the paths -----------------------------------------------------------------
 st.subheader(t("pg.rules"))

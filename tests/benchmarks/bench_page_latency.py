@@ -54,7 +54,7 @@ def run(changes: int = 12) -> dict:
         browser = launch_browser(playwright)
         for name, script, path, slider in [
             ("bare", ROOT / "tests" / "benchmarks" / "bare_page.py", "", '[data-testid="stMain"] [role="slider"]'),
-            ("playground", ROOT / "app" / "main.py", "/playground?o1_lr=0.0001",
+            ("playground", ROOT / "app" / "main.py", "/playground?steps=300&o1_lr=0.0001",
              '.st-key-o1_lr [role="slider"]'),
         ]:
             with streamlit_server(script) as url:

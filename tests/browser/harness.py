@@ -71,12 +71,22 @@ def launch_browser(playwright):
     return playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True)
 
 
-def wait_for_app(page, timeout: float = 60_000) -> None:
-    """Wait until the script run finished: no running indicator and the main block rendered."""
+def wait_for_app(page, timeout: float = 90_000) -> None:
+    """Wait until the script run finished and the page settled.
+
+    Settled: the script is not running and no widget skeleton (Streamlit loads widget code lazily and
+    shows skeletons meanwhile) is on screen, in two looks 0.6 s apart.
+    """
     page.wait_for_selector('[data-testid="stMain"]', timeout=timeout)
-    page.wait_for_function(
-        """() => !document.querySelector('[data-testid="stStatusWidget"]')
-               && document.querySelector('[data-testid="stApp"]')
-               && document.querySelector('[data-testid="stApp"]').getAttribute('data-test-script-state') !== 'running'""",
-        timeout=timeout)
-    page.wait_for_timeout(300)
+    settled_js = """() => {
+        const app = document.querySelector('[data-testid="stApp"]');
+        return !!app && app.getAttribute('data-test-script-state') !== 'running'
+            && app.getAttribute('data-test-script-state') !== 'initial'
+            && !document.querySelector('[data-testid="stSkeleton"]'); }"""
+    deadline = time.monotonic() + timeout / 1000
+    streak = 0
+    while streak < 2:
+        if time.monotonic() > deadline:
+            raise TimeoutError("the page did not settle")
+        streak = streak + 1 if page.evaluate(settled_js) else 0
+        page.wait_for_timeout(600)
