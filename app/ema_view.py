@@ -85,7 +85,7 @@ def _layout(fig: go.Figure, lk: theme.Look, *, height: int, x_title: str, y_titl
         yaxis=dict(title=dict(text=y_title, font=dict(size=lk.font)), tickfont=dict(size=lk.font), showgrid=True,
                    gridcolor="#ececec", zeroline=False),
         legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0, font=dict(size=lk.font)),
-        hovermode="x unified", plot_bgcolor="white",
+        hovermode="x unified", template=theme.PLOTLY_TEMPLATE,
     )
 
 
@@ -133,8 +133,9 @@ def kernel_figure(beta: float, n: int, *, debias: bool, presenter: bool, text: d
     """The weight of each of the last points in the newest EMA value, by age, beside the SMA's flat window.
 
     n: the series length (the EMA after n points); age 0 is the newest point. The effective window
-    1/(1−β) is marked with a line, and the x range always reaches it, also when it is longer than the
-    series (then the bars end before the mark: the EMA has not seen a whole window yet).
+    1/(1−β) is marked with a line that has that many bars to its left (like the SMA's edge), and the x
+    range always reaches it, also when it is longer than the series (then the bars end before the mark:
+    the EMA has not seen a whole window yet).
     """
     lk = theme.look(presenter)
     shown = kernel_length(beta, n)
@@ -142,25 +143,26 @@ def kernel_figure(beta: float, n: int, *, debias: bool, presenter: bool, text: d
     weights = ema_weights(beta, n, debias=debias)[::-1][:shown]
     age = np.arange(shown)
     window = effective_window(beta)
-    width = sma_window(beta)
+    width = min(sma_window(beta), n)  # before a whole window has arrived the SMA averages all n points
+    mark = window - 0.5  # bars sit on integer ages: the newest `window` bars lie left of this line
     fig = go.Figure()
     fig.add_trace(go.Bar(x=age.tolist(), y=_sig(weights), name=text["weights"], meta="kernel",
                          marker=dict(color=EMA_HAT if debias else EMA, line=dict(width=0)),
                          hovertemplate="%{x}: %{y:.4g}<extra></extra>"))
     # the SMA's kernel: 1/w on the newest w points (drawn as a step line, not bars, to keep the EMA in front)
-    sma_age = [-0.5, min(width, n) - 0.5, min(width, n) - 0.5]
-    sma_height = 1.0 / min(width, n)
+    sma_age = [-0.5, width - 0.5, width - 0.5]
+    sma_height = 1.0 / width
     fig.add_trace(go.Scatter(x=sma_age, y=[sma_height, sma_height, 0.0], mode="lines", name=text["sma_weights"],
                              meta="sma_kernel", line=dict(color=SMA, width=lk.line * 0.8, dash="dash", shape="hv"),
                              hoverinfo="skip"))
-    fig.add_vline(x=window, line=dict(color="#333333", width=max(lk.line * 0.6, 1.5), dash="dot"))
-    fig.add_annotation(x=window, y=1.0, yref="paper", yanchor="bottom", text=text["window_mark"], showarrow=False,
+    fig.add_vline(x=mark, line=dict(color="#333333", width=max(lk.line * 0.6, 1.5), dash="dot"))
+    fig.add_annotation(x=mark, y=1.0, yref="paper", yanchor="bottom", text=text["window_mark"], showarrow=False,
                        xanchor="left" if window < 0.7 * max(shown, window) else "right",
                        font=dict(size=lk.font, color="#333333"))
     _layout(fig, lk, height=460 if presenter else 340, x_title=text["age"], y_title=text["weight"],
             top=lk.font * 2 + 6)
     fig.update_layout(bargap=0.1 if shown < 80 else 0.0, hovermode="closest",
-                      xaxis_range=[-0.8, max(shown, window * 1.08) - 0.2],
+                      xaxis_range=[-0.8, max(shown - 0.2, mark + 0.08 * window + 0.3)],
                       legend=dict(yanchor="top", y=0.98, x=0.98, xanchor="right", orientation="v",
                                   bgcolor="rgba(255,255,255,0.8)"))
     return fig
@@ -231,8 +233,8 @@ def moment_figure(raw: np.ndarray, buffer: np.ndarray, corrected: np.ndarray, be
                              line=dict(color=EMA_HAT, width=lk.line, dash="dash")))
     _bias_band(fig, bias_region(beta), steps, text["bias_band"], lk)
     _layout(fig, lk, height=460 if presenter else 340, x_title=text["x"], y_title=text["y"])
-    if log_y:
-        fig.update_layout(yaxis_type="log")
+    if log_y:  # one label a decade: the 2 and 5 in between crowd the axis at presenter sizes
+        fig.update_layout(yaxis_type="log", yaxis_dtick=1)
     return fig
 
 

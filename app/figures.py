@@ -87,6 +87,21 @@ class PrebuiltFigure(go.Figure):
         return self._spec
 
 
+MAX_MARKS = 12  # Rastrigin has 121 minima and 220 saddles: beyond this, mark only the global minima
+
+
+def marked_points(surface) -> tuple[tuple, tuple]:
+    """The minima and saddles worth a marker: all of them, or only the global minima when there are many."""
+    minima, saddles = tuple(surface.minima), tuple(surface.saddles)
+    if len(minima) > MAX_MARKS:
+        values = [float(surface.f(np.float64(x), np.float64(y))) for x, y in minima]
+        lowest = min(values)
+        minima = tuple(p for p, v in zip(minima, values, strict=True) if v <= lowest + 1e-9 * (1 + abs(lowest)))
+    if len(saddles) > MAX_MARKS:
+        saddles = ()
+    return minima, saddles
+
+
 def contour_figure(surface, xy: np.ndarray, styles: list[PathStyle], step: int, *, presenter: bool,
                    text: dict[str, str], overlays: list[dict] | None = None,
                    start: tuple[float, float] | None = None) -> PrebuiltFigure:
@@ -110,13 +125,14 @@ def contour_figure(surface, xy: np.ndarray, styles: list[PathStyle], step: int, 
                              marker=dict(size=14, color="rgba(0,0,0,0)"), showlegend=False,
                              name="click-grid", hovertemplate=text["click_hint"] + "<extra></extra>",
                              selected=dict(marker=dict(opacity=0)), unselected=dict(marker=dict(opacity=0))))
-    if surface.minima:
-        mx, my = zip(*surface.minima, strict=True)
+    minima, saddles = marked_points(surface)
+    if minima:
+        mx, my = zip(*minima, strict=True)
         fig.add_trace(go.Scatter(x=mx, y=my, mode="markers", name=text["minimum"], hoverinfo="name",
                                  marker=dict(symbol="star", size=lk.marker + 8, color="#FFD700",
                                              line=dict(color="black", width=1.5))))
-    if surface.saddles:
-        sx, sy = zip(*surface.saddles, strict=True)
+    if saddles:
+        sx, sy = zip(*saddles, strict=True)
         fig.add_trace(go.Scatter(x=sx, y=sy, mode="markers", name=text["saddle"], hoverinfo="name",
                                  marker=dict(symbol="x-thin", size=lk.marker + 6,
                                              line=dict(color="black", width=3))))

@@ -32,6 +32,11 @@ PRESENTER = Setting("present", "bool", False, "sidebar.presenter", help="sidebar
 
 st.set_page_config(page_title="Optimizer Lab", page_icon="📉", layout="wide")
 
+# The language comes first: page titles are translated.
+state = UrlState()
+st.session_state["_url_state"] = state
+state.register(LANGUAGE)
+
 pages = [
     st.Page(str(PAGES_DIR / file), title=t(title), url_path=path, icon=icon, default=(path == "home"))
     for file, path, title, icon in PAGES
@@ -39,8 +44,7 @@ pages = [
 ]
 page = st.navigation(pages)
 
-state = UrlState(page.url_path or "home")
-st.session_state["_url_state"] = state
+state.set_page(page.url_path or "home")
 with st.sidebar:
     state.widget(LANGUAGE)
     presenter = state.widget(PRESENTER)

@@ -132,6 +132,12 @@ def build_surface(name: str, formula: str | None, params: tuple[tuple[str, float
     return get_surface(name, **dict(params))
 
 
+def finite_at(surface: Surface, point: tuple[float, float]) -> bool:
+    """Whether f is defined at `point` (a typed formula like sqrt(x) may not be)."""
+    with np.errstate(all="ignore"):
+        return bool(np.isfinite(surface.f(np.float64(point[0]), np.float64(point[1]))))
+
+
 def typical_gradient(surface: Surface) -> float:
     """The median gradient norm over the view: the unit for gradient noise."""
     (x0, x1), (y0, y1) = surface.bounds

@@ -125,10 +125,14 @@ GLOBAL_KEYS = ("lang", "present")
 class UrlState:
     """The URL-backed settings of one script run: one page plus the global controls."""
 
-    def __init__(self, page: str):
-        self.page = page
+    def __init__(self, page: str = ""):
         self.settings: dict[str, Setting] = {}
         self.notices: list[str] = []
+        self.set_page(page)
+
+    def set_page(self, page: str) -> None:
+        """Which page's remembered values to use (global settings are registered before it is known)."""
+        self.page = page
         self._shadow = st.session_state.setdefault("_url_shadow", {}).setdefault(page, {})
 
     # -- reading -------------------------------------------------------------------------------

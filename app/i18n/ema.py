@@ -44,9 +44,9 @@ STRINGS = {
         "文件大小为 {size},超过了 {limit} 的上限。请上传更短的序列(例如每 10 行取一行)。",
     ),
     "ema.csv.encoding": (
-        "it is not text in one of the encodings {encodings} (it may be an Excel workbook or another binary "
-        "file). Save it as \"CSV UTF-8\" and upload it again.",
-        "它不是 {encodings} 编码的文本(可能是 Excel 工作簿或其他二进制文件)。请另存为“CSV UTF-8”后重新上传。",
+        "it is not UTF-8 or GBK text (it may be an Excel workbook or another binary file). Save it as "
+        "\"CSV UTF-8\" and upload it again.",
+        "它不是 UTF-8 或 GBK 编码的文本(可能是 Excel 工作簿或其他二进制文件)。请另存为“CSV UTF-8”后重新上传。",
     ),
     "ema.csv.malformed": (
         "line {line} has {saw} cells, but the table has {expected} columns. Check the delimiter and that "
@@ -96,6 +96,10 @@ STRINGS = {
         "阴影:前 {steps} 步,此时 βᵗ > 5%,未修正的 EMA(蓝色,从 v₀ = 0 开始)仍明显偏向 0。"
         "修正后的 EMA(橙色)除以 1 − βᵗ,从一开始就贴合数据。绿色虚线:相同窗口的简单移动平均,用于对比(β = {beta})。",
     ),
+    "ema.series_caption_unbiased": (
+        "With β = {beta} every curve is the data itself: there is no early bias to shade ({steps} steps).",
+        "当 β = {beta} 时,每条曲线都就是数据本身:没有需要标出的初期偏差({steps} 步)。",
+    ),
     "ema.thinned": (
         "The chart draws {shown:,} of the {n:,} points; the averages use all of them.",
         "图中绘制了 {n:,} 个点中的 {shown:,} 个;平均值使用全部数据计算。",
@@ -103,7 +107,7 @@ STRINGS = {
     "ema.kernel_title": ("Which points the newest value averages", "最新的值平均了哪些点"),
     "ema.trace.weights": ("EMA weight (1 − β)·βᵏ", "EMA 权重 (1 − β)·βᵏ"),
     "ema.trace.sma_weights": ("SMA weight 1/{window}", "SMA 权重 1/{window}"),
-    "ema.window_mark": ("1/(1−β) = {window}", "1/(1−β) = {window}"),
+    "ema.window_mark": ("window 1/(1−β) = {window}", "窗口 1/(1−β) = {window}"),
     "ema.age": ("k: steps back from the newest point", "k:距最新数据点的步数"),
     "ema.weight": ("weight", "权重"),
     "ema.formulas": ("The formulas", "公式"),

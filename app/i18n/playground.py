@@ -10,6 +10,10 @@ STRINGS = {
         "可用:数字、x、y、+ − * / **、括号,以及 sin cos tan exp log sqrt tanh sinh cosh abs arctan。",
     ),
     "pg.formula_error": ("The formula cannot be used: {error}", "无法使用该公式:{error}"),
+    "pg.start_undefined": (
+        "f is not defined at the start ({x:g}, {y:g}): pick another start, or click on the map.",
+        "f 在起点 ({x:g}, {y:g}) 处没有定义:请换一个起点,或在地图上点击选择。",
+    ),
     "pg.condition": ("Condition number κ", "条件数 κ"),
     "pg.condition_help": ("Ratio of the steepest to the flattest curvature of the ravine.",
                           "峡谷最陡方向与最平方向曲率之比。"),

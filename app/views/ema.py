@@ -19,12 +19,12 @@ from optim_core.simulate import simulate
 from optim_core.smoothing import EMA_LATEX, bias_region, daily_temperatures, effective_window
 from optim_core.surfaces import get_surface, surface_names
 
-# Where the series comes from. A saved training run's loss joins these once the Training page can list
-# its runs (see the report of issue 5); an uploaded file cannot live in the URL.
+# Where the series comes from. A saved training run's loss joins these once a function lists saved runs
+# (the Training page's); an uploaded file cannot live in the URL, so the page says so and falls back.
 SOURCES = ("temperatures", "upload")
 # The optimizers whose buffers are EMAs of the gradient, in the order offered (if the registry has them).
 MOMENT_RULES = tuple(name for name in ("adam", "adam_no_bias_correction", "momentum_ema") if name in RULES)
-PLOT_CONFIG = {"displaylogo": False}
+PLOT_CONFIG = {"displaylogo": False}  # charts get theme=None: the figures style themselves (app.theme)
 state = current()
 presenter = bool(st.session_state.get("present", False))
 
@@ -101,20 +101,21 @@ series_text = {"raw": t("ema.trace.raw"), "ema": t("ema.trace.ema"), "ema_hat": 
                "sma": t("ema.trace.sma", window=smoothed.window), "x": x_title, "y": y_title,
                "bias_band": t("ema.bias_band", steps=smoothed.bias_steps)}
 st.plotly_chart(view.series_figure(smoothed, debias=debias, presenter=presenter, text=series_text),
-                key="ema_series", config=PLOT_CONFIG)
+                key="ema_series", theme=None, config=PLOT_CONFIG)
 shown = view.display_index(n).size
-st.caption(t("ema.series_caption", steps=smoothed.bias_steps, beta=f"{beta:g}")
+st.caption(t("ema.series_caption" if smoothed.bias_steps else "ema.series_caption_unbiased", steps=smoothed.bias_steps,
+             beta=f"{beta:g}")
            + (" " + t("ema.thinned", shown=shown, n=n) if shown < n else ""))
 
 # ---- the weights and the formulas ---------------------------------------------------------------
 kernel_col, formula_col = side_by_side([3, 2], gap="large")
 with kernel_col:
     st.subheader(t("ema.kernel_title"))
-    kernel_text = {"weights": t("ema.trace.weights"), "sma_weights": t("ema.trace.sma_weights", window=smoothed.window),
+    kernel_text = {"weights": t("ema.trace.weights"), "sma_weights": t("ema.trace.sma_weights", window=min(smoothed.window, n)),
                    "window_mark": t("ema.window_mark", window=f"{window:.4g}"), "age": t("ema.age"),
                    "weight": t("ema.weight")}
     st.plotly_chart(view.kernel_figure(beta, n, debias=debias, presenter=presenter, text=kernel_text),
-                    key="ema_kernel", config=PLOT_CONFIG)
+                    key="ema_kernel", theme=None, config=PLOT_CONFIG)
 with formula_col:
     st.subheader(t("ema.formulas"))
     for line in EMA_LATEX:
@@ -167,7 +168,7 @@ with first_col:
                   "ema_hat": t("ema.adam.m_hat"), "x": t("ema.adam.step"), "y": t("ema.adam.g_axis", axis=axis),
                   "bias_band": t("ema.bias_band", steps=bias_region(moments.beta1))}
     st.plotly_chart(view.moment_figure(moments.g, moments.m, moments.m_hat, moments.beta1, presenter=presenter,
-                                       text=first_text), key="ema_first_moment", config=PLOT_CONFIG)
+                                       text=first_text), key="ema_first_moment", theme=None, config=PLOT_CONFIG)
 with second_col:
     if moments.v is None:
         st.subheader(t("ema.adam.second", axis=axis))
@@ -182,7 +183,7 @@ with second_col:
         log_v = state.widget(Setting("ia_logv", "bool", True, "ema.adam.log_v"))
         chart.plotly_chart(view.moment_figure(moments.g ** 2, moments.v, moments.v_hat, moments.beta2,
                                               presenter=presenter, text=second_text, log_y=log_v),
-                           key="ema_second_moment", config=PLOT_CONFIG)
+                           key="ema_second_moment", theme=None, config=PLOT_CONFIG)
 # the two libraries agree: the buffer the optimizer kept is optim_core.smoothing's EMA of its gradients
 gap = view.ema_gap(moments)
 st.caption(t("ema.adam.check", gap=f"{gap:.1e}", beta=f"{moments.beta1:g}"))

@@ -100,6 +100,8 @@ config = model.PlaygroundConfig(surface=surface_name, formula=formula, surface_p
                                 slots=tuple(slots), start=(x0, y0), steps=steps, noise=noise, seed=seed,
                                 clip_norm=clip_norm, weight_decay=weight_decay)
 result = cached_run(config)
+if not model.finite_at(surface, (x0, y0)):
+    st.warning(t("pg.start_undefined", x=x0, y=y0), icon=":material/warning:")
 
 # ---- screen -------------------------------------------------------------------------------------
 for label, stop in zip(result.labels, result.diverged_at, strict=True):
