@@ -14,9 +14,9 @@ import plotly.graph_objects as go
 
 from app import theme
 
-MAX_FRAMES = 150  # more frames than this are subsampled: the payload stays small, playback smooth
+MAX_FRAMES = 100  # more frames than this are subsampled: the payload stays small, playback smooth
 TRAIL = 15  # how many past steps the animated trail shows
-CLICK_GRID = 45  # the invisible scatter grid that turns a click on the map into a start point
+CLICK_GRID = 30  # the invisible scatter grid that turns a click on the map into a start point
 SPEEDS = (("0.5×", 120), ("1×", 60), ("2×", 30), ("4×", 12))  # label, ms per frame
 
 
@@ -102,6 +102,47 @@ def marked_points(surface) -> tuple[tuple, tuple]:
     return minima, saddles
 
 
+_BASE_CACHE: dict[tuple, tuple] = {}  # (id(surface), presenter, click hint) -> (surface, traces)
+
+
+def map_base(surface, presenter: bool, text: dict[str, str]) -> list[dict]:
+    """The static layers of the map: contour, click grid, minima and saddles (cached per surface).
+
+    Plain dicts: they do not change when the optimizers do, so a slider change only rebuilds the paths.
+    """
+    key = (id(surface), presenter, tuple(sorted(text.items())))
+    hit = _BASE_CACHE.get(key)
+    if hit is not None and hit[0] is surface:  # the entry holds the surface, so its id stays unique
+        return hit[1]
+    lk = theme.look(presenter)
+    xs, ys, z = surface_grid(surface)
+    (x0, x1), (y0, y1) = surface.bounds
+    traces = [dict(type="contour", x=_round(xs, 4), y=_round(ys, 4), z=_round(z, 4), colorscale=theme.CONTOUR_SCALE,
+                   ncontours=28, showscale=False, hoverinfo="skip", contours=dict(coloring="fill", showlines=True),
+                   line=dict(width=0.6, color="rgba(60,80,110,0.35)"))]
+    # An invisible grid over the map: a contour click yields no selection, a scatter point does.
+    gx, gy = np.meshgrid(np.linspace(x0, x1, CLICK_GRID), np.linspace(y0, y1, CLICK_GRID))
+    traces.append(dict(type="scatter", x=_round(gx.ravel(), 3), y=_round(gy.ravel(), 3), mode="markers",
+                       marker=dict(size=16, color="rgba(0,0,0,0)"), showlegend=False, name="click-grid",
+                       hovertemplate=text["click_hint"] + "<extra></extra>",
+                       selected=dict(marker=dict(opacity=0)), unselected=dict(marker=dict(opacity=0))))
+    minima, saddles = marked_points(surface)
+    if minima:
+        mx, my = zip(*minima, strict=True)
+        traces.append(dict(type="scatter", x=list(mx), y=list(my), mode="markers", name=text["minimum"],
+                           hoverinfo="name", marker=dict(symbol="star", size=lk.marker + 8, color="#FFD700",
+                                                         line=dict(color="black", width=1.5))))
+    if saddles:
+        sx, sy = zip(*saddles, strict=True)
+        traces.append(dict(type="scatter", x=list(sx), y=list(sy), mode="markers", name=text["saddle"],
+                           hoverinfo="name", marker=dict(symbol="x-thin", size=lk.marker + 6,
+                                                         line=dict(color="black", width=3))))
+    if len(_BASE_CACHE) > 32:
+        _BASE_CACHE.pop(next(iter(_BASE_CACHE)))
+    _BASE_CACHE[key] = (surface, traces)
+    return traces
+
+
 def contour_figure(surface, xy: np.ndarray, styles: list[PathStyle], step: int, *, presenter: bool,
                    text: dict[str, str], overlays: list[dict] | None = None,
                    start: tuple[float, float] | None = None) -> PrebuiltFigure:
@@ -112,71 +153,47 @@ def contour_figure(surface, xy: np.ndarray, styles: list[PathStyle], step: int, 
     """
     lk = theme.look(presenter)
     steps = xy.shape[1] - 1
-    xs, ys, z = surface_grid(surface)
     (x0, x1), (y0, y1) = surface.bounds
-    fig = go.Figure()
-    fig.add_trace(go.Contour(x=_round(xs, 4), y=_round(ys, 4), z=_round(z, 4), colorscale=theme.CONTOUR_SCALE,
-                             ncontours=28, showscale=False, hoverinfo="skip",
-                             contours=dict(coloring="fill", showlines=True),
-                             line=dict(width=0.6, color="rgba(60,80,110,0.35)")))
-    # An invisible grid over the map: a contour click yields no selection, a scatter point does.
-    gx, gy = np.meshgrid(np.linspace(x0, x1, CLICK_GRID), np.linspace(y0, y1, CLICK_GRID))
-    fig.add_trace(go.Scatter(x=_round(gx.ravel(), 4), y=_round(gy.ravel(), 4), mode="markers",
-                             marker=dict(size=14, color="rgba(0,0,0,0)"), showlegend=False,
-                             name="click-grid", hovertemplate=text["click_hint"] + "<extra></extra>",
-                             selected=dict(marker=dict(opacity=0)), unselected=dict(marker=dict(opacity=0))))
-    minima, saddles = marked_points(surface)
-    if minima:
-        mx, my = zip(*minima, strict=True)
-        fig.add_trace(go.Scatter(x=mx, y=my, mode="markers", name=text["minimum"], hoverinfo="name",
-                                 marker=dict(symbol="star", size=lk.marker + 8, color="#FFD700",
-                                             line=dict(color="black", width=1.5))))
-    if saddles:
-        sx, sy = zip(*saddles, strict=True)
-        fig.add_trace(go.Scatter(x=sx, y=sy, mode="markers", name=text["saddle"], hoverinfo="name",
-                                 marker=dict(symbol="x-thin", size=lk.marker + 6,
-                                             line=dict(color="black", width=3))))
+    data = list(map_base(surface, presenter, text))
     if start is not None:
-        fig.add_trace(go.Scatter(x=[start[0]], y=[start[1]], mode="markers", name=text["start"], hoverinfo="name",
-                                 marker=dict(symbol="circle-open", size=lk.marker + 6,
-                                             line=dict(color="black", width=2))))
+        data.append(dict(type="scatter", x=[start[0]], y=[start[1]], mode="markers", name=text["start"],
+                         hoverinfo="name", marker=dict(symbol="circle-open", size=lk.marker + 6,
+                                                       line=dict(color="black", width=2))))
     for path, style in zip(xy, styles, strict=True):
-        fig.add_trace(go.Scatter(x=_round(path[:, 0]), y=_round(path[:, 1]), mode="lines", name=style.label,
-                                 line=dict(color=style.colour, width=lk.line, dash=style.dash),
-                                 opacity=0.45, hoverinfo="skip"))
+        data.append(dict(type="scatter", x=_round(path[:, 0], 4), y=_round(path[:, 1], 4), mode="lines",
+                         name=style.label, line=dict(color=style.colour, width=lk.line, dash=style.dash),
+                         opacity=0.45, hoverinfo="skip"))
+    first_moving = len(data)
+    data.extend(_moving_traces(xy, step, styles, lk))
+    moving = list(range(first_moving, len(data)))
     shown = frame_steps(steps)
-    _add_player(fig, shown, step, text, lk)
+    annotations, shapes = [], []
     for overlay in overlays or []:
         if overlay["type"] == "arrow":
-            fig.add_annotation(x=overlay["x1"], y=overlay["y1"], ax=overlay["x0"], ay=overlay["y0"],
-                               xref="x", yref="y", axref="x", ayref="y", showarrow=True, arrowhead=3,
-                               arrowsize=1.2, arrowwidth=lk.arrow, arrowcolor=overlay["colour"], text="",
-                               opacity=0.95)
+            annotations.append(dict(x=overlay["x1"], y=overlay["y1"], ax=overlay["x0"], ay=overlay["y0"], xref="x",
+                                    yref="y", axref="x", ayref="y", showarrow=True, arrowhead=3, arrowsize=1.2,
+                                    arrowwidth=lk.arrow, arrowcolor=overlay["colour"], text="", opacity=0.95))
         else:
-            fig.add_shape(type="rect", x0=overlay["x0"], x1=overlay["x1"], y0=overlay["y0"], y1=overlay["y1"],
-                          line=dict(color=overlay["colour"], width=lk.arrow, dash="dot"),
-                          fillcolor=overlay["colour"], opacity=0.18)
-    fig.update_layout(
+            shapes.append(dict(type="rect", x0=overlay["x0"], x1=overlay["x1"], y0=overlay["y0"], y1=overlay["y1"],
+                               line=dict(color=overlay["colour"], width=lk.arrow, dash="dot"),
+                               fillcolor=overlay["colour"], opacity=0.18))
+    layout = dict(
         height=820 if presenter else 680, margin=dict(l=10, r=10, t=10, b=150 if presenter else 120),
-        template=theme.PLOTLY_TEMPLATE, font=dict(size=lk.font),
-        xaxis=dict(range=[x0, x1], title="x", constrain="domain"),
-        yaxis=dict(range=[y0, y1], title="y"), clickmode="event+select", dragmode="pan", hovermode="closest",
+        template=theme.template(), font=dict(size=lk.font),
+        xaxis=dict(range=[x0, x1], title=dict(text="x", font=dict(size=lk.font)), constrain="domain"),
+        yaxis=dict(range=[y0, y1], title=dict(text="y", font=dict(size=lk.font))),
+        clickmode="event+select", dragmode="pan", hovermode="closest", uirevision=surface.name,
         legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0, font=dict(size=lk.font)),
-        xaxis_title_font=dict(size=lk.font), yaxis_title_font=dict(size=lk.font),
-        uirevision=surface.name,
+        annotations=annotations, shapes=shapes, **_player(shown, step, text, lk),
     )
-    spec = fig.to_dict()
-    first_moving = len(spec["data"])
-    spec["data"].extend(_moving_traces(xy, step, styles, lk))
-    moving = list(range(first_moving, len(spec["data"])))
     # a frame only moves points: x and y are merged into the traces' existing style
-    spec["frames"] = [dict(name=str(s), traces=moving,
-                           data=[dict(x=d["x"], y=d["y"]) for d in _moving_traces(xy, int(s), styles, lk)])
-                      for s in shown]
-    return PrebuiltFigure(spec)
+    frames = [dict(name=str(s), traces=moving,
+                   data=[dict(x=d["x"], y=d["y"]) for d in _moving_traces(xy, int(s), styles, lk)])
+              for s in shown]
+    return PrebuiltFigure(dict(data=data, layout=layout, frames=frames))
 
 
-def _add_player(fig: go.Figure, shown: np.ndarray, step: int, text: dict[str, str], lk: theme.Look) -> None:
+def _player(shown: np.ndarray, step: int, text: dict[str, str], lk: theme.Look) -> dict:
     """Play / pause / speed buttons and a step scrubber, all client-side."""
 
     def play(ms: int) -> dict:
@@ -190,7 +207,7 @@ def _add_player(fig: go.Figure, shown: np.ndarray, step: int, text: dict[str, st
                     args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate")])]
     buttons += [dict(label=label, method="animate", args=[None, play(ms)]) for label, ms in SPEEDS]
     active = int(np.searchsorted(shown, step, side="right") - 1)
-    fig.update_layout(
+    return dict(
         updatemenus=[dict(type="buttons", direction="right", showactive=False, x=0, y=-0.1, xanchor="left",
                           yanchor="top", pad=dict(t=0, r=4), buttons=buttons, font=dict(size=lk.font))],
         sliders=[dict(active=max(active, 0), x=0, len=1.0, y=-0.19, yanchor="top", pad=dict(t=0),
@@ -268,26 +285,28 @@ def surface_3d_figure(surface, xy: np.ndarray, loss: np.ndarray, styles: list[Pa
 
 
 def loss_figure(loss: np.ndarray, styles: list[PathStyle], step: int, diverged_at: np.ndarray, *,
-                presenter: bool, text: dict[str, str], log_y: bool) -> go.Figure:
+                presenter: bool, text: dict[str, str], log_y: bool) -> PrebuiltFigure:
     """Loss against step for each path, a line at the inspected step and ✕ where a path diverged."""
     lk = theme.look(presenter)
-    fig = go.Figure()
-    steps = np.arange(loss.shape[1])
+    data = []
+    steps = list(range(loss.shape[1]))
     for values, stop, style in zip(loss, diverged_at, styles, strict=True):
         shown = values.astype(float).copy()
         if stop >= 0:
             shown[stop + 1:] = np.nan
         if log_y:
             shown = np.where(shown > 0, shown, np.nan)
-        fig.add_trace(go.Scatter(x=steps, y=_round(shown, 8), mode="lines", name=style.label,
-                                 line=dict(color=style.colour, width=lk.line, dash=style.dash)))
+        data.append(dict(type="scatter", x=steps, y=_round(shown, 8), mode="lines", name=style.label,
+                         line=dict(color=style.colour, width=lk.line, dash=style.dash)))
         if stop >= 0:
-            fig.add_trace(go.Scatter(x=[stop], y=[shown[stop] if np.isfinite(shown[stop]) else None],
-                                     mode="markers", showlegend=False, hovertemplate=text["diverged"],
-                                     marker=dict(symbol="x", size=lk.marker + 4, color=style.colour)))
-    fig.add_vline(x=step, line=dict(color="#444", width=1.5, dash="dot"))
-    fig.update_layout(height=420 if presenter else 300, margin=dict(l=10, r=10, t=10, b=10), font=dict(size=lk.font),
-                      template=theme.PLOTLY_TEMPLATE,
-                      xaxis_title=text["step"], yaxis_title=text["loss"], yaxis_type="log" if log_y else "linear",
-                      legend=dict(orientation="h", y=1.02), hovermode="x unified")
-    return fig
+            data.append(dict(type="scatter", x=[int(stop)], y=_round(shown[stop:stop + 1], 8), mode="markers",
+                             showlegend=False, hovertemplate=text["diverged"] + "<extra></extra>",
+                             marker=dict(symbol="x", size=lk.marker + 4, color=style.colour)))
+    axis_font = dict(size=lk.font)
+    layout = dict(height=420 if presenter else 300, margin=dict(l=10, r=10, t=10, b=10), font=dict(size=lk.font),
+                  template=theme.template(), hovermode="x unified", legend=dict(orientation="h", y=1.02),
+                  xaxis=dict(title=dict(text=text["step"], font=axis_font)),
+                  yaxis=dict(title=dict(text=text["loss"], font=axis_font), type="log" if log_y else "linear"),
+                  shapes=[dict(type="line", x0=step, x1=step, y0=0, y1=1, yref="paper",
+                               line=dict(color="#444", width=1.5, dash="dot"))])
+    return PrebuiltFigure(dict(data=data, layout=layout))

@@ -15,7 +15,7 @@ from app import theme  # noqa: E402
 from app.i18n import LANGUAGES, t  # noqa: E402
 from app.settings import Setting, UrlState  # noqa: E402
 
-PAGES_DIR = Path(__file__).parent / "views"  # not "pages/": that name switches Streamlit to its legacy multipage mode
+PAGES_DIR = Path(__file__).resolve().parent / "views"  # not "pages/": that name switches Streamlit to its legacy multipage mode
 # (file, url path, i18n title key, icon); a page appears once its file exists.
 PAGES = [
     ("home.py", "home", "nav.home", ":material/home:"),

@@ -8,6 +8,7 @@ on every page; a second run of the same optimizer gets another line dash and mar
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 OPTIMIZER_COLOURS = {
     "sgd": "#0072B2",
@@ -93,3 +94,11 @@ BASE_CSS = """
 
 # Every figure uses this template: white, light grid, and fonts the presenter sizes can scale.
 PLOTLY_TEMPLATE = "plotly_white"
+
+
+@lru_cache(maxsize=1)
+def template() -> dict:
+    """PLOTLY_TEMPLATE as a dict, for figures built as plain dicts (plotly.js knows no template names)."""
+    import plotly.io as pio
+
+    return pio.templates[PLOTLY_TEMPLATE].to_plotly_json()

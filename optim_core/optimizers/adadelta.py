@@ -1,0 +1,81 @@
+"""Adadelta: step sizes from the ratio of two RMS estimates, of updates and of gradients (torch.optim.Adadelta)."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from .rule import (
+    Diagnostics,
+    HyperParam,
+    Rule,
+    active,
+    eps_param,
+    lr_param,
+    torch_constructor,
+    weight_decay_param,
+)
+
+
+class AdadeltaState(NamedTuple):
+    square_avg: np.ndarray
+    acc_delta: np.ndarray
+
+
+def init(params: np.ndarray) -> AdadeltaState:
+    zeros = np.zeros_like(params)
+    return AdadeltaState(square_avg=zeros, acc_delta=zeros)
+
+
+def update(grad, state: AdadeltaState, params, lr, hp, step):
+    r"""Adadelta as torch.optim.Adadelta computes it.
+
+    .. math::
+        \textbf{input}: \gamma \text{ (lr)},\ \theta_0,\ \rho \text{ (rho)},\ \epsilon,\ \lambda \text{ (weight decay)} \\
+        \textbf{initialize}: v_0 \leftarrow 0 \text{ (square avg)},\ u_0 \leftarrow 0 \text{ (accumulated update)} \\
+        \textbf{for}\ t = 1, 2, \ldots\ \textbf{do} \\
+        \quad g_t \leftarrow \nabla_\theta f(\theta_{t-1}) \\
+        \quad \textbf{if}\ \lambda \neq 0:\ g_t \leftarrow g_t + \lambda \theta_{t-1} \\
+        \quad v_t \leftarrow \rho v_{t-1} + (1 - \rho) g_t^2 \\
+        \quad \Delta x_t \leftarrow \frac{\sqrt{u_{t-1} + \epsilon}}{\sqrt{v_t + \epsilon}} g_t \\
+        \quad u_t \leftarrow \rho u_{t-1} + (1 - \rho) \Delta x_t^2 \\
+        \quad \theta_t \leftarrow \theta_{t-1} - \gamma \Delta x_t \\
+
+    Diagnostics: no momentum; second_moment = v_t; step_size = γ √(u_{t−1}+ε) / √(v_t+ε), the factor on g_t.
+    """
+    rho, eps, weight_decay = hp["rho"], hp["eps"], hp["weight_decay"]
+    g = grad
+    if active(weight_decay):
+        # $g_t \leftarrow g_t + \lambda \theta_{t-1}$
+        g = g + weight_decay * params
+    # $v_t \leftarrow \rho v_{t-1} + (1 - \rho) g_t^2$
+    square_avg = state.square_avg * rho + (1 - rho) * g * g
+    # $\sqrt{u_{t-1} + \epsilon} / \sqrt{v_t + \epsilon}$
+    ratio = np.sqrt(state.acc_delta + eps) / np.sqrt(square_avg + eps)
+    # $\Delta x_t \leftarrow \frac{\sqrt{u_{t-1} + \epsilon}}{\sqrt{v_t + \epsilon}} g_t$
+    delta = ratio * g
+    # $u_t \leftarrow \rho u_{t-1} + (1 - \rho) \Delta x_t^2$
+    acc_delta = state.acc_delta * rho + (1 - rho) * delta * delta
+    # $\theta_t \leftarrow \theta_{t-1} - \gamma \Delta x_t$
+    new_params = params - lr * delta
+    return new_params, AdadeltaState(square_avg, acc_delta), Diagnostics(None, square_avg, lr * ratio)
+
+
+_NAMES = ("lr", "rho", "eps", "weight_decay")
+
+ADADELTA = Rule(
+    name="adadelta",
+    label={"en": "Adadelta", "zh": "Adadelta"},
+    hyperparams=(
+        lr_param(1.0),
+        HyperParam("rho", 0.9, "float", 0.0, 1.0, help="ρ, smoothing of both running averages"),
+        eps_param(1e-6),
+        weight_decay_param(),
+    ),
+    init=init,
+    update=update,
+    torch_class="torch.optim.Adadelta",
+    torch_code=lambda hp: torch_constructor("torch.optim.Adadelta", hp, _NAMES),
+    label_for=lambda hp, lang: "Adadelta" + (" + L2" if hp["weight_decay"] != 0 else ""),
+)

@@ -1,0 +1,80 @@
+"""Adagrad: every coordinate divides by the root of its summed squared gradients (torch.optim.Adagrad)."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from .rule import (
+    Diagnostics,
+    HyperParam,
+    Rule,
+    active,
+    eps_param,
+    lr_param,
+    torch_constructor,
+    weight_decay_param,
+)
+
+
+class AdagradState(NamedTuple):
+    sum: np.ndarray  # torch's state["sum"], without initial_accumulator_value (added at step 1)
+
+
+def init(params: np.ndarray) -> AdagradState:
+    return AdagradState(sum=np.zeros_like(params))
+
+
+def update(grad, state: AdagradState, params, lr, hp, step):
+    r"""Adagrad as torch.optim.Adagrad computes it.
+
+    .. math::
+        \textbf{input}: \gamma \text{ (lr)},\ \theta_0,\ \lambda \text{ (weight decay)},\ \eta \text{ (lr decay)},\ \tau \text{ (initial accumulator value)},\ \epsilon \\
+        \textbf{initialize}: s_0 \leftarrow \tau \\
+        \textbf{for}\ t = 1, 2, \ldots\ \textbf{do} \\
+        \quad g_t \leftarrow \nabla_\theta f(\theta_{t-1}) \\
+        \quad \textbf{if}\ \lambda \neq 0:\ g_t \leftarrow g_t + \lambda \theta_{t-1} \\
+        \quad \tilde\gamma \leftarrow \gamma / (1 + (t - 1) \eta) \\
+        \quad s_t \leftarrow s_{t-1} + g_t^2 \\
+        \quad \theta_t \leftarrow \theta_{t-1} - \tilde\gamma \, g_t / (\sqrt{s_t} + \epsilon) \\
+
+    init() cannot see hyperparameters, so the state starts at 0 and τ is added on the first step.
+    Diagnostics: no momentum; second_moment = s_t; step_size = γ̃ / (√s_t + ε), the factor on g_t.
+    """
+    weight_decay, eps = hp["weight_decay"], hp["eps"]
+    g = grad
+    if active(weight_decay):
+        # $g_t \leftarrow g_t + \lambda \theta_{t-1}$
+        g = g + weight_decay * params
+    # $\tilde\gamma \leftarrow \gamma / (1 + (t - 1) \eta)$
+    clr = lr / (1 + (step - 1) * hp["lr_decay"])
+    previous = state.sum + hp["initial_accumulator_value"] if step == 1 else state.sum
+    # $s_t \leftarrow s_{t-1} + g_t^2$
+    square_sum = previous + g * g
+    # $\sqrt{s_t} + \epsilon$
+    std = np.sqrt(square_sum) + eps
+    # $\theta_t \leftarrow \theta_{t-1} - \tilde\gamma \, g_t / (\sqrt{s_t} + \epsilon)$ (torch's order of operations)
+    new_params = params - clr * g / std
+    step_size = clr / std
+    return new_params, AdagradState(square_sum), Diagnostics(None, square_sum, step_size)
+
+
+_NAMES = ("lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps")
+
+ADAGRAD = Rule(
+    name="adagrad",
+    label={"en": "Adagrad", "zh": "Adagrad"},
+    hyperparams=(
+        lr_param(1e-2),
+        HyperParam("lr_decay", 0.0, "float", 0.0, 1.0, help="η, lr ← lr / (1 + (t − 1) η)"),
+        weight_decay_param(),
+        HyperParam("initial_accumulator_value", 0.0, "float", 0.0, 10.0, help="τ, starting value of Σg²"),
+        eps_param(1e-10),
+    ),
+    init=init,
+    update=update,
+    torch_class="torch.optim.Adagrad",
+    torch_code=lambda hp: torch_constructor("torch.optim.Adagrad", hp, _NAMES),
+    label_for=lambda hp, lang: "Adagrad" + (" + L2" if hp["weight_decay"] != 0 else ""),
+)

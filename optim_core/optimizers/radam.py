@@ -1,0 +1,122 @@
+"""RAdam: Adam whose adaptive step is switched on only once the variance estimate is trustworthy
+(torch.optim.RAdam)."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from .rule import (
+    Diagnostics,
+    HyperParam,
+    Rule,
+    active,
+    betas_param,
+    eps_param,
+    lr_param,
+    torch_constructor,
+    weight_decay_param,
+)
+
+
+class RAdamState(NamedTuple):
+    exp_avg: np.ndarray
+    exp_avg_sq: np.ndarray
+
+
+def init(params: np.ndarray) -> RAdamState:
+    zeros = np.zeros_like(params)
+    return RAdamState(exp_avg=zeros, exp_avg_sq=zeros)
+
+
+def update(grad, state: RAdamState, params, lr, hp, step):
+    r"""RAdam as torch.optim.RAdam computes it.
+
+    .. math::
+        \textbf{input}: \gamma \text{ (lr)},\ \theta_0,\ \beta_1, \beta_2 \text{ (betas)},\ \epsilon,\ \lambda \text{ (weight decay)},\ \textit{decoupled} \\
+        \textbf{initialize}: m_0 \leftarrow 0,\ v_0 \leftarrow 0,\ \rho_\infty \leftarrow 2 / (1 - \beta_2) - 1 \\
+        \textbf{for}\ t = 1, 2, \ldots\ \textbf{do} \\
+        \quad g_t \leftarrow \nabla_\theta f(\theta_{t-1}) \\
+        \quad \textbf{if}\ \lambda \neq 0:\ \textbf{if}\ \textit{decoupled}:\ \theta_{t-1} \leftarrow \theta_{t-1} - \gamma \lambda \theta_{t-1}\ \ \textbf{else}:\ g_t \leftarrow g_t + \lambda \theta_{t-1} \\
+        \quad m_t \leftarrow \beta_1 m_{t-1} + (1 - \beta_1) g_t \\
+        \quad v_t \leftarrow \beta_2 v_{t-1} + (1 - \beta_2) g_t^2 \\
+        \quad \widehat{m_t} \leftarrow m_t / (1 - \beta_1^t) \\
+        \quad \rho_t \leftarrow \rho_\infty - 2 t \beta_2^t / (1 - \beta_2^t) \\
+        \quad \textbf{if}\ \rho_t > 5: \\
+        \qquad l_t \leftarrow \sqrt{1 - \beta_2^t} / (\sqrt{v_t} + \epsilon) \\
+        \qquad r_t \leftarrow \sqrt{\frac{(\rho_t - 4)(\rho_t - 2)\rho_\infty}{(\rho_\infty - 4)(\rho_\infty - 2)\rho_t}} \\
+        \qquad \theta_t \leftarrow \theta_{t-1} - \gamma \widehat{m_t} r_t l_t \\
+        \quad \textbf{else}:\ \theta_t \leftarrow \theta_{t-1} - \gamma \widehat{m_t} \\
+
+    The rectified switch depends only on β₂ and t, so runs share a step only with equal betas.
+    Diagnostics: momentum = m_t; second_moment = v_t; step_size = γ r_t l_t once rectified, else γ
+    (the factor on m̂_t).
+    """
+    beta1, beta2 = hp["betas"]
+    eps, weight_decay = hp["eps"], hp["weight_decay"]
+    g = grad
+    if active(weight_decay):
+        if hp["decoupled_weight_decay"]:
+            # $\theta_{t-1} \leftarrow \theta_{t-1} - \gamma \lambda \theta_{t-1}$
+            params = params * (1 - lr * weight_decay)
+        else:
+            # $g_t \leftarrow g_t + \lambda \theta_{t-1}$
+            g = g + weight_decay * params
+    # $m_t \leftarrow \beta_1 m_{t-1} + (1 - \beta_1) g_t$ (torch: lerp)
+    exp_avg = state.exp_avg + (1 - beta1) * (g - state.exp_avg)
+    # $v_t \leftarrow \beta_2 v_{t-1} + (1 - \beta_2) g_t^2$
+    exp_avg_sq = state.exp_avg_sq * beta2 + (1 - beta2) * g * g
+    # $1 - \beta_1^t$ and $1 - \beta_2^t$
+    bias_correction1 = 1 - beta1**step
+    bias_correction2 = 1 - beta2**step
+    # $\widehat{m_t} \leftarrow m_t / (1 - \beta_1^t)$
+    bias_corrected_exp_avg = exp_avg / bias_correction1
+    # $\rho_\infty \leftarrow 2 / (1 - \beta_2) - 1$
+    rho_inf = 2 / (1 - beta2) - 1
+    # $\rho_t \leftarrow \rho_\infty - 2 t \beta_2^t / (1 - \beta_2^t)$
+    rho_t = rho_inf - 2 * step * (beta2**step) / bias_correction2
+    if rho_t > 5.0:
+        # $r_t \leftarrow \sqrt{(\rho_t - 4)(\rho_t - 2)\rho_\infty / ((\rho_\infty - 4)(\rho_\infty - 2)\rho_t)}$
+        rect = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
+        # $l_t \leftarrow \sqrt{1 - \beta_2^t} / (\sqrt{v_t} + \epsilon)$
+        adaptive_lr = (bias_correction2**0.5) / (np.sqrt(exp_avg_sq) + eps)
+        # $\gamma r_t l_t$
+        step_size = lr * rect * adaptive_lr
+    else:
+        # plain momentum SGD on $\widehat{m_t}$ while the variance estimate is too young
+        # (broadcast: a diagnostic keeps one shape on every step)
+        step_size = np.broadcast_to(lr, exp_avg.shape)
+    # $\theta_t \leftarrow \theta_{t-1} - \gamma \widehat{m_t} r_t l_t$ (or $- \gamma \widehat{m_t}$)
+    new_params = params - bias_corrected_exp_avg * step_size
+    return new_params, RAdamState(exp_avg, exp_avg_sq), Diagnostics(exp_avg, exp_avg_sq, step_size)
+
+
+_NAMES = ("lr", "betas", "eps", "weight_decay", "decoupled_weight_decay")
+
+
+def _label(hp: dict, lang: str) -> str:
+    if hp["weight_decay"] == 0:
+        return "RAdam"
+    if hp["decoupled_weight_decay"]:
+        return "RAdamW" + {"zh": "(解耦权重衰减)"}.get(lang, " (decoupled)")
+    return "RAdam" + {"zh": " + L2(梯度)"}.get(lang, " + L2")
+
+
+RADAM = Rule(
+    name="radam",
+    label={"en": "RAdam", "zh": "RAdam"},
+    hyperparams=(
+        lr_param(1e-3),
+        betas_param(),
+        eps_param(1e-8),
+        weight_decay_param(),
+        HyperParam("decoupled_weight_decay", False, "bool", help="decay the weights directly (as AdamW)"),
+    ),
+    init=init,
+    update=update,
+    torch_class="torch.optim.RAdam",
+    torch_code=lambda hp: torch_constructor("torch.optim.RAdam", hp, _NAMES),
+    label_for=_label,
+    static=("betas", "decoupled_weight_decay"),
+)

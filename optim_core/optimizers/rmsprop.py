@@ -1,0 +1,109 @@
+"""RMSprop: divide by the root of an EMA of squared gradients (torch.optim.RMSprop)."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from .rule import (
+    Diagnostics,
+    HyperParam,
+    Rule,
+    active,
+    eps_param,
+    lr_param,
+    torch_constructor,
+    weight_decay_param,
+)
+
+
+class RMSpropState(NamedTuple):
+    square_avg: np.ndarray
+    grad_avg: np.ndarray  # used when centered
+    momentum_buffer: np.ndarray  # used when momentum > 0
+
+
+def init(params: np.ndarray) -> RMSpropState:
+    zeros = np.zeros_like(params)
+    return RMSpropState(square_avg=zeros, grad_avg=zeros, momentum_buffer=zeros)
+
+
+def update(grad, state: RMSpropState, params, lr, hp, step):
+    r"""RMSprop as torch.optim.RMSprop computes it.
+
+    .. math::
+        \textbf{input}: \gamma \text{ (lr)},\ \theta_0,\ \alpha \text{ (alpha)},\ \epsilon,\ \lambda \text{ (weight decay)},\ \mu \text{ (momentum)},\ \textit{centered} \\
+        \textbf{initialize}: v_0 \leftarrow 0,\ b_0 \leftarrow 0,\ g^{ave}_0 \leftarrow 0 \\
+        \textbf{for}\ t = 1, 2, \ldots\ \textbf{do} \\
+        \quad g_t \leftarrow \nabla_\theta f(\theta_{t-1}) \\
+        \quad \textbf{if}\ \lambda \neq 0:\ g_t \leftarrow g_t + \lambda \theta_{t-1} \\
+        \quad v_t \leftarrow \alpha v_{t-1} + (1 - \alpha) g_t^2 \\
+        \quad \tilde v_t \leftarrow v_t \\
+        \quad \textbf{if}\ \textit{centered}:\ g^{ave}_t \leftarrow \alpha g^{ave}_{t-1} + (1 - \alpha) g_t,\ \ \tilde v_t \leftarrow v_t - (g^{ave}_t)^2 \\
+        \quad \textbf{if}\ \mu > 0:\ b_t \leftarrow \mu b_{t-1} + g_t / (\sqrt{\tilde v_t} + \epsilon),\ \ \theta_t \leftarrow \theta_{t-1} - \gamma b_t \\
+        \quad \textbf{else}:\ \theta_t \leftarrow \theta_{t-1} - \gamma g_t / (\sqrt{\tilde v_t} + \epsilon) \\
+
+    ε is added outside the square root (see "rmsprop_eps_inside" for the textbook form).
+    Diagnostics: momentum = b_t (None without momentum); second_moment = v_t;
+    step_size = γ / (√ṽ_t + ε), the factor on g_t (with momentum, on what enters the buffer).
+    """
+    alpha, eps, weight_decay, momentum = hp["alpha"], hp["eps"], hp["weight_decay"], hp["momentum"]
+    g = grad
+    if active(weight_decay):
+        # $g_t \leftarrow g_t + \lambda \theta_{t-1}$
+        g = g + weight_decay * params
+    # $v_t \leftarrow \alpha v_{t-1} + (1 - \alpha) g_t^2$
+    square_avg = state.square_avg * alpha + (1 - alpha) * g * g
+    grad_avg = state.grad_avg
+    if hp["centered"]:
+        # $g^{ave}_t \leftarrow \alpha g^{ave}_{t-1} + (1 - \alpha) g_t$ (torch: lerp)
+        grad_avg = grad_avg + (1 - alpha) * (g - grad_avg)
+        # $\sqrt{v_t - (g^{ave}_t)^2} + \epsilon$
+        avg = np.sqrt(square_avg - grad_avg * grad_avg) + eps
+    else:
+        # $\sqrt{v_t} + \epsilon$
+        avg = np.sqrt(square_avg) + eps
+    step_size = lr / avg
+    if active(momentum):
+        # $b_t \leftarrow \mu b_{t-1} + g_t / (\sqrt{\tilde v_t} + \epsilon)$
+        buf = state.momentum_buffer * momentum + g / avg
+        # $\theta_t \leftarrow \theta_{t-1} - \gamma b_t$
+        new_params = params - lr * buf
+        return new_params, RMSpropState(square_avg, grad_avg, buf), Diagnostics(buf, square_avg, step_size)
+    # $\theta_t \leftarrow \theta_{t-1} - \gamma g_t / (\sqrt{\tilde v_t} + \epsilon)$ (torch's order of operations)
+    new_params = params - lr * g / avg
+    return new_params, RMSpropState(square_avg, grad_avg, state.momentum_buffer), Diagnostics(
+        None, square_avg, step_size)
+
+
+_NAMES = ("lr", "alpha", "eps", "weight_decay", "momentum", "centered")
+
+
+def _label(hp: dict, lang: str) -> str:
+    text = "RMSprop"
+    if hp["centered"]:
+        text += {"zh": "(中心化)"}.get(lang, " (centered)")
+    if hp["momentum"] != 0:
+        text += {"zh": " + 动量"}.get(lang, " + momentum")
+    return text + (" + L2" if hp["weight_decay"] != 0 else "")
+
+
+RMSPROP = Rule(
+    name="rmsprop",
+    label={"en": "RMSprop", "zh": "RMSprop"},
+    hyperparams=(
+        lr_param(1e-2),
+        HyperParam("alpha", 0.99, "float", 0.0, 1.0, high_open=True, help="α, smoothing of the squared-gradient EMA"),
+        eps_param(1e-8),
+        weight_decay_param(),
+        HyperParam("momentum", 0.0, "float", 0.0, 1.0, high_open=True, help="μ, momentum factor"),
+        HyperParam("centered", False, "bool", help="divide by the variance estimate v − (g^ave)²"),
+    ),
+    init=init,
+    update=update,
+    torch_class="torch.optim.RMSprop",
+    torch_code=lambda hp: torch_constructor("torch.optim.RMSprop", hp, _NAMES),
+    label_for=_label,
+    static=("centered",),
+)

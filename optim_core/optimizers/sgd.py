@@ -1,0 +1,106 @@
+"""SGD, with torch's momentum, dampening, Nesterov and L2 weight decay (torch.optim.SGD)."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from .rule import Diagnostics, HyperParam, Rule, active, lr_param, torch_constructor, weight_decay_param
+
+
+class SGDState(NamedTuple):
+    momentum_buffer: np.ndarray
+
+
+def init(params: np.ndarray) -> SGDState:
+    return SGDState(momentum_buffer=np.zeros_like(params))
+
+
+def update(grad, state: SGDState, params, lr, hp, step):
+    r"""SGD as torch.optim.SGD computes it.
+
+    .. math::
+        \textbf{input}: \gamma \text{ (lr)},\ \theta_0,\ \lambda \text{ (weight decay)},\ \mu \text{ (momentum)},\ \tau \text{ (dampening)},\ \textit{nesterov} \\
+        \textbf{for}\ t = 1, 2, \ldots\ \textbf{do} \\
+        \quad g_t \leftarrow \nabla_\theta f(\theta_{t-1}) \\
+        \quad \textbf{if}\ \lambda \neq 0:\ g_t \leftarrow g_t + \lambda \theta_{t-1} \\
+        \quad \textbf{if}\ \mu \neq 0: \\
+        \qquad b_t \leftarrow \mu b_{t-1} + (1 - \tau) g_t \ \text{ if } t > 1, \text{ else } b_1 \leftarrow g_1 \\
+        \qquad \textbf{if}\ \textit{nesterov}:\ g_t \leftarrow g_t + \mu b_t \ \textbf{else}\ g_t \leftarrow b_t \\
+        \quad \theta_t \leftarrow \theta_{t-1} - \gamma g_t \\
+
+    torch's momentum is not the textbook EMA: the buffer accumulates g without a (1 - μ) factor and
+    starts as the first gradient itself (see the "momentum_ema" variant for the EMA form).
+
+    Diagnostics: momentum = b_t (None without momentum); no second moment; step_size = γ, the factor
+    on the (momentum) direction.
+    """
+    momentum, dampening, weight_decay = hp["momentum"], hp["dampening"], hp["weight_decay"]
+    g = grad
+    if active(weight_decay):
+        # $g_t \leftarrow g_t + \lambda \theta_{t-1}$
+        g = g + weight_decay * params
+    if not active(momentum):
+        # $\theta_t \leftarrow \theta_{t-1} - \gamma g_t$
+        return params - lr * g, state, Diagnostics(None, None, lr)
+    if step == 1:
+        # $b_1 \leftarrow g_1$ (torch: the first buffer is the gradient itself, not (1 - τ) g_1)
+        buf = g
+    else:
+        # $b_t \leftarrow \mu b_{t-1} + (1 - \tau) g_t$
+        buf = state.momentum_buffer * momentum + (1 - dampening) * g
+    # $g_t \leftarrow g_t + \mu b_t$ (Nesterov: look ahead along the buffer) or $g_t \leftarrow b_t$
+    direction = g + momentum * buf if hp["nesterov"] else buf
+    # $\theta_t \leftarrow \theta_{t-1} - \gamma g_t$
+    return params - lr * direction, SGDState(buf), Diagnostics(buf, None, lr)
+
+
+_NAMES = ("lr", "momentum", "dampening", "weight_decay", "nesterov")
+
+
+def _hyperparams(momentum: float, nesterov: bool) -> tuple[HyperParam, ...]:
+    return (
+        lr_param(1e-3),
+        HyperParam("momentum", momentum, "float", 0.0, 1.0, high_open=True, help="μ, momentum factor"),
+        HyperParam("dampening", 0.0, "float", 0.0, 1.0, help="τ, dampening of new gradients in the buffer"),
+        weight_decay_param(),
+        HyperParam("nesterov", nesterov, "bool", help="Nesterov momentum"),
+    )
+
+
+def _label(hp: dict, lang: str) -> str:
+    if hp["nesterov"]:
+        text = {"en": "SGD + Nesterov", "zh": "SGD + Nesterov 动量"}
+    elif hp["momentum"] != 0:
+        text = {"en": "SGD + momentum", "zh": "SGD + 动量"}
+    else:
+        text = {"en": "SGD", "zh": "SGD"}
+    suffix = " + L2" if hp["weight_decay"] != 0 else ""
+    return text.get(lang, text["en"]) + suffix
+
+
+def _check(hp: dict) -> None:
+    if hp["nesterov"] and (hp["momentum"] <= 0 or hp["dampening"] != 0):
+        raise ValueError("nesterov=True requires momentum > 0 and dampening = 0 (as torch.optim.SGD)")
+
+
+def _torch_code(hp: dict) -> str:
+    return torch_constructor("torch.optim.SGD", hp, _NAMES)
+
+
+def _rule(name: str, label: dict, momentum: float, nesterov: bool, note: str = "") -> Rule:
+    return Rule(
+        name=name, label=label, hyperparams=_hyperparams(momentum, nesterov), init=init, update=update,
+        torch_class="torch.optim.SGD", torch_code=_torch_code, label_for=_label, static=("nesterov",),
+        check=_check,
+        note=note,
+    )
+
+
+SGD = _rule("sgd", {"en": "SGD", "zh": "SGD"}, 0.0, False)
+# Convenience names from the product's list: the same torch rule with other defaults.
+MOMENTUM = _rule("momentum", {"en": "SGD + momentum", "zh": "SGD + 动量"}, 0.9, False,
+                 note="torch.optim.SGD with momentum=0.9")
+NESTEROV = _rule("nesterov", {"en": "SGD + Nesterov", "zh": "SGD + Nesterov 动量"}, 0.9, True,
+                 note="torch.optim.SGD with momentum=0.9, nesterov=True")
