@@ -181,7 +181,8 @@ def schedules_figure(curves: list[Curve], *, presenter: bool, text: Mapping[str,
             hovertemplate=f"%{{y:{EXACT}}}<extra>{_escape(curve.label)}</extra>",
         ))
     fig.update_layout(showlegend=True)  # even for one curve: the legend names it
-    fig.update_layout(xaxis_title=text["step"], yaxis_title=text["lr"], yaxis_type="log" if log_y else "linear",
+    fig.update_layout(xaxis=dict(title=text["step"], unifiedhovertitle=dict(text="t = %{x}")),
+                      yaxis_title=text["lr"], yaxis_type="log" if log_y else "linear",
                       yaxis=dict(exponentformat="power" if log_y else "none", dtick=1 if log_y else None,
                                  rangemode=None if log_y else "tozero"))
     _layout(fig, lk, presenter=presenter, height=460)
@@ -224,7 +225,7 @@ def plateau_figure(loss: np.ndarray, lrs: np.ndarray, *, presenter: bool, text: 
     cuts = lr_cuts(lrs)
     if cuts.size:
         fig.add_trace(go.Scatter(
-            x=cuts, y=lrs[cuts].tolist(), mode="markers", name=text["cut"], yaxis="y2",
+            x=cuts.tolist(), y=lrs[cuts].tolist(), mode="markers", name=text["cut"], yaxis="y2",
             marker=dict(symbol="triangle-down", size=lk.marker + 4, color=CUT_COLOUR, line=dict(color="white", width=1)),
             customdata=np.stack([cuts - 1, lrs[cuts - 1]], axis=1).tolist(),
             # text["cut_hover"] carries %{customdata[0]}, the epoch whose metric triggered the cut
@@ -233,7 +234,7 @@ def plateau_figure(loss: np.ndarray, lrs: np.ndarray, *, presenter: bool, text: 
         for epoch in cuts:
             fig.add_vline(x=int(epoch) - 0.5, line=dict(color=CUT_COLOUR, width=1.2, dash="dot"))
     fig.update_layout(
-        xaxis_title=text["epoch"],
+        xaxis=dict(title=text["epoch"], unifiedhovertitle=dict(text=f"{_escape(text['epoch'])} %{{x}}")),
         yaxis=dict(title=dict(text=text["loss"], font=dict(color=LOSS_COLOUR))),
         yaxis2=dict(title=dict(text=text["lr"], font=dict(color=LR_COLOUR)), overlaying="y", side="right",
                     type="log" if log_lr else "linear", showgrid=False, range=_headroom(lrs, log_lr),

@@ -153,10 +153,15 @@ class UrlState:
     def register(self, setting: Setting) -> Any:
         """Make `setting` part of this page's URL and put its starting value into session state."""
         self.settings[setting.key] = setting
-        if setting.key in st.session_state:
+        # Pages share one session state: a key that another page last used ("steps" on two pages)
+        # starts afresh from the URL here rather than carrying that page's value over.
+        owners = st.session_state.setdefault("_url_owner", {})
+        owner = "" if setting.key in GLOBAL_KEYS else self.page
+        if setting.key in st.session_state and owners.get(setting.key) == owner:
             st.session_state[setting.key] = setting.clean(st.session_state[setting.key])
         else:
             st.session_state[setting.key] = self._initial(setting)
+        owners[setting.key] = owner
         return st.session_state[setting.key]
 
     def value(self, key: str) -> Any:
