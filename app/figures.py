@@ -53,8 +53,9 @@ def frame_steps(steps: int) -> np.ndarray:
     return np.unique(np.linspace(0, steps, MAX_FRAMES).round().astype(int))
 
 
-def _moving_traces(xy: np.ndarray, step: int, styles: list[PathStyle], lk: theme.Look) -> list[dict]:
-    """Trail and head of each path at `step`: the only traces an animation frame carries.
+def _moving_traces(xy: np.ndarray, step: int, styles: list[PathStyle], lk: theme.Look,
+                   lr_curve: np.ndarray | None = None) -> list[dict]:
+    """Trail and head of each path at `step` (and the LR marker): the only traces a frame carries.
 
     Plain dicts: plotly's per-trace validation would cost ~1 s for 150 frames.
     """
@@ -69,6 +70,11 @@ def _moving_traces(xy: np.ndarray, step: int, styles: list[PathStyle], lk: theme
                            marker=dict(color=style.colour, size=lk.marker * 1.3, symbol=style.symbol,
                                        line=dict(color="white", width=2)),
                            hovertemplate=f"{style.label}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>"))
+    if lr_curve is not None:
+        t = min(step, len(lr_curve) - 1)  # the LR in effect for the step leaving this point
+        traces.append(dict(type="scatter", x=[t], y=_round(lr_curve[t:t + 1], 6), mode="markers", xaxis="x2",
+                           yaxis="y2", showlegend=False, hoverinfo="skip",
+                           marker=dict(color="#D55E00", size=lk.marker, line=dict(color="white", width=1.5))))
     return traces
 
 
@@ -145,11 +151,13 @@ def map_base(surface, presenter: bool, text: dict[str, str]) -> list[dict]:
 
 def contour_figure(surface, xy: np.ndarray, styles: list[PathStyle], step: int, *, presenter: bool,
                    text: dict[str, str], overlays: list[dict] | None = None,
-                   start: tuple[float, float] | None = None) -> PrebuiltFigure:
+                   start: tuple[float, float] | None = None, lr_curve: np.ndarray | None = None) -> PrebuiltFigure:
     """The map: contour, minima ★ and saddles ×, faint full paths, animated trails and heads.
 
     xy: (n_paths, steps+1, 2) — one start per optimizer. `step` is the inspected step (the frame the
     figure opens on). `overlays` are arrows and boxes for the inspected step (see `step_overlays`).
+    lr_curve: the LR multiplier per step; when given, a panel under the map shows it with a marker that
+    moves in the same frames as the paths, so the path visibly calms as the LR decays.
     """
     lk = theme.look(presenter)
     steps = xy.shape[1] - 1
@@ -163,8 +171,12 @@ def contour_figure(surface, xy: np.ndarray, styles: list[PathStyle], step: int, 
         data.append(dict(type="scatter", x=_round(path[:, 0], 4), y=_round(path[:, 1], 4), mode="lines",
                          name=style.label, line=dict(color=style.colour, width=lk.line, dash=style.dash),
                          opacity=0.45, hoverinfo="skip"))
+    if lr_curve is not None:
+        data.append(dict(type="scatter", x=list(range(len(lr_curve))), y=_round(lr_curve, 6), mode="lines",
+                         xaxis="x2", yaxis="y2", name=text["lr_multiplier"], showlegend=False,
+                         line=dict(color="#444", width=lk.line), hovertemplate="t=%{x}: ×%{y:.4g}<extra></extra>"))
     first_moving = len(data)
-    data.extend(_moving_traces(xy, step, styles, lk))
+    data.extend(_moving_traces(xy, step, styles, lk, lr_curve))
     moving = list(range(first_moving, len(data)))
     shown = frame_steps(steps)
     annotations, shapes = [], []
@@ -188,8 +200,14 @@ def contour_figure(surface, xy: np.ndarray, styles: list[PathStyle], step: int, 
     )
     # a frame only moves points: x and y are merged into the traces' existing style
     frames = [dict(name=str(s), traces=moving,
-                   data=[dict(x=d["x"], y=d["y"]) for d in _moving_traces(xy, int(s), styles, lk)])
+                   data=[dict(x=d["x"], y=d["y"]) for d in _moving_traces(xy, int(s), styles, lk, lr_curve)])
               for s in shown]
+    if lr_curve is not None:  # the map keeps the top, the LR panel sits between it and the player
+        layout["height"] += 170
+        layout["yaxis"]["domain"] = [0.3, 1.0]
+        layout["xaxis2"] = dict(anchor="y2", domain=[0, 1], range=[0, max(len(lr_curve) - 1, 1)], showgrid=False)
+        layout["yaxis2"] = dict(anchor="x2", domain=[0, 0.2], rangemode="tozero",
+                                title=dict(text=text["lr_multiplier"], font=dict(size=lk.font - 2)))
     return PrebuiltFigure(dict(data=data, layout=layout, frames=frames))
 
 

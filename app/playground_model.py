@@ -16,6 +16,7 @@ from app import figures, theme
 from app.settings import Setting, log_grid
 from optim_core.formula import parse_formula
 from optim_core.optimizers import RULES
+from optim_core.schedules import lr_curve
 from optim_core.simulate import simulate
 from optim_core.surfaces import Surface, get_surface
 
@@ -122,6 +123,8 @@ class PlaygroundConfig:
     seed: int
     clip_norm: float | None
     weight_decay: float
+    # (name, kwargs as sorted pairs) of an LR schedule built with lr=1.0: a multiplier of every LR
+    schedule: tuple[str, tuple[tuple[str, object], ...]] | None = None
 
 
 @lru_cache(maxsize=64)
@@ -156,6 +159,7 @@ class PlaygroundResult:
     labels: list[str]
     hyperparams: list[dict]
     styles: list[figures.PathStyle]
+    lr_multipliers: np.ndarray | None = None
 
     @property
     def xy(self) -> np.ndarray:  # (n_opt, steps+1, 2): the playground runs one start
@@ -178,7 +182,8 @@ class PlaygroundResult:
 
     def contour_figure(self, step: int, *, presenter: bool, text: dict) -> dict:
         return figures.contour_figure(self.surface, self.xy, self.styles, step, presenter=presenter, text=text,
-                                      overlays=self.overlays(step), start=self.config.start)
+                                      overlays=self.overlays(step), start=self.config.start,
+                                      lr_curve=self.lr_multipliers)
 
     def html(self, *, presenter: bool, text: dict) -> str:
         """A standalone page (plotly.js inlined, so it plays offline in a classroom)."""
@@ -186,6 +191,22 @@ class PlaygroundResult:
 
         return pio.to_html(self.contour_figure(self.config.steps, presenter=presenter, text=text),
                            include_plotlyjs=True, full_html=True, auto_play=False)
+
+
+def freeze_schedule(schedule: tuple[str, dict] | None) -> tuple | None:
+    """(name, kwargs) as hashable data for PlaygroundConfig (lists become tuples)."""
+    if schedule is None:
+        return None
+    name, kwargs = schedule
+    return name, tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in kwargs.items()))
+
+
+def lr_multipliers(config: PlaygroundConfig) -> np.ndarray | None:
+    """The schedule's multiplier for each step (ScheduleError, a ValueError, on a bad combination)."""
+    if config.schedule is None:
+        return None
+    name, kwargs = config.schedule
+    return lr_curve(name, config.steps, lr=1.0, **{k: list(v) if isinstance(v, tuple) else v for k, v in kwargs})
 
 
 def run(config: PlaygroundConfig) -> PlaygroundResult:
@@ -197,12 +218,13 @@ def run(config: PlaygroundConfig) -> PlaygroundResult:
             hp["weight_decay"] = config.weight_decay
         optimizers.append((slot.name, hp))
     sigma = NOISE_MODES[config.noise] * typical_gradient(surface)
-    traj = simulate(surface, optimizers, [config.start], config.steps, grad_noise=sigma,
-                               clip_grad_norm=config.clip_norm, seed=config.seed)
+    multipliers = lr_multipliers(config)
+    traj = simulate(surface, optimizers, [config.start], config.steps, grad_noise=sigma, lr_schedule=multipliers,
+                    clip_grad_norm=config.clip_norm, seed=config.seed)
     names = [slot.name for slot in config.slots]
     labels = _labels(names, [hp for _, hp in traj.optimizers])
     styles = [figures.PathStyle(label, **style) for label, style in zip(labels, theme.slot_styles(names), strict=True)]
-    return PlaygroundResult(config, surface, traj, labels, [hp for _, hp in traj.optimizers], styles)
+    return PlaygroundResult(config, surface, traj, labels, [hp for _, hp in traj.optimizers], styles, multipliers)
 
 
 def _labels(names: list[str], hps: list[dict]) -> list[str]:

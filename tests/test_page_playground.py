@@ -98,3 +98,24 @@ def test_payload_for_six_optimizers_is_small():
             size = len(chart.proto.spec.encode())
             print(f"map figure JSON for 6 optimizers x 300 steps: {size / 1e6:.3f} MB")
             assert size <= 1_000_000
+
+
+def test_schedule_link_drives_the_paths_and_the_lr_panel():
+    plain = path_traces(chart_spec(playground({"n_opt": "1", "o1": "sgd"}), "map"))[0]
+    at = playground({"n_opt": "1", "o1": "sgd", "sched": "cosine_annealing_lr", "sched_T_max": "100",
+                     "sched_eta_min": "0.1"})
+    spec = chart_spec(at, "map")
+    assert "xaxis2" in spec["layout"], "the LR panel is drawn"
+    lr_trace = next(d for d in spec["data"] if d.get("yaxis") == "y2" and d.get("mode") == "lines")
+    assert lr_trace["y"][0] == pytest.approx(1.0) and lr_trace["y"][-1] < 0.2
+    # each frame moves the LR marker with the paths
+    assert all(len(frame["data"]) == 2 * 1 + 1 for frame in spec["frames"])
+    assert spec["frames"][-1]["data"][-1]["x"] == [99]
+    scheduled = path_traces(spec)[0]
+    assert scheduled["x"] != plain["x"]
+
+
+def test_a_refused_schedule_shows_an_error_and_the_page_works():
+    at = playground({"sched": "one_cycle_lr", "sched_total_steps": "10"})
+    assert at.error
+    assert path_traces(chart_spec(at, "map"))

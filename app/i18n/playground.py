@@ -79,6 +79,13 @@ STRINGS = {
     "pg.export": ("Export", "导出"),
     "pg.export_csv": ("Trajectories (CSV)", "轨迹(CSV)"),
     "pg.export_html": ("Animated figure (HTML)", "动画图(HTML)"),
+    "pg.schedule": ("LR schedule", "学习率调度"),
+    "pg.schedule_help": (
+        "Multiplies every optimizer's LR step by step (built with lr = 1). Watch the path calm down as it decays.",
+        "逐步乘到每个优化器的学习率上(以 lr = 1 构建)。学习率衰减时,可以看到轨迹逐渐平稳。",
+    ),
+    "pg.schedule_error": ("The schedule cannot be used: {error}", "无法使用该调度:{error}"),
+    "fig.lr_multiplier": ("LR ×", "学习率 ×"),
     "fig.play": ("Play", "播放"),
     "fig.pause": ("Pause", "暂停"),
     "fig.step": ("step", "步"),

@@ -5,11 +5,14 @@ widgets -> PlaygroundConfig -> optim_core.simulate (cached) -> figures -> screen
 
 from __future__ import annotations
 
+import dataclasses
+
 import streamlit as st
 
 from app import figures
 from app import playground_model as model
 from app.i18n import pick, t
+from app.schedule_settings import read_schedule
 from app.settings import Setting, current
 from optim_core.optimizers import RULES, optimizer_names
 from optim_core.surfaces import get_surface, surface_names
@@ -96,10 +99,23 @@ for i in range(1, n_slots + 1):
         values = tuple((s.key.split("_", 1)[1], state.widget(s)) for s in model.slot_settings(i, name, scales))
         slots.append(model.SlotConfig(name=name, hyperparams=values))
 
+with side.expander(t("pg.schedule"), expanded=bool(st.query_params.get("sched"))):
+    st.caption(t("pg.schedule_help"))
+    try:
+        schedule = read_schedule(state, "sched_", st, key="sched", relative=True)
+    except ValueError as error:
+        st.error(t("pg.schedule_error", error=error), icon=":material/error:")
+        schedule = None
+
 config = model.PlaygroundConfig(surface=surface_name, formula=formula, surface_params=surface_params,
                                 slots=tuple(slots), start=(x0, y0), steps=steps, noise=noise, seed=seed,
-                                clip_norm=clip_norm, weight_decay=weight_decay)
-result = cached_run(config)
+                                clip_norm=clip_norm, weight_decay=weight_decay,
+                                schedule=model.freeze_schedule(schedule))
+try:
+    result = cached_run(config)
+except ValueError as error:  # a schedule the library refuses for this many steps (e.g. one-cycle too short)
+    st.error(t("pg.schedule_error", error=error), icon=":material/error:")
+    result = cached_run(dataclasses.replace(config, schedule=None))
 if not model.finite_at(surface, (x0, y0)):
     st.warning(t("pg.start_undefined", x=x0, y=y0), icon=":material/warning:")
 
@@ -109,7 +125,7 @@ for label, stop in zip(result.labels, result.diverged_at, strict=True):
         st.warning(t("pg.diverged", name=label, step=int(stop)), icon=":material/warning:")
 
 fig_text = {key: t(f"fig.{key}") for key in ("play", "pause", "step", "loss", "height", "minimum", "saddle", "start",
-                                             "click_hint", "diverged")}
+                                             "click_hint", "diverged", "lr_multiplier")}
 # On a projector the map takes the full width; the loss chart goes below it.
 map_col, info_col = (st.container(), st.container()) if presenter else st.columns([3, 2], gap="medium")
 with info_col:
