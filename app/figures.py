@@ -181,7 +181,10 @@ def contour_figure(surface, xy: np.ndarray, styles: list[PathStyle], step: int, 
     shown = frame_steps(steps)
     annotations, shapes = [], []
     for overlay in overlays or []:
-        if overlay["type"] == "arrow":
+        if overlay["type"] == "line":
+            shapes.append(dict(type="line", x0=overlay["x0"], y0=overlay["y0"], x1=overlay["x1"], y1=overlay["y1"],
+                               line=dict(color=overlay["colour"], width=lk.arrow + 1, dash=overlay["dash"])))
+        elif overlay["type"] == "arrow":
             annotations.append(dict(x=overlay["x1"], y=overlay["y1"], ax=overlay["x0"], ay=overlay["y0"], xref="x",
                                     yref="y", axref="x", ayref="y", showarrow=True, arrowhead=3, arrowsize=1.2,
                                     arrowwidth=lk.arrow, arrowcolor=overlay["colour"], text="", opacity=0.95))
@@ -268,6 +271,45 @@ def step_overlays(xy_now: np.ndarray, grad: np.ndarray, momentum: np.ndarray, se
             hx, hy = v_scale * root_v[i]
             overlays.append(dict(type="box", x0=x - hx, x1=x + hx, y0=y - hy, y1=y + hy, colour=colour))
     return overlays
+
+
+def eigen_axes(xy_now: np.ndarray, values: np.ndarray, vectors: np.ndarray, colours: list[str],
+               half_length: float) -> list[dict]:
+    """Short axes along the Hessian's eigenvectors at each point: solid where the surface curves up (λ > 0),
+    dotted where it curves down (λ < 0), longer for the larger |λ| of the two."""
+    overlays = []
+    for i, colour in enumerate(colours):
+        if not (np.all(np.isfinite(xy_now[i])) and np.all(np.isfinite(values[i]))):
+            continue
+        top = max(abs(values[i]).max(), 1e-12)
+        for k in range(2):
+            length = half_length * (0.4 + 0.6 * abs(values[i, k]) / top)
+            dx, dy = length * vectors[i, :, k]
+            overlays.append(dict(type="line", x0=xy_now[i, 0] - dx, y0=xy_now[i, 1] - dy, x1=xy_now[i, 0] + dx,
+                                 y1=xy_now[i, 1] + dy, colour=colour, dash="solid" if values[i, k] > 0 else "dot"))
+    return overlays
+
+
+def curvature_figure(lam_min: np.ndarray, lam_max: np.ndarray, styles: list[PathStyle], step: int, *,
+                     presenter: bool, text: dict[str, str]) -> PrebuiltFigure:
+    """λ_max (solid) and λ_min (dotted) of the Hessian along each path: a ravine shows as a large λ_max
+    beside a small λ_min, a saddle as λ_min < 0."""
+    lk = theme.look(presenter)
+    steps = list(range(lam_min.shape[1]))
+    data = []
+    for low, high, style in zip(lam_min, lam_max, styles, strict=True):
+        data.append(dict(type="scatter", x=steps, y=_round(high, 5), mode="lines", name=f"{style.label} λ_max",
+                         line=dict(color=style.colour, width=lk.line)))
+        data.append(dict(type="scatter", x=steps, y=_round(low, 5), mode="lines", name=f"{style.label} λ_min",
+                         line=dict(color=style.colour, width=lk.line, dash="dot")))
+    axis_font = dict(size=lk.font)
+    layout = dict(height=380 if presenter else 280, margin=dict(l=10, r=10, t=10, b=10), font=dict(size=lk.font),
+                  template=theme.template(), hovermode="x unified", legend=dict(orientation="h", y=1.02),
+                  xaxis=dict(title=dict(text=text["step"], font=axis_font)),
+                  yaxis=dict(title=dict(text="λ", font=axis_font), zeroline=True, zerolinewidth=2),
+                  shapes=[dict(type="line", x0=step, x1=step, y0=0, y1=1, yref="paper",
+                               line=dict(color="#444", width=1.5, dash="dot"))])
+    return PrebuiltFigure(dict(data=data, layout=layout))
 
 
 def surface_3d_figure(surface, xy: np.ndarray, loss: np.ndarray, styles: list[PathStyle], step: int, *,

@@ -14,6 +14,7 @@ import pandas as pd
 
 from app import figures, theme
 from app.settings import Setting, log_grid
+from optim_core.analysis import classify_point, curvature_along, hessian_eigen, stability_bound
 from optim_core.formula import parse_formula
 from optim_core.optimizers import RULES
 from optim_core.schedules import lr_curve
@@ -180,10 +181,21 @@ class PlaygroundResult:
                                      self.traj.second_moment[:, 0, k], [s.colour for s in self.styles],
                                      span=min(x1 - x0, y1 - y0))
 
-    def contour_figure(self, step: int, *, presenter: bool, text: dict) -> dict:
+    def curvature_overlays(self, step: int) -> list[dict]:
+        """The Hessian's eigenvectors at each position as short axes (dotted where λ < 0)."""
+        (x0, x1), (y0, y1) = self.surface.bounds
+        values, vectors = hessian_eigen(self.surface, self.xy[:, step])
+        return figures.eigen_axes(self.xy[:, step], values, vectors, [s.colour for s in self.styles],
+                                  half_length=0.05 * min(x1 - x0, y1 - y0))
+
+    def contour_figure(self, step: int, *, presenter: bool, text: dict, curvature: bool = False) -> dict:
+        overlays = self.overlays(step) + (self.curvature_overlays(step) if curvature else [])
         return figures.contour_figure(self.surface, self.xy, self.styles, step, presenter=presenter, text=text,
-                                      overlays=self.overlays(step), start=self.config.start,
-                                      lr_curve=self.lr_multipliers)
+                                      overlays=overlays, start=self.config.start, lr_curve=self.lr_multipliers)
+
+    def curvature(self) -> tuple[np.ndarray, np.ndarray]:
+        """(λ_min, λ_max) of the Hessian along every path, each (n_opt, steps+1)."""
+        return curvature_along(self.surface, self.xy)
 
     def html(self, *, presenter: bool, text: dict) -> str:
         """A standalone page (plotly.js inlined, so it plays offline in a classroom)."""
@@ -258,6 +270,26 @@ def inspect_rows(result: PlaygroundResult, step: int, columns: dict[str, str], s
             columns["sqrt_v"]: _pair(np.sqrt(np.abs(traj.second_moment[i, 0, k]))),
             columns["step_size"]: _pair(traj.step_size[i, 0, k]),
             columns["status"]: status["ok"] if stop < 0 or stop > step else status["diverged"].format(step=stop),
+        })
+    return pd.DataFrame(rows)
+
+
+def curvature_rows(result: PlaygroundResult, step: int, columns: dict[str, str], kinds: dict[str, str]) -> pd.DataFrame:
+    """At the inspected step: eigenvalues, what kind of point it is, and GD's 2/λ_max bound beside the LR."""
+    lam_min, lam_max = result.curvature()
+    rows = []
+    for i, label in enumerate(result.labels):
+        x, y = result.xy[i, step]
+        kind = classify_point(result.surface, x, y, grad_tol=1e-3 * (1 + typical_gradient(result.surface)))
+        lr = result.hyperparams[i].get("lr", float("nan"))
+        bound = stability_bound(lam_max[i, step]) if np.isfinite(lam_max[i, step]) else float("nan")
+        rows.append({
+            columns["optimizer"]: label,
+            columns["lam_min"]: f"{lam_min[i, step]:.4g}",
+            columns["lam_max"]: f"{lam_max[i, step]:.4g}",
+            columns["kind"]: kinds[kind.replace(" ", "_")],
+            columns["bound"]: "∞" if not np.isfinite(bound) else f"{bound:.3g}",
+            columns["lr"]: f"{lr:g}",
         })
     return pd.DataFrame(rows)
 

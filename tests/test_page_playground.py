@@ -119,3 +119,15 @@ def test_a_refused_schedule_shows_an_error_and_the_page_works():
     at = playground({"sched": "one_cycle_lr", "sched_total_steps": "10"})
     assert at.error
     assert path_traces(chart_spec(at, "map"))
+
+
+def test_curvature_at_the_saddle_point():
+    at = playground({"surface": "saddle", "x0": "0", "y0": "0", "n_opt": "1", "o1": "sgd", "curv": "true", "t": "0"})
+    tables = [df.value for df in at.dataframe]
+    curvature = next(tb for tb in tables if "λ_min" in tb.columns)
+    assert curvature.iloc[0]["point"] == "saddle point"
+    assert float(curvature.iloc[0]["λ_min"]) == pytest.approx(-2) and float(curvature.iloc[0]["λ_max"]) == pytest.approx(2)
+    assert curvature.iloc[0]["GD bound 2/λ_max"] == "1"
+    shapes = chart_spec(at, "map")["layout"]["shapes"]
+    lines = [s for s in shapes if s["type"] == "line"]
+    assert {s["line"]["dash"] for s in lines} == {"solid", "dot"}, "one axis curves up, one down"

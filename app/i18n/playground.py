@@ -86,6 +86,30 @@ STRINGS = {
     ),
     "pg.schedule_error": ("The schedule cannot be used: {error}", "无法使用该调度:{error}"),
     "fig.lr_multiplier": ("LR ×", "学习率 ×"),
+    "pg.curv_axes": ("Show curvature axes", "显示曲率轴"),
+    "pg.curv_axes_help": (
+        "Short axes along the Hessian's eigenvectors at each optimizer: solid where the surface curves up, "
+        "dotted where it curves down.",
+        "在每个优化器位置沿 Hessian 特征向量画出短轴:曲面向上弯曲处为实线,向下弯曲处为虚线。",
+    ),
+    "pg.curvature": ("Curvature along the path", "路径上的曲率"),
+    "pg.curvature_caption": (
+        "Eigenvalues λ of the Hessian at the inspected step. Plain gradient descent is stable only for "
+        "lr < 2/λ_max; a negative λ_min means a direction that goes downhill on both sides (a saddle).",
+        "所查看步处 Hessian 的特征值 λ。普通梯度下降只有在 lr < 2/λ_max 时才稳定;"
+        "λ_min 为负表示沿该方向两侧都是下坡(鞍点)。",
+    ),
+    "pg.curv.optimizer": ("optimizer", "优化器"),
+    "pg.curv.lam_min": ("λ_min", "λ_min"),
+    "pg.curv.lam_max": ("λ_max", "λ_max"),
+    "pg.curv.kind": ("point", "点的类型"),
+    "pg.curv.bound": ("GD bound 2/λ_max", "梯度下降上限 2/λ_max"),
+    "pg.curv.lr": ("lr", "学习率"),
+    "pg.kind.minimum": ("minimum", "极小值"),
+    "pg.kind.saddle": ("saddle point", "鞍点"),
+    "pg.kind.maximum": ("maximum", "极大值"),
+    "pg.kind.degenerate": ("critical, degenerate", "临界点(退化)"),
+    "pg.kind.not_critical": ("not a critical point", "非临界点"),
     "fig.play": ("Play", "播放"),
     "fig.pause": ("Pause", "暂停"),
     "fig.step": ("step", "步"),

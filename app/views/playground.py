@@ -138,8 +138,9 @@ with info_col:
                                         text=fig_text, log_y=log_y), key="loss_chart", theme=None,
                     config={"displaylogo": False})
 
+show_axes = state.widget(Setting("curv", "bool", False, "pg.curv_axes", help="pg.curv_axes_help"), info_col)
 with map_col:
-    st.plotly_chart(result.contour_figure(step, presenter=presenter, text=fig_text), key="map", on_select=take_click,
+    st.plotly_chart(result.contour_figure(step, presenter=presenter, text=fig_text, curvature=show_axes), key="map", on_select=take_click,
                     selection_mode="points", theme=None, config={"displaylogo": False, "scrollZoom": True})
     st.caption(t("pg.map_caption"))
 
@@ -152,6 +153,16 @@ st.dataframe(model.inspect_rows(result, step, columns, {"ok": t("pg.status.ok"),
                                                          "diverged": t("pg.status.diverged")}),
              hide_index=True, width="stretch")
 
+
+with st.expander(t("pg.curvature"), expanded=show_axes):
+    st.caption(t("pg.curvature_caption"))
+    kinds = {k: t(f"pg.kind.{k}") for k in ("minimum", "saddle", "maximum", "degenerate", "not_critical")}
+    curv_columns = {c: t(f"pg.curv.{c}") for c in ("optimizer", "lam_min", "lam_max", "kind", "bound", "lr")}
+    st.dataframe(model.curvature_rows(result, step, curv_columns, kinds), hide_index=True, width="stretch")
+    lam_min, lam_max = result.curvature()
+    st.plotly_chart(figures.curvature_figure(lam_min, lam_max, result.styles, step, presenter=presenter,
+                                             text=fig_text), key="curvature_chart", theme=None,
+                    config={"displaylogo": False})
 
 if state.widget(Setting("view3d", "bool", False, "pg.view3d")):
     st.subheader(t("pg.view3d_title"))
