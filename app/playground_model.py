@@ -15,10 +15,10 @@ import pandas as pd
 from app import figures, theme
 from app.settings import Setting, log_grid
 from optim_core.analysis import classify_point, curvature_along, hessian_eigen, stability_bound
+from optim_core.engine import simulate
 from optim_core.formula import parse_formula
 from optim_core.optimizers import RULES
 from optim_core.schedules import lr_curve
-from optim_core.simulate import simulate
 from optim_core.surfaces import Surface, get_surface
 
 # Gradient noise as a multiple of the surface's typical gradient size (its median over the view).

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .engine import simulate
 from .optimizers import resolve_hyperparams
-from .simulate import simulate
 from .surfaces import Surface, get_surface
 
 STILL_MOVING = -1  # basin label: the run ended near no known minimum

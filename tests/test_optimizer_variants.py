@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import torch
 
+from optim_core.engine import simulate
 from optim_core.optimizers import RULES, latex_lines, optimizer_names, resolve_hyperparams
-from optim_core.simulate import simulate
 from optim_core.surfaces import Surface, get_surface, surface_names
 
 STEPS = 150

@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app import ema_view
-from optim_core.simulate import simulate
+from optim_core.engine import simulate
 from optim_core.smoothing import EMA_LATEX, bias_region, daily_temperatures, ema, ema_weights, sma
 from optim_core.surfaces import get_surface
 

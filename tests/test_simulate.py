@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import optim_core
-from optim_core.simulate import Trajectory, _groups, divergence_box, simulate
+from optim_core.engine import Trajectory, _groups, divergence_box, simulate
 from optim_core.surfaces import Surface, get_surface
 
 ROSENBROCK = get_surface("rosenbrock")

@@ -13,9 +13,9 @@ from app import ema_view as view
 from app.i18n import pick, t
 from app.playground_model import NOISE_MODES, typical_gradient
 from app.settings import Setting, current
+from optim_core.engine import simulate
 from optim_core.optimizers import RULES
 from optim_core.series import SeriesError, load_csv_series
-from optim_core.simulate import simulate
 from optim_core.smoothing import EMA_LATEX, bias_region, daily_temperatures, effective_window
 from optim_core.surfaces import get_surface, surface_names
 

@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import math
 import numbers
-import sys
-import types
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -414,15 +412,3 @@ def _check_clip(clip_grad_norm) -> float | None:
             or not math.isfinite(clip_grad_norm) or clip_grad_norm <= 0:
         raise ValueError(f"clip_grad_norm must be None or a finite number > 0, got {clip_grad_norm!r}")
     return float(clip_grad_norm)
-
-
-class _CallableModule(types.ModuleType):
-    """`optim_core.simulate(...)` must work however it was reached. The package exports the function
-    lazily, but importing this submodule makes the package attribute `simulate` this module, so the
-    module is callable and forwards to the function."""
-
-    def __call__(self, *args, **kwargs) -> Trajectory:
-        return simulate(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

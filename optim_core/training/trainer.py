@@ -1,0 +1,415 @@
+"""Train several optimizers fairly, in lock-step, with metrics streamed out and exact resume.
+
+Fairness, by construction:
+* one seeded initialisation, deep-copied into every lane: identical initial weights;
+* one seeded permutation per epoch (`epoch_permutation`), shared by all lanes: the same batches in the
+  same order; lanes of one batch size even share the very same batch tensor and dropout mask.
+
+Why lock-step rather than one optimizer after another: all curves grow together (a live chart
+compares them at any moment, and a stop leaves every optimizer at the same step), the batch is
+gathered once, and the lanes run packed as one wide network (model.PackedCNN), which pays the
+per-kernel cost once for all optimizers. Sequential runs with a re-seeded RNG would be just as fair,
+only slower and uneven when stopped.
+
+Reproducible and resumable: every random draw derives from (seed, epoch, batch index), so a run is
+a function of its config; a checkpoint holds the models, optimizer states, EMA, accumulators, the
+position in the epoch, RNG states and the metric history, and a resumed run equals an uninterrupted
+one exactly.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+import torch
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+from optim_core.training.config import ConfigError, RunConfig, schedule_kwargs_for
+from optim_core.training.data import ImageDataset, load_dataset
+from optim_core.training.device import pick_device, synchronize
+from optim_core.training.lanes import STEP_METRICS, Lane, LaneGroup, evaluate_model
+from optim_core.training.model import SmallCNN
+from optim_core.training.variants import has_weight_decay, make_optimizer
+
+CHECKPOINT_FORMAT = 1
+EPOCH_METRICS = ("epoch_train_loss", "epoch_train_acc", "val_loss", "val_acc", "ema_val_loss", "ema_val_acc",
+                 "epoch_time", "elapsed", "optimizer_time")
+TIMING_METRICS = frozenset({"epoch_time", "elapsed", "optimizer_time"})
+
+
+class MetricRow(NamedTuple):
+    """One value, as the run store keeps it. Epochs count from 1; step is the lane's optimizer step."""
+
+    optimizer: str
+    step: int
+    epoch: int
+    name: str
+    value: float
+
+
+class TrainingCallback:
+    """Receives what a run produces; override what you need (jobs write to the store from here)."""
+
+    def on_metrics(self, rows: list[MetricRow]) -> None:
+        """Per-step rows in chunks, then each epoch's rows."""
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int) -> None:
+        """After epoch `epoch` (1-based) is complete and its rows were sent; a safe point to checkpoint."""
+
+
+@dataclass
+class LaneResult:
+    label: str
+    optimizer: str
+    steps: int
+    final_val_acc: float
+    final_val_loss: float
+    best_val_acc: float
+    best_epoch: int
+    ema_val_acc: float | None
+    early_stopped: bool
+    optimizer_time: float
+
+
+@dataclass
+class TrainResult:
+    status: str  # "finished" or "stopped"
+    epochs_completed: int
+    elapsed: float  # wall-clock seconds of training (over all resumed parts)
+    cpu_time: float  # CPU seconds of the training process over the same span (robust to other load)
+    lanes: list[LaneResult]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _mix(*numbers: int) -> int:
+    """A seed derived from integers (deterministic across processes, unlike hash() of strings)."""
+    value = 0x9E3779B9
+    for n in numbers:
+        value = (value * 1_000_003 + int(n) + 1) % (1 << 62)
+    return value
+
+
+def epoch_permutation(seed: int, epoch: int, n: int) -> torch.Tensor:
+    """The order in which every lane sees the training set in `epoch` (0-based)."""
+    return torch.randperm(n, generator=torch.Generator().manual_seed(_mix(seed, epoch)))
+
+
+def make_lr_fn(config: RunConfig, base_lr: float, steps_per_epoch: int) -> Callable[[int, int], float]:
+    """(optimizer step, 1-based epoch) -> LR: linear warmup over warmup_steps, then the schedule.
+
+    The schedule (optim_core.schedules.schedule_fn) gets the lane's own LR as `lr`, and counts steps
+    after the warmup (or epochs, with schedule_unit="epoch"). A schedule that needs T_max and was
+    given none anneals over the whole run.
+    """
+    warmup = config.warmup_steps
+    schedule = None
+    if config.schedule is not None:
+        from optim_core.schedules import schedule_fn
+
+        length = config.epochs if config.schedule_unit == "epoch" else config.epochs * steps_per_epoch - warmup
+        schedule = schedule_fn(config.schedule, lr=base_lr,
+                               **schedule_kwargs_for(config.schedule, config.schedule_kwargs, length))
+    per_epoch = config.schedule_unit == "epoch"
+
+    def lr_at(step: int, epoch: int) -> float:
+        if step < warmup:
+            # lr_t = lr_0 · (t + 1) / warmup: never zero, reaches lr_0 at the end of the warmup
+            return (schedule(0) if schedule is not None else base_lr) * (step + 1) / warmup
+        if schedule is None:
+            return base_lr
+        return schedule(epoch - 1 if per_epoch else step - warmup)
+
+    return lr_at
+
+
+class Trainer:
+    """Trains every lane of a RunConfig; `run()` returns a TrainResult ("finished" or "stopped").
+
+    data: an ImageDataset, else the config's dataset is loaded. callback: receives MetricRows and
+    epoch ends. should_stop: polled after every micro-batch (so is `request_stop()`); a stopped
+    trainer can be saved (`save_checkpoint`) and continued (`from_checkpoint(...).run()`).
+    """
+
+    def __init__(self, config: RunConfig, data: ImageDataset | None = None, *,
+                 callback: TrainingCallback | None = None, should_stop: Callable[[], bool] | None = None):
+        if not isinstance(config, RunConfig):
+            raise ConfigError(f"Trainer needs a RunConfig, got {type(config).__name__}")
+        self.config = config
+        self.device = pick_device(config.device)
+        if data is None:
+            data = load_dataset(config.dataset, config.data_path, image_size=config.image_size,
+                                val_fraction=config.val_fraction, max_samples=config.max_samples)
+        self.data = data.to(self.device)
+        self.callback = callback or TrainingCallback()
+        self.should_stop = should_stop
+        self._stop = False
+        self.epoch, self.batch = 0, 0  # position: the next epoch (0-based) and micro-batch index
+        self.epoch_train_time, self.elapsed, self.cpu_time = 0.0, 0.0, 0.0
+        self.history: list[MetricRow] = []
+        self.last_val: dict[str, tuple[float, float, float | None]] = {}
+        self._build()
+
+    # ------------------------------------------------------------------ setup
+
+    def _build(self) -> None:
+        cfg, data = self.config, self.data
+        n_train = len(data.y_train)
+        # The one initialisation every lane copies: seeded, built on the CPU (so the same weights on any
+        # device), and without disturbing the caller's global RNG.
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(cfg.seed)
+            base = SmallCNN(data.input_shape, data.n_classes, width=cfg.width, batch_norm=cfg.batch_norm,
+                            dropout=cfg.dropout)
+        base = base.to(self.device)
+        self.features = base.head.in_features
+        by_size: dict[int, list[Lane]] = {}
+        self.lanes: list[Lane] = []
+        for index, spec in enumerate(cfg.lanes()):
+            size = n_train if spec.batch_size == "full" else min(int(spec.batch_size), n_train)
+            model = copy.deepcopy(base)
+            hp = dict(spec.hp)
+            wd, l2_by_trainer, decoupled = cfg.weight_decay, 0.0, 0.0
+            if wd and cfg.weight_decay_mode == "decoupled":
+                decoupled = wd
+            elif wd and has_weight_decay(spec.name):
+                hp["weight_decay"] = wd  # L2 inside the optimizer (AdamW's own decay is decoupled)
+            elif wd:
+                l2_by_trainer = wd
+            ema = None
+            if cfg.ema_decay is not None:
+                ema = AveragedModel(copy.deepcopy(base), multi_avg_fn=get_ema_multi_avg_fn(cfg.ema_decay),
+                                    use_buffers=True)
+            steps_per_epoch = math.ceil(math.ceil(n_train / size) / cfg.accumulation_steps)
+            lane = Lane(index=index, spec=spec._replace(batch_size=size), model=model, hp=hp,
+                        lr_at=make_lr_fn(cfg, hp["lr"], steps_per_epoch),
+                        l2_by_trainer=l2_by_trainer, decoupled_wd=decoupled, ema=ema)
+            by_size.setdefault(size, []).append(lane)
+            self.lanes.append(lane)
+        self.groups = [LaneGroup(lanes, size, n_train, cfg.accumulation_steps, cfg.clip_grad_norm)
+                       for size, lanes in by_size.items()]
+        for lane in self.lanes:  # after packing: the optimizers must hold the lanes' final tensors
+            lane.optimizer = make_optimizer(lane.spec.name, lane.model.parameters(), lane.hp)
+        self._dropout_gen = torch.Generator(device=self.device) if cfg.dropout > 0 else None
+
+    # ------------------------------------------------------------------ the loop
+
+    def request_stop(self) -> None:
+        """Ask the run to stop after the current step (thread-safe: it only sets a flag)."""
+        self._stop = True
+
+    def _stop_requested(self) -> bool:
+        return self._stop or (self.should_stop is not None and bool(self.should_stop()))
+
+    def run(self) -> TrainResult:
+        cfg, data = self.config, self.data
+        run_started = time.perf_counter() - self.elapsed
+        self._cpu_started = time.process_time() - self.cpu_time
+        self._last_flush = time.perf_counter()
+        for epoch in range(self.epoch, cfg.epochs):
+            if not any(g.active for g in self.groups):
+                break
+            if self.batch == 0:
+                for g in self.groups:
+                    g.start_epoch()
+            order = epoch_permutation(cfg.seed, epoch, len(data.y_train)).to(self.device)
+            n_micro = max(g.n_batches for g in self.groups if g.active)
+            started = time.perf_counter()
+            for i in range(self.batch, n_micro):
+                for g in self.groups:
+                    if g.active and i < g.n_batches:
+                        idx = order[i * g.batch_size:(i + 1) * g.batch_size]
+                        g.micro_step(data.x_train[idx], data.y_train[idx], i, epoch + 1,
+                                     self._dropout_mask(len(idx), epoch, i))
+                self.batch = i + 1
+                if self._stop_requested():
+                    self.epoch_train_time += time.perf_counter() - started
+                    self.elapsed = time.perf_counter() - run_started
+                    self._flush()
+                    return self._result("stopped")
+                self._maybe_flush()
+            synchronize(self.device)
+            self.epoch_train_time += time.perf_counter() - started
+            self._end_epoch(epoch + 1, run_started)
+        self.elapsed = time.perf_counter() - run_started
+        self._flush()
+        return self._result("finished")
+
+    def _dropout_mask(self, batch: int, epoch: int, index: int) -> torch.Tensor | None:
+        if self._dropout_gen is None:
+            return None
+        keep = 1.0 - self.config.dropout
+        self._dropout_gen.manual_seed(_mix(self.config.seed, epoch, index, 7))
+        mask = torch.empty(batch, 1, self.features, device=self.device)
+        return mask.bernoulli_(keep, generator=self._dropout_gen).div_(keep)
+
+    def _maybe_flush(self) -> None:
+        pending = sum(len(g.pending) for g in self.groups)
+        if pending >= self.config.metrics_chunk or (
+                pending and time.perf_counter() - self._last_flush >= self.config.metrics_interval_s):
+            self._flush()
+
+    def _flush(self) -> None:
+        """Send the per-step metrics kept on the device: one transfer for all of them."""
+        entries = [(g, p) for g in self.groups for p in g.pending]
+        self._last_flush = time.perf_counter()
+        if not entries:
+            return
+        values = torch.cat([p.values.reshape(-1) for _, p in entries]).tolist()
+        rows, offset = [], 0
+        for g, p in entries:
+            for position, step, lr in zip(p.lanes, p.steps, p.lrs, strict=True):
+                label = g.lanes[position].label
+                for k, name in enumerate(STEP_METRICS):
+                    rows.append(MetricRow(label, step, p.epoch, name, values[offset + k * g.n + position]))
+                rows.append(MetricRow(label, step, p.epoch, "lr", lr))
+            offset += p.values.numel()
+        for g in self.groups:
+            g.pending.clear()
+        self.callback.on_metrics(rows)
+
+    def _end_epoch(self, epoch: int, run_started: float) -> None:
+        """Validation, epoch metrics, keep-best and early stopping for the epoch just trained."""
+        self._flush()
+        data = self.data
+        measured = []  # (lane, group, position, device tensors...)
+        for g in self.groups:
+            if not g.active:
+                continue
+            val_loss, val_acc = g.evaluate(data.x_val, data.y_val)
+            train_loss = g.epoch_loss / max(1, g.epoch_steps)
+            train_acc = g.epoch_correct / len(data.y_train)
+            for position, lane in enumerate(g.lanes):
+                if lane.done:
+                    continue
+                ema = evaluate_model(lane.ema.module, data.x_val, data.y_val) if lane.ema is not None else None
+                measured.append((lane, g, position, torch.stack([
+                    train_loss[position], train_acc[position], val_loss[position], val_acc[position],
+                    *(ema if ema is not None else ())])))
+        host = torch.cat([m[3] for m in measured]).tolist() if measured else []  # the epoch's one sync
+        self.elapsed = time.perf_counter() - run_started
+        rows, offset = [], 0
+        for lane, g, position, stacked in measured:
+            values = host[offset:offset + stacked.numel()]
+            offset += stacked.numel()
+            names = EPOCH_METRICS[:4] + (EPOCH_METRICS[4:6] if lane.ema is not None else ())
+            named = dict(zip(names, values, strict=True))
+            named.update(epoch_time=self.epoch_train_time, elapsed=self.elapsed,
+                         optimizer_time=lane.optimizer_time)
+            rows += [MetricRow(lane.label, lane.step, epoch, k, float(v)) for k, v in named.items()]
+            self.last_val[lane.label] = (named["val_loss"], named["val_acc"], named.get("ema_val_acc"))
+            self._track_best(lane, g, position, named["val_acc"], epoch)
+        self.history += rows
+        self.epoch, self.batch, self.epoch_train_time = epoch, 0, 0.0
+        self.callback.on_metrics(rows)
+        self.callback.on_epoch_end(self, epoch)
+
+    def _track_best(self, lane: Lane, group: LaneGroup, position: int, val_acc: float, epoch: int) -> None:
+        if val_acc > lane.best_acc:
+            lane.best_acc, lane.best_epoch, lane.stale = val_acc, epoch, 0
+            if self.config.keep_best:
+                lane.best_state = {k: v.detach().clone() for k, v in lane.model.state_dict().items()}
+            return
+        lane.stale += 1
+        # the course's rule (HW3): stop once `stale` exceeds the patience
+        if self.config.patience is not None and lane.stale > self.config.patience:
+            group.release(position)
+
+    def _result(self, status: str) -> TrainResult:
+        lanes = []
+        for lane in self.lanes:
+            val_loss, val_acc, ema_acc = self.last_val.get(lane.label, (math.nan, math.nan, None))
+            lanes.append(LaneResult(
+                label=lane.label, optimizer=lane.spec.name, steps=lane.step, final_val_acc=val_acc,
+                final_val_loss=val_loss, best_val_acc=lane.best_acc if lane.best_acc > -math.inf else math.nan,
+                best_epoch=lane.best_epoch, ema_val_acc=ema_acc, early_stopped=lane.done,
+                optimizer_time=lane.optimizer_time))
+        self.cpu_time = time.process_time() - self._cpu_started
+        return TrainResult(status=status, epochs_completed=self.epoch, elapsed=self.elapsed,
+                           cpu_time=self.cpu_time, lanes=lanes)
+
+    # ------------------------------------------------------------------ checkpoints
+
+    def state_dict(self) -> dict:
+        """Everything needed to continue exactly; plain containers and tensors (torch.load weights_only)."""
+        lanes = []
+        for lane in self.lanes:
+            lanes.append({
+                "label": lane.label, "step": lane.step, "done": lane.done, "stale": lane.stale,
+                "best_acc": lane.best_acc, "best_epoch": lane.best_epoch, "optimizer_time": lane.optimizer_time,
+                "model": {k: v.detach().clone() for k, v in lane.model.state_dict().items()},
+                "optimizer": copy.deepcopy(lane.optimizer.state_dict()),
+                "ema": None if lane.ema is None else copy.deepcopy(lane.ema.state_dict()),
+                "best_state": lane.best_state,
+            })
+        rng = {"cpu": torch.get_rng_state()}
+        if self.device.type == "cuda":
+            rng["cuda"] = torch.cuda.get_rng_state(self.device)
+        return {
+            "format": CHECKPOINT_FORMAT, "config": self.config.to_dict(), "epoch": self.epoch,
+            "batch": self.batch, "epoch_train_time": self.epoch_train_time, "elapsed": self.elapsed,
+            "cpu_time": self.cpu_time,
+            "history": [tuple(row) for row in self.history],
+            "last_val": {k: list(v) for k, v in self.last_val.items()},
+            "lanes": lanes, "groups": [g.state_dict() for g in self.groups], "rng": rng,
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        if state.get("format") != CHECKPOINT_FORMAT:
+            raise ValueError(f"unsupported checkpoint format {state.get('format')!r}")
+        if [lane["label"] for lane in state["lanes"]] != [lane.label for lane in self.lanes]:
+            raise ValueError("the checkpoint's optimizers do not match this run's")
+        for lane, saved in zip(self.lanes, state["lanes"], strict=True):
+            lane.model.load_state_dict(saved["model"])
+            lane.optimizer.load_state_dict(saved["optimizer"])
+            if lane.ema is not None:
+                lane.ema.load_state_dict(saved["ema"])
+            lane.step, lane.stale, lane.done = saved["step"], saved["stale"], False
+            lane.best_acc, lane.best_epoch = saved["best_acc"], saved["best_epoch"]
+            lane.optimizer_time, lane.best_state = saved["optimizer_time"], saved["best_state"]
+        for g, saved in zip(self.groups, state["groups"], strict=True):
+            g.load_state_dict(saved)
+        for g in self.groups:  # released lanes keep the weights they stopped with
+            for position, lane in enumerate(g.lanes):
+                if state["lanes"][lane.index]["done"]:
+                    g.release(position)
+        self.epoch, self.batch = state["epoch"], state["batch"]
+        self.epoch_train_time, self.elapsed = state["epoch_train_time"], state["elapsed"]
+        self.cpu_time = state["cpu_time"]
+        self.history = [MetricRow(*row) for row in state["history"]]
+        self.last_val = {k: tuple(v) for k, v in state["last_val"].items()}
+        torch.set_rng_state(state["rng"]["cpu"])
+        if "cuda" in state["rng"] and self.device.type == "cuda":
+            torch.cuda.set_rng_state(state["rng"]["cuda"], self.device)
+
+    def save_checkpoint(self, path: str | Path) -> Path:
+        """Write atomically (temp file + rename): a crash never leaves half a checkpoint."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+        torch.save(self.state_dict(), tmp)
+        os.replace(tmp, path)
+        return path
+
+    @classmethod
+    def from_checkpoint(cls, checkpoint: str | Path | dict, data: ImageDataset | None = None,
+                        **kwargs) -> Trainer:
+        state = checkpoint if isinstance(checkpoint, dict) else load_checkpoint(checkpoint)
+        trainer = cls(RunConfig.from_dict(state["config"]), data, **kwargs)
+        trainer.load_state_dict(state)
+        return trainer
+
+    def models(self) -> dict[str, SmallCNN]:
+        return {lane.label: lane.model for lane in self.lanes}
+
+
+def load_checkpoint(path: str | Path) -> dict:
+    return torch.load(Path(path), map_location="cpu", weights_only=True)
