@@ -53,9 +53,9 @@ def run(changes: int = 12) -> dict:
     with sync_playwright() as playwright:
         browser = launch_browser(playwright)
         for name, script, path, slider in [
-            ("bare", ROOT / "tests" / "benchmarks" / "bare_page.py", "", '[data-testid="stMain"] [role="slider"]'),
+            ("bare", ROOT / "tests" / "benchmarks" / "bare_page.py", "", '[data-testid="stMain"] input[type="range"]'),
             ("playground", ROOT / "app" / "main.py", "/playground?steps=300&o1_lr=0.0001",
-             '.st-key-o1_lr [role="slider"]'),
+             '.st-key-o1_lr input[type="range"]'),
         ]:
             with streamlit_server(script) as url:
                 page = browser.new_page(viewport={"width": 1600, "height": 1000})
