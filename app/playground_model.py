@@ -1,4 +1,4 @@
-"""The playground's config object and what the page derives from a simulation (no streamlit here).
+"""The playground's config object and what the page derives from a simulation (no widgets drawn here).
 
 PlaygroundConfig is plain, hashable data, so the page can cache a run on it.
 """
@@ -6,6 +6,7 @@ PlaygroundConfig is plain, hashable data, so the page can cache a run on it.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -13,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from app import figures, theme
+from app.i18n import STRINGS, t
 from app.settings import Setting, log_grid
 from optim_core.analysis import classify_point, curvature_along, hessian_eigen, stability_bound
 from optim_core.engine import simulate
@@ -66,6 +68,11 @@ def default_lr(name: str, scales: tuple[float, float]) -> float:
     return min(grid, key=lambda g: abs(np.log(g) - np.log(lr)))
 
 
+def hp_label(name: str) -> Callable[[], str]:
+    """The translated label of a hyperparameter control (torch's name kept, so code and UI match)."""
+    return lambda: t(f"hp.{name}") if f"hp.{name}" in STRINGS else name
+
+
 def slot_settings(slot: int, name: str, scales: tuple[float, float]) -> list[Setting]:
     """URL settings of one optimizer slot, built from the rule's own hyperparameter table."""
     settings = []
@@ -73,24 +80,22 @@ def slot_settings(slot: int, name: str, scales: tuple[float, float]) -> list[Set
         if hp.name in COMMON:
             continue
         key = f"o{slot}_{hp.name}"
-        label = f"{hp.name}"
         if hp.name == "lr":
-            settings.append(Setting(key, "log", default_lr(name, scales), lambda: "lr (log scale)",
+            settings.append(Setting(key, "log", default_lr(name, scales), hp_label("lr"),
                                     low=LR_RANGE[0], high=LR_RANGE[1]))
         elif hp.kind == "bool":
-            settings.append(Setting(key, "bool", bool(hp.default), lambda label=label: label))
+            settings.append(Setting(key, "bool", bool(hp.default), hp_label(hp.name)))
         elif hp.kind == "int":
-            settings.append(Setting(key, "int", int(hp.default), lambda label=label: label, low=hp.low, high=hp.high))
+            settings.append(Setting(key, "int", int(hp.default), hp_label(hp.name), low=hp.low, high=hp.high))
         elif hp.kind == "betas":
             for j, beta in enumerate(hp.default):
-                settings.append(Setting(f"{key}{j + 1}", "float", float(beta), lambda j=j: f"β{j + 1}", low=0.0,
+                settings.append(Setting(f"{key}{j + 1}", "float", float(beta), hp_label(f"betas{j + 1}"), low=0.0,
                                         high=0.9999, step=0.001))
         elif hp.log_scale:
-            settings.append(Setting(key, "log", float(hp.default), lambda label=label: label,
-                                    low=hp.low, high=hp.high))
+            settings.append(Setting(key, "log", float(hp.default), hp_label(hp.name), low=hp.low, high=hp.high))
         else:
-            settings.append(Setting(key, "float", float(hp.default), lambda label=label: label,
-                                    low=hp.low, high=hp.high, step=_step(hp.low, hp.high)))
+            settings.append(Setting(key, "float", float(hp.default), hp_label(hp.name), low=hp.low, high=hp.high,
+                                    step=_step(hp.low, hp.high)))
     return settings
 
 
