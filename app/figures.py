@@ -14,9 +14,9 @@ import plotly.graph_objects as go
 
 from app import theme
 
-MAX_FRAMES = 100  # more frames than this are subsampled: the payload stays small, playback smooth
+MAX_FRAMES = 60  # more frames than this are subsampled: the payload stays small, playback smooth
 TRAIL = 15  # how many past steps the animated trail shows
-CLICK_GRID = 30  # the invisible scatter grid that turns a click on the map into a start point
+CLICK_GRID = 24  # the invisible scatter grid that turns a click on the map into a start point
 SPEEDS = (("0.5×", 120), ("1×", 60), ("2×", 30), ("4×", 12))  # label, ms per frame
 
 
@@ -46,22 +46,24 @@ def surface_grid(surface, n: int = 120) -> tuple[np.ndarray, np.ndarray, np.ndar
     return xs, ys, z
 
 
-def frame_steps(steps: int) -> np.ndarray:
-    """The steps that get an animation frame: all of them, or an even subsample that keeps the last."""
+def frame_steps(steps: int, keep: int = 0) -> np.ndarray:
+    """The steps that get an animation frame: all of them, or an even subsample that keeps the last step
+    and `keep` (the inspected step, so the scrubber can show exactly it)."""
     if steps + 1 <= MAX_FRAMES:
         return np.arange(steps + 1)
-    return np.unique(np.linspace(0, steps, MAX_FRAMES).round().astype(int))
+    return np.union1d(np.linspace(0, steps, MAX_FRAMES).round().astype(int), [keep])
 
 
 def _moving_traces(xy: np.ndarray, step: int, styles: list[PathStyle], lk: theme.Look,
-                   lr_curve: np.ndarray | None = None) -> list[dict]:
-    """Trail and head of each path at `step` (and the LR marker): the only traces a frame carries.
+                   loss: np.ndarray | None = None, lr_curve: np.ndarray | None = None) -> list[dict]:
+    """What moves at `step`: each path's trail and head (and its marker on the loss panel), and the LR
+    marker. The only traces an animation frame carries.
 
     Plain dicts: plotly's per-trace validation would cost ~1 s for 150 frames.
     """
     traces = []
     lo = max(0, step - TRAIL)
-    for path, style in zip(xy, styles, strict=True):
+    for i, (path, style) in enumerate(zip(xy, styles, strict=True)):
         traces.append(dict(type="scatter", x=_round(path[lo:step + 1, 0], 4), y=_round(path[lo:step + 1, 1], 4),
                            mode="lines", hoverinfo="skip", showlegend=False,
                            line=dict(color=style.colour, width=lk.line * 1.6, dash=style.dash)))
@@ -70,6 +72,11 @@ def _moving_traces(xy: np.ndarray, step: int, styles: list[PathStyle], lk: theme
                            marker=dict(color=style.colour, size=lk.marker * 1.3, symbol=style.symbol,
                                        line=dict(color="white", width=2)),
                            hovertemplate=f"{style.label}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>"))
+        if loss is not None:
+            traces.append(dict(type="scatter", x=[step], y=_round(loss[i, step:step + 1], 8), mode="markers",
+                               xaxis="x3", yaxis="y3", showlegend=False, hoverinfo="skip",
+                               marker=dict(color=style.colour, size=lk.marker, symbol=style.symbol,
+                                           line=dict(color="white", width=1.5))))
     if lr_curve is not None:
         t = min(step, len(lr_curve) - 1)  # the LR in effect for the step leaving this point
         traces.append(dict(type="scatter", x=[t], y=_round(lr_curve[t:t + 1], 6), mode="markers", xaxis="x2",
@@ -151,13 +158,17 @@ def map_base(surface, presenter: bool, text: dict[str, str]) -> list[dict]:
 
 def contour_figure(surface, xy: np.ndarray, styles: list[PathStyle], step: int, *, presenter: bool,
                    text: dict[str, str], overlays: list[dict] | None = None,
-                   start: tuple[float, float] | None = None, lr_curve: np.ndarray | None = None) -> PrebuiltFigure:
-    """The map: contour, minima ★ and saddles ×, faint full paths, animated trails and heads.
+                   start: tuple[float, float] | None = None, lr_curve: np.ndarray | None = None,
+                   loss: np.ndarray | None = None, log_y: bool = False,
+                   diverged_at: np.ndarray | None = None) -> PrebuiltFigure:
+    """The playground figure: the map, and beside it the loss by step, all animated by the same frames.
 
-    xy: (n_paths, steps+1, 2) — one start per optimizer. `step` is the inspected step (the frame the
-    figure opens on). `overlays` are arrows and boxes for the inspected step (see `step_overlays`).
-    lr_curve: the LR multiplier per step; when given, a panel under the map shows it with a marker that
-    moves in the same frames as the paths, so the path visibly calms as the LR decays.
+    Map: contour, minima ★ and saddles ×, faint full paths, animated trails and heads. xy is
+    (n_paths, steps+1, 2), one start per optimizer; `step` is the inspected step (the frame it opens on);
+    `overlays` are arrows, boxes and axes for that step (`step_overlays`, `eigen_axes`).
+    loss (n_paths, steps+1): a panel right of the map with a marker per path that moves with the heads.
+    lr_curve: the LR multiplier per step, in a panel whose marker moves too, so the path visibly calms
+    as the LR decays. One figure rather than three: one chart to draw per change, one clock for all.
     """
     lk = theme.look(presenter)
     steps = xy.shape[1] - 1
@@ -171,16 +182,81 @@ def contour_figure(surface, xy: np.ndarray, styles: list[PathStyle], step: int, 
         data.append(dict(type="scatter", x=_round(path[:, 0], 4), y=_round(path[:, 1], 4), mode="lines",
                          name=style.label, line=dict(color=style.colour, width=lk.line, dash=style.dash),
                          opacity=0.45, hoverinfo="skip"))
+    if loss is not None:
+        data.extend(_loss_traces(loss, styles, diverged_at, lk, text, log_y))
     if lr_curve is not None:
         data.append(dict(type="scatter", x=list(range(len(lr_curve))), y=_round(lr_curve, 6), mode="lines",
                          xaxis="x2", yaxis="y2", name=text["lr_multiplier"], showlegend=False,
                          line=dict(color="#444", width=lk.line), hovertemplate="t=%{x}: ×%{y:.4g}<extra></extra>"))
     first_moving = len(data)
-    data.extend(_moving_traces(xy, step, styles, lk, lr_curve))
+    data.extend(_moving_traces(xy, step, styles, lk, loss, lr_curve))
     moving = list(range(first_moving, len(data)))
-    shown = frame_steps(steps)
+    shown = frame_steps(steps, keep=step)
+    annotations, shapes = _overlay_shapes(overlays or [], lk)
+    map_width = 0.56 if loss is not None else 1.0
+    layout = dict(
+        height=820 if presenter else 640, margin=dict(l=10, r=10, t=10, b=150 if presenter else 120),
+        template=theme.template(), font=dict(size=lk.font),
+        xaxis=dict(range=[x0, x1], domain=[0, map_width], title=dict(text="x", font=dict(size=lk.font)),
+                   constrain="domain"),
+        yaxis=dict(range=[y0, y1], title=dict(text="y", font=dict(size=lk.font))),
+        clickmode="event+select", dragmode="pan", hovermode="closest", uirevision=surface.name,
+        legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0, font=dict(size=lk.font)),
+        annotations=annotations, shapes=shapes, **_player(shown, step, text, lk, width=map_width),
+    )
+    side = [map_width + 0.09, 1.0]
+    if loss is not None:
+        layout["xaxis3"] = dict(anchor="y3", domain=side, range=[0, steps],
+                                title=dict(text=text["step"], font=dict(size=lk.font)))
+        layout["yaxis3"] = dict(anchor="x3", domain=[0.36, 1.0] if lr_curve is not None else [0.0, 1.0],
+                                type="log" if log_y else "linear",
+                                title=dict(text=text["loss"], font=dict(size=lk.font)))
+        shapes.append(dict(type="line", x0=step, x1=step, y0=0, y1=1, xref="x3", yref="y3 domain",
+                           line=dict(color="#444", width=1.5, dash="dot")))
+    if lr_curve is not None:
+        lr_domain = dict(x=side, y=[0.0, 0.24]) if loss is not None else dict(x=[0, 1], y=[0, 0.2])
+        if loss is None:  # the map keeps the top, the LR panel sits between it and the player
+            layout["height"] += 170
+            layout["yaxis"]["domain"] = [0.3, 1.0]
+        layout["xaxis2"] = dict(anchor="y2", domain=lr_domain["x"], range=[0, max(len(lr_curve) - 1, 1)],
+                                showgrid=False)
+        layout["yaxis2"] = dict(anchor="x2", domain=lr_domain["y"], rangemode="tozero",
+                                title=dict(text=text["lr_multiplier"], font=dict(size=lk.font - 2)))
+    # a frame only moves points: x and y are merged into the traces' existing style
+    frames = [dict(name=str(s), traces=moving,
+                   data=[dict(x=d["x"], y=d["y"]) for d in _moving_traces(xy, int(s), styles, lk, loss, lr_curve)])
+              for s in shown]
+    return PrebuiltFigure(dict(data=data, layout=layout, frames=frames))
+
+
+def _loss_traces(loss: np.ndarray, styles: list[PathStyle], diverged_at: np.ndarray | None, lk: theme.Look,
+                 text: dict[str, str], log_y: bool) -> list[dict]:
+    """Loss against step per path on the side panel (x3/y3), with ✕ where a path diverged."""
+    traces = []
+    steps = list(range(loss.shape[1]))
+    stops = diverged_at if diverged_at is not None else np.full(len(loss), -1)
+    for values, stop, style in zip(loss, stops, styles, strict=True):
+        shown = values.astype(float).copy()
+        if stop >= 0:
+            shown[stop + 1:] = np.nan
+        if log_y:
+            shown = np.where(shown > 0, shown, np.nan)
+        traces.append(dict(type="scatter", x=steps, y=_round(shown, 8), mode="lines", xaxis="x3", yaxis="y3",
+                           name=style.label, showlegend=False, line=dict(color=style.colour, width=lk.line,
+                                                                         dash=style.dash),
+                           hovertemplate=f"{style.label}<br>{text['step']} %{{x}}: %{{y:.4g}}<extra></extra>"))
+        if stop >= 0:
+            traces.append(dict(type="scatter", x=[int(stop)], y=_round(shown[stop:stop + 1], 8), mode="markers",
+                               xaxis="x3", yaxis="y3", showlegend=False,
+                               hovertemplate=text["diverged"] + "<extra></extra>",
+                               marker=dict(symbol="x", size=lk.marker + 4, color=style.colour)))
+    return traces
+
+
+def _overlay_shapes(overlays: list[dict], lk: theme.Look) -> tuple[list[dict], list[dict]]:
+    """Arrows become annotations; boxes and curvature axes become shapes (all on the map's axes)."""
     annotations, shapes = [], []
-    for overlay in overlays or []:
+    for overlay in overlays:
         if overlay["type"] == "line":
             shapes.append(dict(type="line", x0=overlay["x0"], y0=overlay["y0"], x1=overlay["x1"], y1=overlay["y1"],
                                line=dict(color=overlay["colour"], width=lk.arrow + 1, dash=overlay["dash"])))
@@ -192,29 +268,10 @@ def contour_figure(surface, xy: np.ndarray, styles: list[PathStyle], step: int, 
             shapes.append(dict(type="rect", x0=overlay["x0"], x1=overlay["x1"], y0=overlay["y0"], y1=overlay["y1"],
                                line=dict(color=overlay["colour"], width=lk.arrow, dash="dot"),
                                fillcolor=overlay["colour"], opacity=0.18))
-    layout = dict(
-        height=820 if presenter else 680, margin=dict(l=10, r=10, t=10, b=150 if presenter else 120),
-        template=theme.template(), font=dict(size=lk.font),
-        xaxis=dict(range=[x0, x1], title=dict(text="x", font=dict(size=lk.font)), constrain="domain"),
-        yaxis=dict(range=[y0, y1], title=dict(text="y", font=dict(size=lk.font))),
-        clickmode="event+select", dragmode="pan", hovermode="closest", uirevision=surface.name,
-        legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0, font=dict(size=lk.font)),
-        annotations=annotations, shapes=shapes, **_player(shown, step, text, lk),
-    )
-    # a frame only moves points: x and y are merged into the traces' existing style
-    frames = [dict(name=str(s), traces=moving,
-                   data=[dict(x=d["x"], y=d["y"]) for d in _moving_traces(xy, int(s), styles, lk, lr_curve)])
-              for s in shown]
-    if lr_curve is not None:  # the map keeps the top, the LR panel sits between it and the player
-        layout["height"] += 170
-        layout["yaxis"]["domain"] = [0.3, 1.0]
-        layout["xaxis2"] = dict(anchor="y2", domain=[0, 1], range=[0, max(len(lr_curve) - 1, 1)], showgrid=False)
-        layout["yaxis2"] = dict(anchor="x2", domain=[0, 0.2], rangemode="tozero",
-                                title=dict(text=text["lr_multiplier"], font=dict(size=lk.font - 2)))
-    return PrebuiltFigure(dict(data=data, layout=layout, frames=frames))
+    return annotations, shapes
 
 
-def _player(shown: np.ndarray, step: int, text: dict[str, str], lk: theme.Look) -> dict:
+def _player(shown: np.ndarray, step: int, text: dict[str, str], lk: theme.Look, width: float = 1.0) -> dict:
     """Play / pause / speed buttons and a step scrubber, all client-side."""
 
     def play(ms: int) -> dict:
@@ -231,7 +288,7 @@ def _player(shown: np.ndarray, step: int, text: dict[str, str], lk: theme.Look) 
     return dict(
         updatemenus=[dict(type="buttons", direction="right", showactive=False, x=0, y=-0.1, xanchor="left",
                           yanchor="top", pad=dict(t=0, r=4), buttons=buttons, font=dict(size=lk.font))],
-        sliders=[dict(active=max(active, 0), x=0, len=1.0, y=-0.19, yanchor="top", pad=dict(t=0),
+        sliders=[dict(active=max(active, 0), x=0, len=width, y=-0.19, yanchor="top", pad=dict(t=0),
                       currentvalue=dict(prefix=text["step"] + " ", font=dict(size=lk.font)),
                       transition=dict(duration=0), font=dict(size=max(lk.font - 4, 9)),
                       steps=[dict(method="animate", label=str(s),
@@ -342,31 +399,3 @@ def surface_3d_figure(surface, xy: np.ndarray, loss: np.ndarray, styles: list[Pa
                                  aspectmode="manual", aspectratio=dict(x=1, y=1, z=0.6)),
                       legend=dict(orientation="h", y=1.02), uirevision=surface.name)
     return fig
-
-
-def loss_figure(loss: np.ndarray, styles: list[PathStyle], step: int, diverged_at: np.ndarray, *,
-                presenter: bool, text: dict[str, str], log_y: bool) -> PrebuiltFigure:
-    """Loss against step for each path, a line at the inspected step and ✕ where a path diverged."""
-    lk = theme.look(presenter)
-    data = []
-    steps = list(range(loss.shape[1]))
-    for values, stop, style in zip(loss, diverged_at, styles, strict=True):
-        shown = values.astype(float).copy()
-        if stop >= 0:
-            shown[stop + 1:] = np.nan
-        if log_y:
-            shown = np.where(shown > 0, shown, np.nan)
-        data.append(dict(type="scatter", x=steps, y=_round(shown, 8), mode="lines", name=style.label,
-                         line=dict(color=style.colour, width=lk.line, dash=style.dash)))
-        if stop >= 0:
-            data.append(dict(type="scatter", x=[int(stop)], y=_round(shown[stop:stop + 1], 8), mode="markers",
-                             showlegend=False, hovertemplate=text["diverged"] + "<extra></extra>",
-                             marker=dict(symbol="x", size=lk.marker + 4, color=style.colour)))
-    axis_font = dict(size=lk.font)
-    layout = dict(height=420 if presenter else 300, margin=dict(l=10, r=10, t=10, b=10), font=dict(size=lk.font),
-                  template=theme.template(), hovermode="x unified", legend=dict(orientation="h", y=1.02),
-                  xaxis=dict(title=dict(text=text["step"], font=axis_font)),
-                  yaxis=dict(title=dict(text=text["loss"], font=axis_font), type="log" if log_y else "linear"),
-                  shapes=[dict(type="line", x0=step, x1=step, y0=0, y1=1, yref="paper",
-                               line=dict(color="#444", width=1.5, dash="dot"))])
-    return PrebuiltFigure(dict(data=data, layout=layout))

@@ -193,20 +193,22 @@ class PlaygroundResult:
         return figures.eigen_axes(self.xy[:, step], values, vectors, [s.colour for s in self.styles],
                                   half_length=0.05 * min(x1 - x0, y1 - y0))
 
-    def contour_figure(self, step: int, *, presenter: bool, text: dict, curvature: bool = False) -> dict:
+    def contour_figure(self, step: int, *, presenter: bool, text: dict, curvature: bool = False,
+                       log_y: bool = False) -> figures.PrebuiltFigure:
         overlays = self.overlays(step) + (self.curvature_overlays(step) if curvature else [])
         return figures.contour_figure(self.surface, self.xy, self.styles, step, presenter=presenter, text=text,
-                                      overlays=overlays, start=self.config.start, lr_curve=self.lr_multipliers)
+                                      overlays=overlays, start=self.config.start, lr_curve=self.lr_multipliers,
+                                      loss=self.loss, log_y=log_y, diverged_at=self.diverged_at)
 
     def curvature(self) -> tuple[np.ndarray, np.ndarray]:
         """(λ_min, λ_max) of the Hessian along every path, each (n_opt, steps+1)."""
         return curvature_along(self.surface, self.xy)
 
-    def html(self, *, presenter: bool, text: dict) -> str:
+    def html(self, *, presenter: bool, text: dict, log_y: bool = False) -> str:
         """A standalone page (plotly.js inlined, so it plays offline in a classroom)."""
         import plotly.io as pio
 
-        return pio.to_html(self.contour_figure(self.config.steps, presenter=presenter, text=text),
+        return pio.to_html(self.contour_figure(self.config.steps, presenter=presenter, text=text, log_y=log_y),
                            include_plotlyjs=True, full_html=True, auto_play=False)
 
 

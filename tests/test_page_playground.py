@@ -33,7 +33,8 @@ def chart_spec(at: AppTest, key: str) -> dict:
 
 
 def path_traces(spec: dict) -> list[dict]:
-    return [d for d in spec["data"] if d.get("mode") == "lines" and len(d.get("x", [])) > 30]
+    """The faint full paths on the map (the loss and LR panels use other axes)."""
+    return [d for d in spec["data"] if d.get("mode") == "lines" and len(d.get("x", [])) > 30 and "xaxis" not in d]
 
 
 def test_default_page_has_four_animated_paths():
@@ -46,7 +47,9 @@ def test_default_page_has_four_animated_paths():
     # frames carry only the moving traces, never the contour
     for frame in spec["frames"]:
         assert all(d.get("type", "scatter") == "scatter" for d in frame["data"])
-        assert len(frame["data"]) == 2 * 4
+        assert len(frame["data"]) == 3 * 4  # per optimizer: trail, head, marker on the loss panel
+    loss_lines = [d for d in spec["data"] if d.get("xaxis") == "x3" and d.get("mode") == "lines"]
+    assert len(loss_lines) == 4 and all(len(d["y"]) == 101 for d in loss_lines)
     play = spec["layout"]["updatemenus"][0]["buttons"][0]
     assert play["args"][1]["frame"]["redraw"] is False
 
@@ -109,7 +112,7 @@ def test_schedule_link_drives_the_paths_and_the_lr_panel():
     lr_trace = next(d for d in spec["data"] if d.get("yaxis") == "y2" and d.get("mode") == "lines")
     assert lr_trace["y"][0] == pytest.approx(1.0) and lr_trace["y"][-1] < 0.2
     # each frame moves the LR marker with the paths
-    assert all(len(frame["data"]) == 2 * 1 + 1 for frame in spec["frames"])
+    assert all(len(frame["data"]) == 3 * 1 + 1 for frame in spec["frames"])
     assert spec["frames"][-1]["data"][-1]["x"] == [99]
     scheduled = path_traces(spec)[0]
     assert scheduled["x"] != plain["x"]
@@ -123,7 +126,7 @@ def test_a_refused_schedule_shows_an_error_and_the_page_works():
 
 def test_curvature_at_the_saddle_point():
     at = playground({"surface": "saddle", "x0": "0", "y0": "0", "n_opt": "1", "o1": "sgd", "curv": "true", "t": "0"})
-    tables = [df.value for df in at.dataframe]
+    tables = [tb.value for tb in at.table]
     curvature = next(tb for tb in tables if "λ_min" in tb.columns)
     assert curvature.iloc[0]["point"] == "saddle point"
     assert float(curvature.iloc[0]["λ_min"]) == pytest.approx(-2) and float(curvature.iloc[0]["λ_max"]) == pytest.approx(2)

@@ -126,39 +126,36 @@ for label, stop in zip(result.labels, result.diverged_at, strict=True):
 
 fig_text = {key: t(f"fig.{key}") for key in ("play", "pause", "step", "loss", "height", "minimum", "saddle", "start",
                                              "click_hint", "diverged", "lr_multiplier")}
-# On a projector the map takes the full width; the loss chart goes below it.
-map_col, info_col = (st.container(), st.container()) if presenter else st.columns([3, 2], gap="medium")
-with info_col:
-    back, scrub, forward = st.columns([1, 5, 1], vertical_alignment="bottom")
-    step = state.widget(Setting("t", "int", steps, "pg.inspect", low=0, high=steps, widget="slider"), scrub)
-    back.button("◀", key="step_back", help=t("pg.prev"), on_click=nudge, args=(-1, steps), width="stretch")
-    forward.button("▶", key="step_fwd", help=t("pg.next"), on_click=nudge, args=(1, steps), width="stretch")
-    log_y = state.widget(Setting("logy", "bool", bool(surface.log_levels), "pg.logy"))
-    st.plotly_chart(figures.loss_figure(result.loss, result.styles, step, result.diverged_at, presenter=presenter,
-                                        text=fig_text, log_y=log_y), key="loss_chart", theme=None,
-                    config={"displaylogo": False})
-
-show_axes = state.widget(Setting("curv", "bool", False, "pg.curv_axes", help="pg.curv_axes_help"), info_col)
-with map_col:
-    st.plotly_chart(result.contour_figure(step, presenter=presenter, text=fig_text, curvature=show_axes), key="map", on_select=take_click,
-                    selection_mode="points", theme=None, config={"displaylogo": False, "scrollZoom": True})
-    st.caption(t("pg.map_caption"))
+back, scrub, forward, toggles = st.columns([1, 6, 1, 5], vertical_alignment="bottom")
+step = state.widget(Setting("t", "int", steps, "pg.inspect", low=0, high=steps, widget="slider"), scrub)
+back.button("◀", key="step_back", help=t("pg.prev"), on_click=nudge, args=(-1, steps), width="stretch")
+forward.button("▶", key="step_fwd", help=t("pg.next"), on_click=nudge, args=(1, steps), width="stretch")
+with toggles:
+    log_col, curv_col = st.columns(2)
+    log_y = state.widget(Setting("logy", "bool", bool(surface.log_levels), "pg.logy"), log_col)
+    show_axes = state.widget(Setting("curv", "bool", False, "pg.curv_axes", help="pg.curv_axes_help"), curv_col)
+# One figure: the map and, beside it, the loss by step (and the LR schedule), animated together.
+st.plotly_chart(result.contour_figure(step, presenter=presenter, text=fig_text, curvature=show_axes, log_y=log_y),
+                key="map", on_select=take_click, selection_mode="points", theme=None,
+                config={"displaylogo": False, "scrollZoom": True})
+st.caption(t("pg.map_caption"))
 
 k = min(step, steps - 1)
 st.subheader(t("pg.readout", step=step))
 st.caption(t("pg.readout_caption", step=k, next=k + 1))
 columns = {c: t(f"pg.col.{c}") for c in ("optimizer", "position", "loss", "grad", "update", "momentum", "sqrt_v",
                                          "step_size", "status")}
-st.dataframe(model.inspect_rows(result, step, columns, {"ok": t("pg.status.ok"),
-                                                         "diverged": t("pg.status.diverged")}),
-             hide_index=True, width="stretch")
+# a plain table: a handful of rows, cheap to redraw, and readable on a projector
+st.table(model.inspect_rows(result, step, columns, {"ok": t("pg.status.ok"), "diverged": t("pg.status.diverged")}),
+         hide_index=True)
 
 
-with st.expander(t("pg.curvature"), expanded=show_axes):
+if show_axes:  # drawn only when asked for: a collapsed expander would still render its chart on every change
+    st.subheader(t("pg.curvature"))
     st.caption(t("pg.curvature_caption"))
     kinds = {k: t(f"pg.kind.{k}") for k in ("minimum", "saddle", "maximum", "degenerate", "not_critical")}
     curv_columns = {c: t(f"pg.curv.{c}") for c in ("optimizer", "lam_min", "lam_max", "kind", "bound", "lr")}
-    st.dataframe(model.curvature_rows(result, step, curv_columns, kinds), hide_index=True, width="stretch")
+    st.table(model.curvature_rows(result, step, curv_columns, kinds), hide_index=True)
     lam_min, lam_max = result.curvature()
     st.plotly_chart(figures.curvature_figure(lam_min, lam_max, result.styles, step, presenter=presenter,
                                              text=fig_text), key="curvature_chart", theme=None,
@@ -187,6 +184,6 @@ st.subheader(t("pg.export"))
 csv_col, html_col = st.columns(2)
 csv_col.download_button(t("pg.export_csv"), data=lambda: model.export_csv(result), file_name="trajectories.csv",
                         mime="text/csv", icon=":material/download:", on_click="ignore")
-html_col.download_button(t("pg.export_html"), data=lambda: result.html(presenter=presenter, text=fig_text),
+html_col.download_button(t("pg.export_html"), data=lambda: result.html(presenter=presenter, text=fig_text, log_y=log_y),
                          file_name="optimizer_paths.html", mime="text/html", icon=":material/animation:",
                          on_click="ignore")

@@ -22,7 +22,7 @@ def map_paths(page) -> list:
     """The static path traces of the map (lines with more than a few points)."""
     data = page.evaluate(
         """sel => { const gd = document.querySelector(sel);
-                 return gd.data.filter(d => d.mode === 'lines' && d.x && d.x.length > 30)
+                 return gd.data.filter(d => d.mode === 'lines' && d.x && d.x.length > 30 && !d.xaxis)
                                .map(d => ({name: d.name, x: d.x, y: d.y})); }""", MAP)
     return data
 
@@ -57,7 +57,7 @@ def test_lr_slider_changes_the_path(page, app_url):
 def test_play_advances_the_animation(page, app_url):
     open_page(page, app_url, "?t=0")
     heads = """sel => { const gd = document.querySelector(sel);
-                return gd.data.filter(d => d.mode === 'markers' && d.x && d.x.length === 1 && d.showlegend === false)
+                return gd.data.filter(d => d.mode === 'markers' && d.x && d.x.length === 1 && d.showlegend === false && !d.xaxis)
                               .map(d => [d.x[0], d.y[0]]); }"""
     first = page.evaluate(heads, MAP)
     page.locator(".updatemenu-button").filter(has_text="Play").first.click()
