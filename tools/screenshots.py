@@ -14,10 +14,11 @@ sys.path.insert(0, str(ROOT))
 from tests.browser.harness import launch_browser, streamlit_server, wait_for_app  # noqa: E402
 
 SHOTS = [
-    ("playground.png", "/playground", (1600, 1000)),
-    ("playground_presenter.png", "/playground?present=true", (1920, 1080)),
-    ("playground_zh.png", "/playground?lang=zh", (1600, 1000)),
-    ("home.png", "/", (1400, 900)),
+    ("playground.png", "/playground?t=60", (1600, 1000)),
+    ("playground_presenter.png", "/playground?present=true&t=60", (1920, 1080)),
+    ("playground_zh.png", "/playground?lang=zh&t=60", (1600, 1000)),
+    ("schedules.png", "/schedules?sched=warmup&keep=cosine_annealing_lr", (1600, 1000)),
+    ("ema.png", "/ema", (1600, 1000)),
 ]
 
 

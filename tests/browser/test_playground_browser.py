@@ -75,7 +75,7 @@ def test_url_reproduces_settings(page, app_url):
     paths = map_paths(page)
     assert len(paths) == 2 and all(len(p["x"]) == 121 for p in paths)
     assert paths[0]["x"][0] == pytest.approx(0.5) and paths[0]["y"][0] == pytest.approx(-0.5)
-    assert "Himmelblau" in page.locator(".st-key-surface").inner_text()
+    assert page.locator(".st-key-surface input").first.input_value() == "Himmelblau"
     # the URL keeps exactly those settings
     params = urllib.parse.parse_qs(urllib.parse.urlparse(page.url).query)
     assert params["surface"] == ["himmelblau"] and params["o1_lr"] == ["0.1"]
