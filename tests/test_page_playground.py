@@ -134,3 +134,24 @@ def test_curvature_at_the_saddle_point():
     shapes = chart_spec(at, "map")["layout"]["shapes"]
     lines = [s for s in shapes if s["type"] == "line"]
     assert {s["line"]["dash"] for s in lines} == {"solid", "dot"}, "one axis curves up, one down"
+
+
+def test_exports_hold_the_trajectories():
+    from app import playground_model as model
+
+    config = model.PlaygroundConfig(surface="bowl", formula=None, surface_params=(),
+                                    slots=(model.SlotConfig("adam", (("lr", 0.05),)),
+                                           model.SlotConfig("sgd", (("lr", 0.1),))),
+                                    start=(1.0, 1.0), steps=20, noise="batch", seed=0, clip_norm=None,
+                                    weight_decay=0.0)
+    result = model.run(config)
+    csv = model.export_csv(result).splitlines()
+    assert csv[0].startswith("optimizer,step,x,y,loss,grad_x")
+    assert len(csv) == 1 + 2 * 21
+    first = csv[1].split(",")
+    assert float(first[2]) == 1.0 and float(first[3]) == 1.0
+    text = {k: k for k in ("play", "pause", "step", "loss", "height", "minimum", "saddle", "start", "click_hint",
+                           "diverged", "lr_multiplier")}
+    html = result.html(presenter=False, text=text)
+    assert html.lstrip().lower().startswith("<!doctype html>") and "Plotly.newPlot" in html
+    assert "addFrames" in html or '"frames"' in html, "the animation travels with the file"

@@ -109,3 +109,23 @@ def test_switching_to_chinese_changes_labels(page, app_url):
     assert "梯度" in page.locator('[data-testid="stSidebar"]').inner_text()
     assert_no_exception(page)
     json.dumps(map_paths(page))  # the figure is still there
+
+
+def test_clicking_the_map_sets_the_start(page, app_url):
+    open_page(page, app_url, "?surface=bowl")
+    # the pixel of the point (1, -1) on the map's axes
+    x, y = page.evaluate("""sel => { const gd = document.querySelector(sel);
+        const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+        const box = gd.querySelector('.nsewdrag').getBoundingClientRect();
+        return [box.left + xa.d2p(1.0), box.top + ya.d2p(-1.0)]; }""", MAP)
+    page.mouse.move(x, y)
+    page.wait_for_timeout(300)
+    page.mouse.click(x, y)
+    page.wait_for_timeout(1000)
+    wait_for_app(page)
+    params = urllib.parse.parse_qs(urllib.parse.urlparse(page.url).query)
+    # the invisible grid snaps the click to its nearest point, within one grid cell of (1, -1)
+    assert abs(float(params["x0"][0]) - 1.0) < 0.2 and abs(float(params["y0"][0]) + 1.0) < 0.2
+    paths = map_paths(page)
+    assert paths[0]["x"][0] == pytest.approx(float(params["x0"][0]))
+    assert_no_exception(page)
