@@ -228,7 +228,7 @@ def lr_multipliers(config: PlaygroundConfig) -> np.ndarray | None:
     return lr_curve(name, config.steps, lr=1.0, **{k: list(v) if isinstance(v, tuple) else v for k, v in kwargs})
 
 
-def run(config: PlaygroundConfig) -> PlaygroundResult:
+def run(config: PlaygroundConfig, lang: str = "en") -> PlaygroundResult:
     surface = build_surface(config.surface, config.formula, config.surface_params)
     optimizers = []
     for slot in config.slots:
@@ -241,16 +241,17 @@ def run(config: PlaygroundConfig) -> PlaygroundResult:
     traj = simulate(surface, optimizers, [config.start], config.steps, grad_noise=sigma, lr_schedule=multipliers,
                     clip_grad_norm=config.clip_norm, seed=config.seed)
     names = [slot.name for slot in config.slots]
-    labels = _labels(names, [hp for _, hp in traj.optimizers])
+    labels = _labels(names, [hp for _, hp in traj.optimizers], lang)
     styles = [figures.PathStyle(label, **style) for label, style in zip(labels, theme.slot_styles(names), strict=True)]
     return PlaygroundResult(config, surface, traj, labels, [hp for _, hp in traj.optimizers], styles, multipliers)
 
 
-def _labels(names: list[str], hps: list[dict]) -> list[str]:
-    """Short legend labels; the LR is added where an optimizer appears twice."""
+def _labels(names: list[str], hps: list[dict], lang: str) -> list[str]:
+    """Legend labels from each rule ("Adam + L2", "SGD + Nesterov"); the LR is added where an optimizer
+    appears twice."""
     labels = []
     for name, hp in zip(names, hps, strict=True):
-        label = RULES[name].label["en"] if name not in ("adam",) or not hp.get("weight_decay") else "Adam + L2"
+        label = RULES[name].display_label(hp, lang)
         if names.count(name) > 1:
             label += f" (lr={hp.get('lr', 0):g})"
         labels.append(label)

@@ -11,7 +11,7 @@ import streamlit as st
 
 from app import figures
 from app import playground_model as model
-from app.i18n import pick, t
+from app.i18n import language, pick, t
 from app.schedule_settings import read_schedule
 from app.settings import Setting, current
 from optim_core.optimizers import RULES, optimizer_names
@@ -24,8 +24,8 @@ presenter = bool(st.session_state.get("present", False))
 
 
 @st.cache_resource(max_entries=128, show_spinner=False)  # results hold callables: not picklable
-def cached_run(config: model.PlaygroundConfig) -> model.PlaygroundResult:
-    return model.run(config)
+def cached_run(config: model.PlaygroundConfig, lang: str) -> model.PlaygroundResult:
+    return model.run(config, lang)
 
 
 def reset_start() -> None:
@@ -112,10 +112,10 @@ config = model.PlaygroundConfig(surface=surface_name, formula=formula, surface_p
                                 clip_norm=clip_norm, weight_decay=weight_decay,
                                 schedule=model.freeze_schedule(schedule))
 try:
-    result = cached_run(config)
+    result = cached_run(config, language())
 except ValueError as error:  # a schedule the library refuses for this many steps (e.g. one-cycle too short)
     st.error(t("pg.schedule_error", error=error), icon=":material/error:")
-    result = cached_run(dataclasses.replace(config, schedule=None))
+    result = cached_run(dataclasses.replace(config, schedule=None), language())
 if not model.finite_at(surface, (x0, y0)):
     st.warning(t("pg.start_undefined", x=x0, y=y0), icon=":material/warning:")
 
@@ -126,7 +126,11 @@ for label, stop in zip(result.labels, result.diverged_at, strict=True):
 
 fig_text = {key: t(f"fig.{key}") for key in ("play", "pause", "step", "loss", "height", "minimum", "saddle", "start",
                                              "click_hint", "diverged", "lr_multiplier")}
-back, scrub, forward, toggles = st.columns([1, 6, 1, 5], vertical_alignment="bottom")
+if presenter:  # on a projector the toggles get a row of their own, so their large labels are not cut
+    back, scrub, forward = st.columns([1, 8, 1], vertical_alignment="bottom")
+    toggles = st.container()
+else:
+    back, scrub, forward, toggles = st.columns([1, 6, 1, 5], vertical_alignment="bottom")
 step = state.widget(Setting("t", "int", steps, "pg.inspect", low=0, high=steps, widget="slider"), scrub)
 back.button("◀", key="step_back", help=t("pg.prev"), on_click=nudge, args=(-1, steps), width="stretch")
 forward.button("▶", key="step_fwd", help=t("pg.next"), on_click=nudge, args=(1, steps), width="stretch")
