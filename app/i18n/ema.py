@@ -13,6 +13,28 @@ STRINGS = {
     "ema.source": ("Series", "序列"),
     "ema.source.temperatures": ("Daily temperatures", "每日气温"),
     "ema.source.upload": ("Upload a CSV", "上传 CSV"),
+    "ema.source.run": ("Loss of a training run", "训练运行的损失"),
+    "ema.run": ("Saved run", "已保存的运行"),
+    "ema.run_label": ("#{id} · {status} · {optimizers} · {date}",
+                      "运行 #{id} · {status} · {optimizers} · {date}"),
+    "ema.lane": ("Optimizer", "优化器"),
+    "ema.run_caption": (
+        "The training loss of every optimizer step, as the Training page recorded it: the noisy series an "
+        "EMA is there to smooth.",
+        "训练页面记录的每个优化步的训练损失:这正是 EMA 要平滑的那种噪声序列。",
+    ),
+    "ema.runs_missing": (
+        "No finished or stopped training run yet: showing the generated temperatures until the Training "
+        "page has saved one.",
+        "还没有已完成或已停止的训练运行:在训练页面保存运行之前,先显示生成的气温数据。",
+    ),
+    "ema.runs_open_training": ("Open the Training page", "打开训练页面"),
+    "ema.run_empty": (
+        "Run #{id} has no training loss yet: showing the generated temperatures.",
+        "运行 #{id} 还没有训练损失:改为显示生成的气温数据。",
+    ),
+    "ema.train_loss": ("training loss ({lane})", "训练损失({lane})"),
+    "ema.step": ("optimizer step t", "第 t 个优化步"),
     "ema.seed": ("Weather seed", "天气随机种子"),
     "ema.seed_help": (
         "A generated year of daily mean temperatures (°C): a seasonal cycle plus day-to-day weather. "

@@ -1,12 +1,17 @@
 """EMA: the exponential moving average on a noisy series, its window and early bias, and inside Adam.
 
-A series (generated temperatures or an uploaded CSV column) -> optim_core.smoothing -> figures. The
+A series (generated temperatures, an uploaded CSV column, or the training loss of a run saved by the
+Training page) -> optim_core.smoothing -> figures. The
 second half runs one optimizer on a 2D surface and shows that its momentum and Adam's moments are EMAs
 of the gradient.
 """
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
+import numpy as np
 import streamlit as st
 
 from app import ema_view as view
@@ -18,10 +23,13 @@ from optim_core.optimizers import RULES
 from optim_core.series import SeriesError, load_csv_series
 from optim_core.smoothing import EMA_LATEX, bias_region, daily_temperatures, effective_window
 from optim_core.surfaces import get_surface, surface_names
+from optim_core.training.store import RunStore  # SQLite only: reading saved runs needs no torch
 
-# Where the series comes from. A saved training run's loss joins these once a function lists saved runs
-# (the Training page's); an uploaded file cannot live in the URL, so the page says so and falls back.
-SOURCES = ("temperatures", "upload")
+# Where the series comes from. An uploaded file cannot live in the URL, so the page says so and falls
+# back; a saved run can (ema_run, ema_lane), on the server that trained it.
+SOURCES = ("temperatures", "upload", "run")
+RUN_STATUSES = ("finished", "stopped")  # runs whose loss series no longer grows
+TRAINING_PAGE = str(Path(__file__).parent / "training.py")
 # The optimizers whose buffers are EMAs of the gradient, in the order offered (if the registry has them).
 MOMENT_RULES = tuple(name for name in ("adam", "adam_no_bias_correction", "momentum_ema") if name in RULES)
 PLOT_CONFIG = {"displaylogo": False}  # charts get theme=None: the figures style themselves (app.theme)
@@ -73,6 +81,41 @@ def uploaded_series():
     return frame[column].to_numpy(dtype=float), str(column)
 
 
+@st.cache_data(max_entries=16, show_spinner=False)
+def run_losses(db: str, run_id: int, finished_at: float | None) -> dict[str, list[float]]:
+    """The training loss per step of each lane of a saved run (finished_at in the key: a resumed run
+    that ended again is read afresh)."""
+    frame = RunStore(db).read_metrics(run_id, names=["train_loss"])
+    return {lane: rows.sort_values("step")["value"].tolist()
+            for lane, rows in frame.groupby("optimizer", sort=False)}
+
+
+def run_series():
+    """(values, y-axis title) of one optimizer's training loss in a finished or stopped run, or None."""
+    store = RunStore()
+    runs = [r for r in store.list_runs(limit=200) if r.status in RUN_STATUSES]
+    if not runs:
+        st.info(t("ema.runs_missing"), icon=":material/model_training:")
+        st.page_link(TRAINING_PAGE, label=t("ema.runs_open_training"), icon=":material/arrow_forward:")
+        return None
+    labels = {}
+    for r in runs:
+        optimizers = ", ".join(e.get("label") or e.get("name", "?") for e in r.config.get("optimizers", []))
+        labels[r.id] = t("ema.run_label", id=r.id, status=t(f"tr.status.{r.status}"), optimizers=optimizers,
+                         date=time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created)))
+    run_id = state.widget(Setting("ema_run", "choice", runs[0].id, "ema.run", choices=tuple(labels),
+                                  format=labels.get), side)
+    record = next(r for r in runs if r.id == run_id)
+    losses = run_losses(str(store.path), run_id, record.finished_at)
+    if not losses:
+        st.info(t("ema.run_empty", id=run_id), icon=":material/info:")
+        return None
+    lanes = tuple(losses)
+    lane = state.widget(Setting("ema_lane", "choice", lanes[0], "ema.lane", choices=lanes), side)
+    st.sidebar.caption(t("ema.run_caption"))
+    return np.asarray(losses[lane], dtype=float), t("ema.train_loss", lane=lane)
+
+
 st.title(t("ema.title"))
 st.markdown(t("ema.lead"))
 
@@ -81,12 +124,12 @@ side = st.sidebar
 side.subheader(t("ema.data"))
 source = state.widget(Setting("source", "choice", "temperatures", "ema.source", choices=SOURCES,
                               format={s: t(f"ema.source.{s}") for s in SOURCES}.get, widget="radio"), side)
-picked = uploaded_series() if source == "upload" else None
+picked = uploaded_series() if source == "upload" else run_series() if source == "run" else None
 if picked is None:
     seed = state.widget(Setting("seed", "int", 0, "ema.seed", low=0, high=10_000, help="ema.seed_help"), side)
     values, y_title, x_title = daily_temperatures(seed), t("ema.temperature"), t("ema.day")
 else:
-    (values, y_title), x_title = picked, t("ema.row")
+    (values, y_title), x_title = picked, t("ema.step" if source == "run" else "ema.row")
 
 # ---- controls -----------------------------------------------------------------------------------
 beta_col, debias_col = st.columns([3, 1], vertical_alignment="bottom", gap="large")
