@@ -210,8 +210,10 @@ class UrlState:
             if value != setting.default:
                 wanted[key] = setting.encode(value)
         current = {key: st.query_params[key] for key in st.query_params}
+        owners = st.session_state.get("_url_owner", {})
         for key in current:
-            if key not in self.settings and key not in wanted:
+            # a setting this page drew before but hides now (clip_norm with clipping off) is dropped quietly
+            if key not in self.settings and key not in wanted and owners.get(key) != self.page:
                 self.notices.append(t("url.unknown_key", key=key))
         if current != wanted:
             st.query_params.from_dict(wanted)

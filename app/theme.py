@@ -77,7 +77,7 @@ PRESENTER_CSS = """
 [data-testid="stWidgetLabel"] p, [data-testid="stExpander"] summary p, [data-testid="stSidebarNav"] span
   { font-size: 1.3rem !important; line-height: 1.45 !important; }
 [data-testid="stWidgetLabel"] p { font-weight: 600; }
-[data-baseweb="select"] div, [data-testid="stRadio"] label p, [data-testid="stSliderThumbValue"] p,
+[data-testid="stSelectbox"] input, [data-testid="stMultiSelect"] span, [data-testid="stRadio"] label p, [data-testid="stSliderThumbValue"] p,
 [data-testid="stNumberInput"] input, [data-testid="stTextInput"] input, [data-testid="stSegmentedControl"] p,
 [data-testid="stTickBarMin"], [data-testid="stTickBarMax"], button p { font-size: 1.25rem !important; }
 h1 { font-size: 3.2rem !important; } h2 { font-size: 2.4rem !important; } h3 { font-size: 2rem !important; }

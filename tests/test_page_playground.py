@@ -155,3 +155,9 @@ def test_exports_hold_the_trajectories():
     html = result.html(presenter=False, text=text)
     assert html.lstrip().lower().startswith("<!doctype html>") and "Plotly.newPlot" in html
     assert "addFrames" in html or '"frames"' in html, "the animation travels with the file"
+
+
+def test_hiding_a_setting_drops_it_without_a_notice():
+    at = playground({"clip": "true", "clip_norm": "2"})
+    at.toggle(key="clip").set_value(False).run()
+    assert not [w for w in at.warning if "unknown" in w.value.lower()]

@@ -437,3 +437,19 @@ def test_lr_suggestion_on_a_known_curve():
     losses = [2.0 - math.tanh(math.log10(lr) + 2) if lr < 0.3 else 10.0 for lr in lrs]
     steepest, at_min = suggest(lrs, losses)
     assert 5e-3 < steepest < 2e-2 and 0.1 < at_min < 0.3
+
+
+def test_a_run_level_weight_decay_is_the_only_decay(small):
+    """AdamW's own default decay must not stack on the run's; in L2 mode AdamW gets L2 from the trainer."""
+    common = dict(epochs=1, batch_size=32, seed=3, weight_decay=0.1)
+    decoupled, _, _ = train(RunConfig(optimizers=[{"name": "adamw", "hp": {"lr": 0.01}}],
+                                      weight_decay_mode="decoupled", **common), small)
+    lane = decoupled.lanes[0]
+    assert lane.hp["weight_decay"] == 0.0 and lane.decoupled_wd == 0.1
+    l2, _, _ = train(RunConfig(optimizers=[{"name": "adamw", "hp": {"lr": 0.01}}], **common), small)
+    lane = l2.lanes[0]
+    assert lane.hp["weight_decay"] == 0.0 and lane.l2_by_trainer == 0.1
+    adam_l2, _, _ = train(RunConfig(optimizers=[{"name": "adam", "hp": {"lr": 0.01}}], **common), small)
+    assert adam_l2.lanes[0].hp["weight_decay"] == 0.1 and adam_l2.lanes[0].l2_by_trainer == 0.0
+    # L2 through the trainer on AdamW equals torch's Adam with weight_decay (both add λθ to the gradient)
+    assert states_equal(l2.lanes[0].model, adam_l2.lanes[0].model, atol=1e-6)

@@ -177,11 +177,20 @@ class Trainer:
             size = n_train if spec.batch_size == "full" else min(int(spec.batch_size), n_train)
             model = copy.deepcopy(base)
             hp = dict(spec.hp)
+            # When the run sets a weight decay it is the only one: the optimizer's own (AdamW's default
+            # 0.01) would add a second, hidden decay. L2 goes into optimizers whose weight_decay is L2;
+            # the trainer adds λθ to the gradient for the rest (the variants, and AdamW / decoupled NAdam
+            # and RAdam, whose own weight_decay is decoupled). Decoupled mode shrinks θ before every step.
+            # Without a run-level decay each lane keeps its own hyperparameters, as torch would.
             wd, l2_by_trainer, decoupled = cfg.weight_decay, 0.0, 0.0
+            takes_wd = has_weight_decay(spec.name)
+            own_is_decoupled = spec.name == "adamw" or bool(hp.get("decoupled_weight_decay"))
+            if wd and takes_wd:
+                hp["weight_decay"] = 0.0
             if wd and cfg.weight_decay_mode == "decoupled":
                 decoupled = wd
-            elif wd and has_weight_decay(spec.name):
-                hp["weight_decay"] = wd  # L2 inside the optimizer (AdamW's own decay is decoupled)
+            elif wd and takes_wd and not own_is_decoupled:
+                hp["weight_decay"] = wd
             elif wd:
                 l2_by_trainer = wd
             ema = None
