@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import NamedTuple
 
 import numpy as np
@@ -12,6 +13,7 @@ from .rule import (
     Rule,
     active,
     betas_param,
+    decay_label,
     eps_param,
     lr_param,
     torch_constructor,
@@ -86,14 +88,6 @@ def update(grad, state: NAdamState, params, lr, hp, step):
 _NAMES = ("lr", "betas", "eps", "weight_decay", "momentum_decay", "decoupled_weight_decay")
 
 
-def _label(hp: dict, lang: str) -> str:
-    if hp["weight_decay"] == 0:
-        return "NAdam"
-    if hp["decoupled_weight_decay"]:
-        return "NAdamW" + {"zh": "(解耦权重衰减)"}.get(lang, " (decoupled)")
-    return "NAdam" + {"zh": " + L2(梯度)"}.get(lang, " + L2")
-
-
 NADAM = Rule(
     name="nadam",
     label={"en": "NAdam", "zh": "NAdam"},
@@ -109,6 +103,6 @@ NADAM = Rule(
     update=update,
     torch_class="torch.optim.NAdam",
     torch_code=lambda hp: torch_constructor("torch.optim.NAdam", hp, _NAMES),
-    label_for=_label,
+    label_for=partial(decay_label, "NAdam"),
     static=("decoupled_weight_decay",),
 )

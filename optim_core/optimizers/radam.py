@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import NamedTuple
 
 import numpy as np
@@ -13,6 +14,7 @@ from .rule import (
     Rule,
     active,
     betas_param,
+    decay_label,
     eps_param,
     lr_param,
     torch_constructor,
@@ -95,14 +97,6 @@ def update(grad, state: RAdamState, params, lr, hp, step):
 _NAMES = ("lr", "betas", "eps", "weight_decay", "decoupled_weight_decay")
 
 
-def _label(hp: dict, lang: str) -> str:
-    if hp["weight_decay"] == 0:
-        return "RAdam"
-    if hp["decoupled_weight_decay"]:
-        return "RAdamW" + {"zh": "(解耦权重衰减)"}.get(lang, " (decoupled)")
-    return "RAdam" + {"zh": " + L2(梯度)"}.get(lang, " + L2")
-
-
 RADAM = Rule(
     name="radam",
     label={"en": "RAdam", "zh": "RAdam"},
@@ -117,6 +111,6 @@ RADAM = Rule(
     update=update,
     torch_class="torch.optim.RAdam",
     torch_code=lambda hp: torch_constructor("torch.optim.RAdam", hp, _NAMES),
-    label_for=_label,
+    label_for=partial(decay_label, "RAdam"),
     static=("betas", "decoupled_weight_decay"),
 )

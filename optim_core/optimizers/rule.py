@@ -170,6 +170,15 @@ def fmt(value) -> str:
     return repr(float(value))
 
 
+def decay_label(base: str, hp: dict, lang: str) -> str:
+    """How a rule with optional decoupled decay is named: "RAdam", "RAdam + L2" or "RAdamW (decoupled)"."""
+    if hp["weight_decay"] == 0:
+        return base
+    if hp["decoupled_weight_decay"]:
+        return base + "W" + {"zh": "(解耦权重衰减)"}.get(lang, " (decoupled)")
+    return base + {"zh": " + L2(梯度)"}.get(lang, " + L2")
+
+
 def torch_constructor(class_path: str, hp: dict, names: tuple[str, ...], extra: str = "") -> str:
     args = ", ".join(f"{n}={fmt(hp[n])}" for n in names)
     return f"import torch\n\noptimizer = {class_path}(params, {args}{extra})\n"
