@@ -24,8 +24,12 @@ def test_benchmark_at_tiny_size_does_the_same_work_both_ways():
     assert result["starts"] == 25 and result["one_by_one"]["timed_starts"] == 25
     assert result["one_by_one"]["mode"] == "all starts timed"
     assert result["max_abs_diff"] == 0.0  # one call or 25 calls: the same end points, bit for bit
-    ratio = result["one_by_one"]["all_starts_s"] / result["basin_map_s"]  # of the rounded times in the JSON
-    assert abs(result["ratio"] - ratio) <= 0.01 * ratio
+    # the ratio agrees with the printed times, up to their rounding (loop to 4 decimals, map to 5):
+    # at tiny sizes those half-units alone move the ratio by a few percent
+    loop, one_call = result["one_by_one"]["all_starts_s"], result["basin_map_s"]
+    low = max(loop - 5e-5, 0.0) / (one_call + 5e-6)
+    high = (loop + 5e-5) / max(one_call - 5e-6, 1e-9)
+    assert low - 0.01 <= result["ratio"] <= high + 0.01
     assert result["met"] == (result["ratio"] >= result["target_ratio"] == 50)
     assert sum(result["label_counts"].values()) == 25
 

@@ -27,7 +27,10 @@ def test_benchmark_functions_at_tiny_sizes():
     assert a["optimizers"] == len(bench.OPTIMIZERS) == 10
     assert len({name for name, _ in bench.OPTIMIZERS}) == 10
     assert a["simulate_s"] > 0 and a["torch_s"] > 0
-    assert abs(a["ratio"] - a["torch_s"] / a["simulate_s"]) <= 0.01 * a["ratio"]
+    # the printed ratio agrees with the printed times, up to their rounding to 5 decimals (at 20 steps
+    # the engine's time is a few ms, where half a unit of the last digit is already ~0.3%)
+    rounding = a["ratio"] * (5e-6 / a["simulate_s"] + 5e-6 / a["torch_s"]) + 0.005
+    assert abs(a["ratio"] - a["torch_s"] / a["simulate_s"]) <= 0.01 * a["ratio"] + rounding
     assert a["met"] == (a["ratio"] >= a["target_ratio"] == 100)
     assert b["met"] == (b["cheaper_than_a"] >= b["target_ratio"] == 50)
     # both sides of (a) did the same work: torch's autograd positions equal simulate's
