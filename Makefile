@@ -19,7 +19,7 @@ $(STAMP): $(PY) pyproject.toml constraints.txt
 install: $(STAMP)
 
 run: $(STAMP)
-	$(VENV)/bin/streamlit run app/main.py --server.port $(PORT) --browser.gatherUsageStats false
+	$(VENV)/bin/streamlit run app/main.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
 
 # Debian's Chromium for the browser tests, and a CJK font so 简体中文 renders in its screenshots;
 # installed when missing and we are root.
