@@ -4,31 +4,18 @@ from __future__ import annotations
 
 import json
 import urllib.parse
-from pathlib import Path
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-MAIN = str(Path(__file__).resolve().parents[1] / "app" / "main.py")
+from tests.apptest import open_view
+
 SMALL = {"b_grid": "20", "b_steps": "100", "sw_steps": "50", "sw_starts": "3"}  # keeps every run short
 
 
 def analysis(query: dict | None = None, state: dict | None = None) -> AppTest:
-    query = query or {}
-    at = AppTest.from_file(MAIN, default_timeout=90)
-    for key in ("lang", "present"):  # global settings live on from the first page
-        if key in query:
-            at.query_params[key] = query[key]
-    at.run()  # the entry point first: it sets up navigation and the URL state, then the page
-    at.switch_page("views/analysis.py")
-    for key, value in query.items():  # a page switch clears the URL, so the page's own come after
-        at.query_params[key] = value
-    for key, value in (state or {}).items():
-        at.session_state[key] = value
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_view("analysis", query, state=state, timeout=90)
 
 
 def chart_spec(at: AppTest, key: str) -> dict:

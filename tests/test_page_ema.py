@@ -1,7 +1,6 @@
 """AppTest page tests of the EMA page: figure specs against optim_core.smoothing, URL state, uploads, Adam."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,20 +10,14 @@ from app import ema_view
 from optim_core.engine import simulate
 from optim_core.smoothing import EMA_LATEX, bias_region, daily_temperatures, ema, ema_weights, sma
 from optim_core.surfaces import get_surface
+from tests.apptest import open_view
 
-MAIN = str(Path(__file__).resolve().parents[1] / "app" / "main.py")
 CSV = b"step,loss,label\n1,2.5,a\n2,2.1,b\n3,1.9,c\n4,1.7,d\n5,1.75,e\n6,1.5,f\n7,1.45,g\n8,1.3,h\n"
 
 
 def ema_page(query: dict | None = None) -> AppTest:
     """The EMA page opened from a link carrying `query`."""
-    at = AppTest.from_file(MAIN, default_timeout=60)
-    for key, value in (query or {}).items():
-        at.query_params[key] = value
-    at.switch_page("views/ema.py")
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_view("ema", query)
 
 
 def chart_spec(at: AppTest, key: str) -> dict:

@@ -6,7 +6,6 @@ The run here is real: a tiny Trainer run whose metrics go through the same RunSt
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,8 +15,7 @@ from optim_core.smoothing import ema
 from optim_core.training.config import RunConfig
 from optim_core.training.store import RunStore
 from optim_core.training.trainer import Trainer, TrainingCallback
-
-MAIN = str(Path(__file__).resolve().parents[1] / "app" / "main.py")
+from tests.apptest import open_view
 
 
 class ToStore(TrainingCallback):
@@ -53,13 +51,7 @@ def runs_env(saved, monkeypatch):
 
 
 def ema_page(query: dict) -> AppTest:
-    at = AppTest.from_file(MAIN, default_timeout=60)
-    for key, value in query.items():
-        at.query_params[key] = value
-    at.switch_page("views/ema.py")
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_view("ema", query)
 
 
 def series_chart(at: AppTest) -> dict:

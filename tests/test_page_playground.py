@@ -1,27 +1,15 @@
 """AppTest page tests: the playground's figure spec, URL state and bad input."""
 
 import json
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-MAIN = str(Path(__file__).resolve().parents[1] / "app" / "main.py")
+from tests.apptest import open_view
 
 
 def playground(query: dict | None = None) -> AppTest:
-    query = query or {}
-    at = AppTest.from_file(MAIN, default_timeout=60)
-    for key in ("lang", "present"):  # global settings live on from the first page
-        if key in query:
-            at.query_params[key] = query[key]
-    at.run()  # the entry point first: it sets up navigation and the URL state, then the page
-    at.switch_page("views/playground.py")
-    for key, value in query.items():  # a page switch clears the URL, so the page's own come after
-        at.query_params[key] = value
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_view("playground", query)
 
 
 def chart_spec(at: AppTest, key: str) -> dict:

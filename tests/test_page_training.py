@@ -10,7 +10,6 @@ import io
 import json
 import time
 import zipfile
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -21,8 +20,8 @@ from streamlit.testing.v1 import AppTest
 
 from optim_core.training.jobs import get_job_manager
 from optim_core.training.store import RunStore
+from tests.apptest import open_view
 
-MAIN = str(Path(__file__).resolve().parents[1] / "app" / "main.py")
 # 2 optimizers, 1 epoch of 4 steps on 200 digits, the narrowest model: a run takes well under a second
 TINY = {"lanes": "2", "epochs": "1", "width": "0.25", "subset": "200"}
 
@@ -38,17 +37,7 @@ def runs_dir(tmp_path_factory):
 
 
 def training(query: dict | None = None) -> AppTest:
-    query = query or {}
-    at = AppTest.from_file(MAIN, default_timeout=120)
-    if "lang" in query:
-        at.query_params["lang"] = query["lang"]
-    at.run()
-    at.switch_page("views/training.py")
-    for key, value in query.items():
-        at.query_params[key] = value
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_view("training", query, timeout=120)
 
 
 def charts(at: AppTest) -> dict[str, tuple[dict, pd.DataFrame]]:

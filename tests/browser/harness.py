@@ -90,3 +90,10 @@ def wait_for_app(page, timeout: float = 90_000) -> None:
             raise TimeoutError("the page did not settle")
         streak = streak + 1 if page.evaluate(settled_js) else 0
         page.wait_for_timeout(600)
+
+
+def assert_no_exception(page) -> None:
+    """No Streamlit exception box on the page and no JavaScript error (the `page` fixture collects those)."""
+    boxes = page.locator('[data-testid="stException"]')
+    assert boxes.count() == 0, boxes.first.inner_text()
+    assert not page.js_errors, page.js_errors

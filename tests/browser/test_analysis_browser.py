@@ -7,7 +7,7 @@ import urllib.parse
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests.browser.harness import wait_for_app
+from tests.browser.harness import assert_no_exception, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -19,12 +19,6 @@ def open_page(page, app_url, query: str = SMALL):
     page.goto(f"{app_url}/analysis?{query}")
     wait_for_app(page)
     page.wait_for_selector(CHART.format(key="sweep_chart"), timeout=60_000)
-
-
-def assert_no_exception(page):
-    assert page.locator('[data-testid="stException"]').count() == 0, page.locator(
-        '[data-testid="stException"]').first.inner_text()
-    assert not page.js_errors, page.js_errors
 
 
 def point_position(page, trace_name: str, index: int) -> dict:

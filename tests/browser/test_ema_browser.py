@@ -3,7 +3,7 @@
 import pytest
 
 from optim_core.smoothing import daily_temperatures, ema
-from tests.browser.harness import wait_for_app
+from tests.browser.harness import assert_no_exception, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -22,12 +22,6 @@ def open_page(page, app_url, query: str = ""):
 
 def series_trace(page, meta: str) -> dict:
     return page.evaluate(TRACE, [SERIES, meta])
-
-
-def assert_no_exception(page):
-    assert page.locator('[data-testid="stException"]').count() == 0, page.locator(
-        '[data-testid="stException"]').first.inner_text()
-    assert not page.js_errors, page.js_errors
 
 
 def upload(page, name: str, data: bytes):

@@ -5,7 +5,7 @@ import urllib.parse
 
 import pytest
 
-from tests.browser.harness import wait_for_app
+from tests.browser.harness import assert_no_exception, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -25,12 +25,6 @@ def map_paths(page) -> list:
                  return gd.data.filter(d => d.mode === 'lines' && d.x && d.x.length > 30 && !d.xaxis)
                                .map(d => ({name: d.name, x: d.x, y: d.y})); }""", MAP)
     return data
-
-
-def assert_no_exception(page):
-    assert page.locator('[data-testid="stException"]').count() == 0, page.locator(
-        '[data-testid="stException"]').first.inner_text()
-    assert not page.js_errors, page.js_errors
 
 
 def test_loads_without_exception(page, app_url):

@@ -5,7 +5,7 @@ import urllib.parse
 import pytest
 
 from optim_core.schedules import lr_curve
-from tests.browser.harness import wait_for_app
+from tests.browser.harness import assert_no_exception, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -32,12 +32,6 @@ def open_page(page, app_url, query: str = ""):
 def traces(page) -> list[dict]:
     return page.evaluate("sel => document.querySelector(sel).data.map(d => ({name: d.name, y: Array.from(d.y)}))",
                          CHART)
-
-
-def assert_no_exception(page):
-    assert page.locator('[data-testid="stException"]').count() == 0, page.locator(
-        '[data-testid="stException"]').first.inner_text()
-    assert not page.js_errors, page.js_errors
 
 
 def test_loads_without_exception(page, app_url):

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from tests.browser.harness import wait_for_app
+from tests.browser.harness import assert_no_exception, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -22,12 +22,6 @@ DRAWN = """(sel) => {
 HISTORY_CELLS = """() => [...document.querySelectorAll(
     '[data-testid="stDataFrame"] [role=gridcell], [data-testid="stDataFrame"] td')].map(c => c.innerText.trim())"""
 CURVES_DRAWN = f"() => {{ const d = ({DRAWN})('{LOSS}'); return d && d.points > 2; }}"
-
-
-def assert_no_exception(page):
-    assert page.locator('[data-testid="stException"]').count() == 0, page.locator(
-        '[data-testid="stException"]').first.inner_text()
-    assert not page.js_errors, page.js_errors
 
 
 def drawn(page) -> dict | None:

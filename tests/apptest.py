@@ -1,0 +1,34 @@
+"""Opening a page in Streamlit's AppTest the way a link does: one home for the sequence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+MAIN = str(Path(__file__).resolve().parents[1] / "app" / "main.py")
+GLOBAL_KEYS = ("lang", "present")
+
+
+def open_view(view: str, query: dict | None = None, *, state: dict | None = None, timeout: float = 60,
+              check: bool = True) -> AppTest:
+    """The page app/views/<view>.py opened from a link carrying `query`.
+
+    The entry point runs first (it sets up navigation and the URL state); a page switch clears the URL,
+    so the global settings go in before it and the page's own after it. `state` seeds session state.
+    """
+    query = query or {}
+    at = AppTest.from_file(MAIN, default_timeout=timeout)
+    for key in GLOBAL_KEYS:  # global settings live on from the first page
+        if key in query:
+            at.query_params[key] = query[key]
+    at.run()
+    at.switch_page(f"views/{view}.py")
+    for key, value in query.items():
+        at.query_params[key] = value
+    for key, value in (state or {}).items():
+        at.session_state[key] = value
+    at.run()
+    if check:
+        assert not at.exception, [e.value for e in at.exception]
+    return at
