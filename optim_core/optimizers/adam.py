@@ -78,13 +78,16 @@ def update_adamw(grad, state: AdamState, params, lr, hp, step):
     return _adam(grad, state, params, lr, hp, step, decoupled=True)
 
 
-def _adam(grad, state: AdamState, params, lr, hp, step, decoupled: bool):
-    beta1, beta2 = hp["betas"]
-    eps, weight_decay = hp["eps"], hp["weight_decay"]
+def decay_and_moments(grad, state, params, lr, weight_decay, decoupled: bool, betas):
+    """How every Adam-family step begins (Adam, AdamW, NAdam, RAdam): weight decay, then both moments.
+
+    Returns (params, g, exp_avg, exp_avg_sq): params after a decoupled decay, g after an L2 term.
+    """
+    beta1, beta2 = betas
     g = grad
     if active(weight_decay):
         if decoupled:
-            # $\theta_{t-1} \leftarrow \theta_{t-1} - \gamma \lambda \theta_{t-1}$ (AdamW)
+            # $\theta_{t-1} \leftarrow \theta_{t-1} - \gamma \lambda \theta_{t-1}$ (AdamW: the weights decay directly)
             params = params * (1 - lr * weight_decay)
         else:
             # $g_t \leftarrow g_t + \lambda \theta_{t-1}$ (Adam: L2 through the gradient)
@@ -93,6 +96,14 @@ def _adam(grad, state: AdamState, params, lr, hp, step, decoupled: bool):
     exp_avg = state.exp_avg + (1 - beta1) * (g - state.exp_avg)
     # $v_t \leftarrow \beta_2 v_{t-1} + (1 - \beta_2) g_t^2$
     exp_avg_sq = state.exp_avg_sq * beta2 + (1 - beta2) * g * g
+    return params, g, exp_avg, exp_avg_sq
+
+
+def _adam(grad, state: AdamState, params, lr, hp, step, decoupled: bool):
+    beta1, beta2 = hp["betas"]
+    eps, weight_decay = hp["eps"], hp["weight_decay"]
+    params, g, exp_avg, exp_avg_sq = decay_and_moments(grad, state, params, lr, weight_decay, decoupled,
+                                                       (beta1, beta2))
     # $1 - \beta_1^t$ and $1 - \beta_2^t$
     bias_correction1 = 1 - beta1**step
     bias_correction2 = 1 - beta2**step

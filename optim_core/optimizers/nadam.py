@@ -7,11 +7,11 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .adam import decay_and_moments
 from .rule import (
     Diagnostics,
     HyperParam,
     Rule,
-    active,
     betas_param,
     decay_label,
     eps_param,
@@ -55,25 +55,16 @@ def update(grad, state: NAdamState, params, lr, hp, step):
     """
     beta1, beta2 = hp["betas"]
     eps, weight_decay, momentum_decay = hp["eps"], hp["weight_decay"], hp["momentum_decay"]
-    g = grad
     bias_correction2 = 1 - beta2**step
-    if active(weight_decay):
-        if hp["decoupled_weight_decay"]:
-            # $\theta_{t-1} \leftarrow \theta_{t-1} - \gamma \lambda \theta_{t-1}$
-            params = params * (1 - lr * weight_decay)
-        else:
-            # $g_t \leftarrow g_t + \lambda \theta_{t-1}$
-            g = g + weight_decay * params
+    # weight decay (L2, or decoupled), then $m_t$ and $v_t$ exactly as Adam
+    params, g, exp_avg, exp_avg_sq = decay_and_moments(grad, state, params, lr, weight_decay,
+                                                       hp["decoupled_weight_decay"], (beta1, beta2))
     # $\mu_t \leftarrow \beta_1 (1 - \frac{1}{2} 0.96^{t \psi})$
     mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
     # $\mu_{t+1} \leftarrow \beta_1 (1 - \frac{1}{2} 0.96^{(t+1) \psi})$
     mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * momentum_decay)))
     # $\prod_{i=1}^{t} \mu_i$
     mu_product = state.mu_product * mu
-    # $m_t \leftarrow \beta_1 m_{t-1} + (1 - \beta_1) g_t$ (torch: lerp)
-    exp_avg = state.exp_avg + (1 - beta1) * (g - state.exp_avg)
-    # $v_t \leftarrow \beta_2 v_{t-1} + (1 - \beta_2) g_t^2$
-    exp_avg_sq = state.exp_avg_sq * beta2 + (1 - beta2) * g * g
     # $\sqrt{\widehat{v_t}} + \epsilon$
     denom = np.sqrt(exp_avg_sq / bias_correction2) + eps
     mu_product_next = mu_product * mu_next
