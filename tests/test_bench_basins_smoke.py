@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
 from pathlib import Path
 
+from tests.bench_scripts import load_bench
+
 SCRIPT = Path(__file__).resolve().parent / "benchmarks" / "bench_basins.py"
 
 
 def _bench():
-    spec = importlib.util.spec_from_file_location("bench_basins", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("bench_basins")
 
 
 def test_benchmark_at_tiny_size_does_the_same_work_both_ways():

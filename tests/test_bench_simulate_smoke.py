@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -10,14 +9,13 @@ from pathlib import Path
 
 import numpy as np
 
+from tests.bench_scripts import load_bench
+
 SCRIPT = Path(__file__).resolve().parent / "benchmarks" / "bench_simulate.py"
 
 
 def _bench():
-    spec = importlib.util.spec_from_file_location("bench_simulate", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("bench_simulate")
 
 
 def test_benchmark_functions_at_tiny_sizes():

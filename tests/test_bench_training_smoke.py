@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 import torch
 
 from optim_core.training.config import RunConfig
 from optim_core.training.data import load_dataset
-
-BENCH = Path(__file__).parent / "benchmarks" / "bench_training.py"
+from tests.bench_scripts import load_bench
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("bench_training", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_bench("bench_training")
     torch.set_num_threads(1)
     return module
 

@@ -32,6 +32,7 @@ from optim_core.formula import (
     to_text,
 )
 from optim_core.surfaces import Surface, get_surface
+from tests.torch_reference import grad_or_zero
 
 TORCH_FUNCTIONS = {
     "sin": torch.sin, "cos": torch.cos, "tan": torch.tan, "exp": torch.exp, "log": torch.log,
@@ -62,15 +63,6 @@ def torch_value(text, x, y):
         raise AssertionError(ast.dump(node))
 
     return walk(ast.parse(text, mode="eval")) + 0 * x + 0 * y
-
-
-def grad_or_zero(output, inputs, create_graph=False):
-    """d output.sum() / d inputs, with zeros where an input is unused or output is constant."""
-    if not output.requires_grad:
-        return [torch.zeros_like(t) for t in inputs]
-    grads = torch.autograd.grad(output.sum(), inputs, create_graph=create_graph, retain_graph=True,
-                                allow_unused=True)
-    return [torch.zeros_like(t) if g is None else g for g, t in zip(grads, inputs, strict=True)]
 
 
 def torch_derivatives(text, xs, ys):

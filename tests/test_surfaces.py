@@ -14,6 +14,7 @@ import torch
 
 import optim_core
 from optim_core.surfaces import Surface, get_surface, newton_polish, surface_names
+from tests.torch_reference import grad_or_zero
 
 TEACHING_ORDER = ["bowl", "ravine", "saddle", "monkey_saddle", "plateau", "rosenbrock", "beale",
                   "himmelblau", "rastrigin", "six_hump_camel"]
@@ -50,15 +51,6 @@ def torch_f(name, p):
     if name == "six_hump_camel":
         return lambda x, y: (4 - 2.1 * x**2 + x**4 / 3) * x**2 + x * y + (-4 + 4 * y**2) * y**2
     raise AssertionError(name)
-
-
-def grad_or_zero(output, inputs, create_graph=False):
-    """d output.sum() / d inputs, with zeros where an input is unused or output is constant."""
-    if not output.requires_grad:
-        return [torch.zeros_like(t) for t in inputs]
-    grads = torch.autograd.grad(output.sum(), inputs, create_graph=create_graph, retain_graph=True,
-                                allow_unused=True)
-    return [torch.zeros_like(t) if g is None else g for g, t in zip(grads, inputs, strict=True)]
 
 
 def torch_derivatives(fn, xs, ys):
