@@ -143,6 +143,23 @@ def test_batch_order_matches_a_plain_loop_over_epoch_permutation(small):
     assert states_equal(trainer.lanes[0].model, model, atol=1e-5)
 
 
+def test_packed_lanes_train_like_each_optimizer_alone(small):
+    """The packed path (flat per-lane optimizer vectors, per-lane clipping, the trainer's L2 and
+    decoupled decay, EMA) ends where each optimizer trained on its own (the single-lane path) ends."""
+    optimizers = [{"name": "adam"}, {"name": "momentum_ema"}, {"name": "rmsprop", "hp": {"centered": True}},
+                  {"name": "nadam", "hp": {"decoupled_weight_decay": True}}]
+    common = dict(epochs=2, batch_size=16, clip_grad_norm=0.5, weight_decay=0.01, ema_decay=0.9, seed=3)
+    together, _, rec = train(RunConfig(optimizers=optimizers, **common), small)
+    for lane, entry in zip(together.lanes, optimizers, strict=True):
+        alone, _, rec_alone = train(RunConfig(optimizers=[entry], **common), small)
+        assert states_equal(lane.model, alone.lanes[0].model, atol=1e-5), entry
+        assert states_equal(lane.ema.module, alone.lanes[0].ema.module, atol=1e-5), entry
+        for name in ("train_loss", "grad_norm", "update_ratio"):
+            np.testing.assert_allclose(series(rec.rows, lane.label, name),
+                                       series(rec_alone.rows, lane.label, name), rtol=1e-4, err_msg=name)
+    assert lane.optimizer.param_groups[0]["params"][0].dim() == 1  # packed: one flat vector per lane
+
+
 def test_identical_optimizers_see_identical_batches_and_dropout(small):
     config = RunConfig(optimizers=[{"name": "adam", "label": "A"}, {"name": "sgd"}, {"name": "adam", "label": "B"}],
                        epochs=2, batch_size=16, dropout=0.3, seed=1)

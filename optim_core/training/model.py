@@ -122,13 +122,17 @@ class PackedCNN:
         self.flat = torch.cat([v.reshape(-1) for v in packed_values])
         self.shapes = [v.shape for v in packed_values]
         self.params: dict[str, nn.Parameter] = {}
-        for name, view in zip(names, self.views_of(self.flat), strict=True):
+        # Packed gradients live for the whole run, as views of one flat buffer laid out like `flat`:
+        # the lanes hold views of them, and zeroing or gathering all of them is one kernel.
+        self.flat_grad = None if self.shared else torch.zeros_like(self.flat)
+        grad_views = [None] * len(names) if self.shared else self.views_of(self.flat_grad)
+        for name, view, grad in zip(names, self.views_of(self.flat), grad_views, strict=True):
             packed = nn.Parameter(view)
             self.params[name] = packed
             if self.shared:
                 _rebind(self.ref, name, packed, buffer=False)
                 continue
-            packed.grad = torch.zeros_like(packed)  # kept for the whole run: the lanes hold views of it
+            packed.grad = grad
             for i, lane in enumerate(lanes):
                 lane_view = nn.Parameter(self.lane_slice(packed.detach(), i))
                 lane_view.grad = self.lane_slice(packed.grad, i)
@@ -153,6 +157,16 @@ class PackedCNN:
             views.append(flat[offset:offset + size].view(shape))
             offset += size
         return views
+
+    def lane_major_order(self) -> torch.Tensor:
+        """Positions in `flat` of every lane's parameters, lane after lane, each lane's in the order of
+        its own parameters(): `flat[order].view(L, -1)[l]` is lane l's whole model as one vector."""
+        sizes = [math.prod(shape) for shape in self.shapes]
+        starts = [sum(sizes[:k]) for k in range(len(sizes))]
+        per_lane = [size // self.n for size in sizes]
+        return torch.cat([torch.arange(start + lane * size, start + (lane + 1) * size)
+                          for lane in range(self.n) for start, size in zip(starts, per_lane, strict=True)]
+                         ).to(self.flat.device)
 
     def lane_slice(self, packed: torch.Tensor, i: int) -> torch.Tensor:
         """Lane i's part of a packed parameter, gradient or buffer (a view)."""

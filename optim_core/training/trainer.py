@@ -38,7 +38,7 @@ from optim_core.training.lanes import STEP_METRICS, Lane, LaneGroup, evaluate_mo
 from optim_core.training.model import SmallCNN
 from optim_core.training.variants import has_weight_decay, make_optimizer
 
-CHECKPOINT_FORMAT = 1
+CHECKPOINT_FORMAT = 2  # 2: a lane's optimizer state is one flat vector when lanes are packed
 EPOCH_METRICS = ("epoch_train_loss", "epoch_train_acc", "val_loss", "val_acc", "ema_val_loss", "ema_val_acc",
                  "epoch_time", "elapsed", "optimizer_time")
 TIMING_METRICS = frozenset({"epoch_time", "elapsed", "optimizer_time"})
@@ -205,8 +205,9 @@ class Trainer:
             self.lanes.append(lane)
         self.groups = [LaneGroup(lanes, size, n_train, cfg.accumulation_steps, cfg.clip_grad_norm)
                        for size, lanes in by_size.items()]
-        for lane in self.lanes:  # after packing: the optimizers must hold the lanes' final tensors
-            lane.optimizer = make_optimizer(lane.spec.name, lane.model.parameters(), lane.hp)
+        for g in self.groups:  # after packing: the optimizers must hold the lanes' final tensors
+            for position, lane in enumerate(g.lanes):
+                lane.optimizer = make_optimizer(lane.spec.name, g.optimizer_params(position), lane.hp)
         self._dropout_gen = torch.Generator(device=self.device) if cfg.dropout > 0 else None
 
     # ------------------------------------------------------------------ the loop
