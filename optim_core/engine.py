@@ -25,6 +25,7 @@ import math
 import numbers
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -76,6 +77,7 @@ def simulate(
     grad_noise: float = 0.0,
     clip_grad_norm: float | None = None,
     seed: int = 0,
+    backend: str = "numpy",
 ) -> Trajectory:
     """Run every optimizer from every start for `steps` steps on `surface`.
 
@@ -90,6 +92,9 @@ def simulate(
         the same start, so they see the same noise.
     clip_grad_norm: clip each run's gradient (after noise) as torch.nn.utils.clip_grad_norm_ does:
         g ← g · min(1, max_norm / (‖g‖ + 1e-6)).
+    backend: "numpy" (the reference; nothing to compile) or "compiled": the same rule and surface
+        functions compiled by numba (optim_core/compiled.py), for long runs with few starts. Its first
+        call per rule and surface compiles for seconds; built-in surfaces only.
     Raises ValueError naming the valid choices for unknown names and invalid values.
     """
     surface = _check_surface(surface)
@@ -104,11 +109,13 @@ def simulate(
     multipliers = _check_schedule(lr_schedule, steps)
     noise = _noise(grad_noise, seed, n_starts, steps)
     clip = _check_clip(clip_grad_norm)
+    advance = _backend(backend, surface)
 
     groups = _groups(configs, n_starts)
+    history = _History.empty(starts, groups[-1].end, steps)
     with np.errstate(all="ignore"):
-        histories = _advance(surface, groups, starts, steps, multipliers, noise, clip)
-        return _assemble(surface, configs, groups, histories, n_starts, steps, multipliers, box)
+        advance(surface, groups, starts, steps, multipliers, noise, clip, *history)
+        return _assemble(surface, configs, groups, history, n_starts, steps, multipliers, box)
 
 
 def divergence_box(surface: Surface) -> float:
@@ -133,20 +140,44 @@ class _Group:
     end: int
 
 
-def _advance(surface, groups, starts, steps, multipliers, noise, clip):
-    """Step every run. Returns the positions (T+1, R, 2) and gradients (T, R, 2), time-major with runs
-    in group order, written in place step by step, and per group the lists of its momentum, second
-    moment and step size diagnostics."""
-    n_runs = groups[-1].end
+class _History(NamedTuple):
+    """What the backends write, time-major with runs in group order: positions (T+1, R, 2) (row 0 holds
+    the starts), gradients (T, R, 2) and the rule's momentum, second moment and step size (T, R, 2)."""
+
+    positions: np.ndarray
+    gradients: np.ndarray
+    diagnostics: tuple[np.ndarray, np.ndarray, np.ndarray]
+
+    @classmethod
+    def empty(cls, starts: np.ndarray, n_runs: int, steps: int) -> _History:
+        positions = np.empty((steps + 1, n_runs, 2))
+        positions[0] = np.tile(starts, (n_runs // len(starts), 1))
+        return cls(positions, np.empty((steps, n_runs, 2)), tuple(np.empty((steps, n_runs, 2)) for _ in range(3)))
+
+
+def _backend(name, surface: Surface) -> Callable:
+    if name == "numpy":
+        return _advance
+    if name != "compiled":
+        raise ValueError(f"backend must be 'numpy' or 'compiled', got {name!r}")
+    try:
+        from . import compiled
+    except ImportError:
+        raise ValueError("backend='compiled' needs numba (pip install numba); use backend='numpy'") from None
+    if not compiled.supports(surface):
+        raise ValueError(f"backend='compiled' runs the built-in surfaces only, not {surface.name!r}; "
+                         "use backend='numpy'")
+    return compiled.advance
+
+
+def _advance(surface, groups, starts, steps, multipliers, noise, clip, positions, gradients, diagnostics):
+    """Step every run, writing the history (see _History) in place step by step."""
     n_starts = len(starts)
-    positions = np.empty((steps + 1, n_runs, 2))
-    gradients = np.empty((steps, n_runs, 2))
-    positions[0] = np.tile(starts, (n_runs // n_starts, 1))
     theta = positions[0]
     states = [g.rule.init(theta[g.begin:g.end]) for g in groups]
-    diagnostics = [([], [], []) for _ in groups]
+    reports = [([], [], []) for _ in groups]  # per group: its momentum, second moment, step size per step
     # what each group needs per step, looked up once (with bound list.append methods)
-    plan = [(k, g.rule.update, g.hp, g.lr, g.begin, g.end, *(d.append for d in diagnostics[k]))
+    plan = [(k, g.rule.update, g.hp, g.lr, g.begin, g.end, *(d.append for d in reports[k]))
             for k, g in enumerate(groups)]
     single = len(groups) == 1
     grad_fn = surface.grad
@@ -177,7 +208,9 @@ def _advance(surface, groups, starts, steps, multipliers, noise, clip):
             theta[...] = moved[0]
         else:
             np.concatenate(moved, out=theta)
-    return positions, gradients, diagnostics
+    for out, index in zip(diagnostics, range(3), strict=True):
+        for group, lists in zip(groups, reports, strict=True):
+            _stack_into(out[:, group.begin:group.end], lists[index])
 
 
 def _clip(grad: np.ndarray, max_norm: float) -> None:
@@ -223,11 +256,11 @@ def _stacked(values: list, kind: str, n_starts: int):
 # ---- the history, assembled once --------------------------------------------------------------
 
 
-def _assemble(surface, configs, groups, histories, n_starts, steps, multipliers, box) -> Trajectory:
+def _assemble(surface, configs, groups, history, n_starts, steps, multipliers, box) -> Trajectory:
     """Stack the history once. Arrays are stored time-major, (T, n, M, 2), because that is how steps
     arrive; the Trajectory fields are transposed views of them in the documented (n, M, T, 2) order."""
     n_opt = len(configs)
-    positions, gradients, diagnostics = histories
+    positions, gradients, diagnostics = history
     order = [i for group in groups for i in group.members]  # optimizer index of each block of runs
 
     def by_optimizer(time_major: np.ndarray) -> np.ndarray:
@@ -240,13 +273,7 @@ def _assemble(surface, configs, groups, histories, n_starts, steps, multipliers,
     loss_time_major = np.empty((steps + 1, n_runs, 1))
     loss_time_major[..., 0] = surface.f(positions[..., 0], positions[..., 1])
     xy, loss, grad = by_optimizer(positions), by_optimizer(loss_time_major)[..., 0], by_optimizer(gradients)
-    fields = []
-    for index in range(3):  # momentum, second moment, step size
-        time_major = np.empty((steps, n_runs, 2))
-        for group, lists in zip(groups, diagnostics, strict=True):
-            _stack_into(time_major[:, group.begin:group.end], lists[index])
-        fields.append(by_optimizer(time_major))
-    momentum, second_moment, step_size = fields
+    momentum, second_moment, step_size = (by_optimizer(time_major) for time_major in diagnostics)
 
     base_lr = np.array([hp["lr"] for _, hp in configs])[:, None]
     lr = base_lr * (1.0 if multipliers is None else np.asarray(multipliers)[None, :]) + np.zeros((1, steps))

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .jitable import jitable
+
 Array = np.ndarray
 Point = tuple[float, float]
 
@@ -137,24 +139,26 @@ def _bowl(curvature: float = 1.0) -> Surface:
     )
 
 
+@jitable
+def _rotate(x, y, c, s):
+    """Into the ravine's own axes: u = cos(θ) x + sin(θ) y runs along the floor, v = −sin(θ) x + cos(θ) y
+    across it (c = cos θ, s = sin θ)."""
+    return c * x + s * y, -s * x + c * y
+
+
 def _ravine(condition: float = 20.0, angle: float = 0.0) -> Surface:
     kappa = _check_param("condition", condition, low=1.0, allowed=">= 1")
     angle = _check_param("angle", angle)
     c, s = math.cos(math.radians(angle)), math.sin(math.radians(angle))
 
-    # rotate into the valley's own axes: u runs along the floor, v across it
-    # u = cos(θ) x + sin(θ) y,  v = -sin(θ) x + cos(θ) y
-    def uv(x, y):
-        return c * x + s * y, -s * x + c * y
-
     # f = 1/2 (u² + κ v²): curvature 1 along the floor, κ across it
     def f(x, y):
-        u, v = uv(x, y)
+        u, v = _rotate(x, y, c, s)
         return 0.5 * (u * u + kappa * v * v)
 
     # ∇f = Rᵀ (u, κ v)
     def grad(x, y):
-        u, v = uv(x, y)
+        u, v = _rotate(x, y, c, s)
         return _shaped(x, y, c * u - s * kappa * v, s * u + c * kappa * v)
 
     # H = Rᵀ diag(1, κ) R
@@ -229,16 +233,18 @@ _CLIFF_X = 0.0
 _BASIN_X = 1.5
 
 
+@jitable
+def _sech2(u):
+    # sech²(u) = 1 / cosh²(u) = 4 e^{-2|u|} / (1 + e^{-2|u|})², which never overflows
+    decay = np.exp(-2.0 * np.abs(u))
+    return 4.0 * decay / (1.0 + decay) ** 2
+
+
 def _plateau(height: float = 1.0, steepness: float = 3.0, curvature: float = 0.01) -> Surface:
     h = _check_param("height", height, low=0.0, strict=True, allowed="> 0")
     k = _check_param("steepness", steepness, low=0.0, strict=True, allowed="> 0")
     b = _check_param("curvature", curvature, low=0.0, strict=True, allowed="> 0")
     m = _BASIN_X
-
-    def sech2(u):
-        # sech²(u) = 1 / cosh²(u); cosh overflows to inf far out, which correctly gives 0
-        with np.errstate(over="ignore"):
-            return 1.0 / np.cosh(u) ** 2
 
     # f = h (1 − tanh(k x)) / 2 + b/2 ((x − m)² + y²): a step of height h plus a gentle bowl
     def f(x, y):
@@ -247,12 +253,12 @@ def _plateau(height: float = 1.0, steepness: float = 3.0, curvature: float = 0.0
     # ∂f/∂x = −(h k / 2) sech²(k x) + b (x − m)
     def grad(x, y):
         u = k * (x - _CLIFF_X)
-        return _shaped(x, y, -0.5 * h * k * sech2(u) + b * (x - m), b * y)
+        return _shaped(x, y, -0.5 * h * k * _sech2(u) + b * (x - m), b * y)
 
     # ∂²f/∂x² = h k² sech²(k x) tanh(k x) + b
     def hessian(x, y):
         u = k * (x - _CLIFF_X)
-        return _shaped(x, y, h * k * k * sech2(u) * np.tanh(u) + b, 0.0, b)
+        return _shaped(x, y, h * k * k * _sech2(u) * np.tanh(u) + b, 0.0, b)
 
     # On y = 0 both terms of ∂f/∂x are negative for x <= m, and for x > m it increases, so its one root
     # lies in (m, m + h k / (2 b)]: bisection finds it to machine precision.
@@ -307,6 +313,13 @@ def _rosenbrock(a: float = 1.0, b: float = 100.0) -> Surface:
 _BEALE_C = (1.5, 2.25, 2.625)
 
 
+@jitable
+def _beale_term_grad(i, c, x, y):
+    """2 t_i ∇t_i for Beale's residual t_i = c − x + x yⁱ."""
+    t = c - x + x * y**i
+    return 2 * t * (y**i - 1), 2 * t * i * x * y ** (i - 1)
+
+
 def _beale() -> Surface:
     # f = Σ_i t_i²
     def f(x, y):
@@ -314,12 +327,10 @@ def _beale() -> Surface:
 
     # ∂t_i/∂x = yⁱ − 1,  ∂t_i/∂y = i x yⁱ⁻¹;  ∇f = Σ 2 t_i ∇t_i
     def grad(x, y):
-        gx = gy = 0
-        for i, c in enumerate(_BEALE_C, start=1):
-            t = c - x + x * y**i
-            gx = gx + 2 * t * (y**i - 1)
-            gy = gy + 2 * t * i * x * y ** (i - 1)
-        return _shaped(x, y, gx, gy)
+        gx1, gy1 = _beale_term_grad(1, _BEALE_C[0], x, y)
+        gx2, gy2 = _beale_term_grad(2, _BEALE_C[1], x, y)
+        gx3, gy3 = _beale_term_grad(3, _BEALE_C[2], x, y)
+        return _shaped(x, y, gx1 + gx2 + gx3, gy1 + gy2 + gy3)
 
     # H = Σ 2 (∇t_i ∇t_iᵀ + t_i ∇²t_i),  ∂²t_i/∂x∂y = i yⁱ⁻¹,  ∂²t_i/∂y² = i (i − 1) x yⁱ⁻²
     def hessian(x, y):

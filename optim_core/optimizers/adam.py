@@ -11,6 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..jitable import jitable
 from .rule import (
     Diagnostics,
     HyperParam,
@@ -78,6 +79,7 @@ def update_adamw(grad, state: AdamState, params, lr, hp, step):
     return _adam(grad, state, params, lr, hp, step, decoupled=True)
 
 
+@jitable
 def decay_and_moments(grad, state, params, lr, weight_decay, decoupled: bool, betas):
     """How every Adam-family step begins (Adam, AdamW, NAdam, RAdam): weight decay, then both moments.
 
@@ -99,6 +101,7 @@ def decay_and_moments(grad, state, params, lr, weight_decay, decoupled: bool, be
     return params, g, exp_avg, exp_avg_sq
 
 
+@jitable
 def _adam(grad, state: AdamState, params, lr, hp, step, decoupled: bool):
     beta1, beta2 = hp["betas"]
     eps, weight_decay = hp["eps"], hp["weight_decay"]

@@ -65,16 +65,18 @@ def update(grad, state: RMSpropState, params, lr, hp, step):
         # $\sqrt{v_t} + \epsilon$
         avg = np.sqrt(square_avg) + eps
     step_size = lr / avg
+    buf = None  # without momentum there is no buffer
     if active(momentum):
         # $b_t \leftarrow \mu b_{t-1} + g_t / (\sqrt{\tilde v_t} + \epsilon)$
         buf = state.momentum_buffer * momentum + g / avg
         # $\theta_t \leftarrow \theta_{t-1} - \gamma b_t$
         new_params = params - lr * buf
-        return new_params, RMSpropState(square_avg, grad_avg, buf), Diagnostics(buf, square_avg, step_size)
-    # $\theta_t \leftarrow \theta_{t-1} - \gamma g_t / (\sqrt{\tilde v_t} + \epsilon)$ (torch's order of operations)
-    new_params = params - lr * g / avg
-    return new_params, RMSpropState(square_avg, grad_avg, state.momentum_buffer), Diagnostics(
-        None, square_avg, step_size)
+        new_state = RMSpropState(square_avg, grad_avg, buf)
+    else:
+        # $\theta_t \leftarrow \theta_{t-1} - \gamma g_t / (\sqrt{\tilde v_t} + \epsilon)$ (torch's order of operations)
+        new_params = params - lr * g / avg
+        new_state = RMSpropState(square_avg, grad_avg, state.momentum_buffer)
+    return new_params, new_state, Diagnostics(buf, square_avg, step_size)
 
 
 _NAMES = ("lr", "alpha", "eps", "weight_decay", "momentum", "centered")

@@ -41,19 +41,19 @@ def update(grad, state: SGDState, params, lr, hp, step):
     if active(weight_decay):
         # $g_t \leftarrow g_t + \lambda \theta_{t-1}$
         g = g + weight_decay * params
-    if not active(momentum):
-        # $\theta_t \leftarrow \theta_{t-1} - \gamma g_t$
-        return params - lr * g, state, Diagnostics(None, None, lr)
-    if step == 1:
-        # $b_1 \leftarrow g_1$ (torch: the first buffer is the gradient itself, not (1 - τ) g_1)
-        buf = g
-    else:
-        # $b_t \leftarrow \mu b_{t-1} + (1 - \tau) g_t$
-        buf = state.momentum_buffer * momentum + (1 - dampening) * g
-    # $g_t \leftarrow g_t + \mu b_t$ (Nesterov: look ahead along the buffer) or $g_t \leftarrow b_t$
-    direction = g + momentum * buf if hp["nesterov"] else buf
+    buf = None  # without momentum there is no buffer
+    if active(momentum):
+        if step == 1:
+            # $b_1 \leftarrow g_1$ (torch: the first buffer is the gradient itself, not (1 - τ) g_1)
+            buf = g
+        else:
+            # $b_t \leftarrow \mu b_{t-1} + (1 - \tau) g_t$
+            buf = state.momentum_buffer * momentum + (1 - dampening) * g
+        # $g_t \leftarrow g_t + \mu b_t$ (Nesterov: look ahead along the buffer) or $g_t \leftarrow b_t$
+        g = g + momentum * buf if hp["nesterov"] else buf
+        state = SGDState(buf)
     # $\theta_t \leftarrow \theta_{t-1} - \gamma g_t$
-    return params - lr * direction, SGDState(buf), Diagnostics(buf, None, lr)
+    return params - lr * g, state, Diagnostics(buf, None, lr)
 
 
 _NAMES = ("lr", "momentum", "dampening", "weight_decay", "nesterov")
