@@ -27,6 +27,7 @@ from numba import types
 from numba.extending import overload, register_jitable
 
 from . import surfaces
+from .engine import CLIP_EPS
 from .jitable import JITABLE
 from .optimizers import RULES
 from .optimizers import rule as rule_module
@@ -118,7 +119,7 @@ def _drive(update, grad_fn, state, hp, lr, multipliers, noise, clip, positions, 
             if clip > 0:
                 # g ← g · min(1, max_norm / (‖g‖ + 1e-6)), as torch.nn.utils.clip_grad_norm_
                 norm = np.sqrt(g[r, 0] * g[r, 0] + g[r, 1] * g[r, 1])
-                coef = min(clip / (norm + 1e-6), 1.0)
+                coef = min(clip / (norm + CLIP_EPS), 1.0)
                 g[r, 0] *= coef
                 g[r, 1] *= coef
         gradients[t] = g
@@ -145,16 +146,24 @@ def supports(surface: surfaces.Surface) -> bool:
     return True
 
 
+def _jit(function):
+    """numba.njit, keeping the machine code on disk when there is a writable place for it."""
+    try:
+        return numba.njit(function, cache=True)
+    except RuntimeError:  # "no locator available": a read-only install and no user cache directory
+        return numba.njit(function)
+
+
 @cache
 def _compiled_update(update):
-    return numba.njit(update, cache=True)
+    return _jit(update)
 
 
 def _compiled_grad(surface: surfaces.Surface):
     # A built-in factory makes a new closure per call; the code and the parameters identify it.
     key = (surface.grad.__code__, surface.name, tuple(sorted(surface.params.items())))
     if key not in _GRADS:
-        compiled = numba.njit(surface.grad, cache=True)
+        compiled = _jit(surface.grad)
         compiled(np.zeros(1), np.zeros(1))  # compile now, so an unsupported surface fails here
         _GRADS[key] = compiled
     return _GRADS[key]
