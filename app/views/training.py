@@ -18,38 +18,38 @@ wema, wema_decay, accum, early, patience, keep_best (tricks); sweep, sweep_sizes
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
-import math
-import multiprocessing
-import os
 import re
-import shutil
-import threading
 import time
-import uuid
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
-from pathlib import Path
 
-import pandas as pd
 import streamlit as st
 
 from app import theme
+from app import training_run as run_view
 from app import training_view as view
 from app.i18n import pick, t
 from app.playground_model import gather_hyperparams, slot_settings
 from app.schedule_settings import read_schedule
 from app.settings import Setting, current
+from app.training_resources import (
+    device_text,
+    job_manager,
+    lr_range_pool,
+    lr_range_results,
+    parameter_count,
+    probe,
+    receive_upload,
+    upload_info,
+    uploads_dir,
+)
 from optim_core.optimizers import RULES, optimizer_names
 from optim_core.training.config import WEIGHT_DECAY_MODES, ConfigError, RunConfig
-from optim_core.training.data import DataError, load_dataset
-from optim_core.training.device import DEVICE_CHOICES, describe_device, pick_device
-from optim_core.training.jobs import get_job_manager
-from optim_core.training.model import SmallCNN, count_parameters
+from optim_core.training.data import DataError
+from optim_core.training.device import DEVICE_CHOICES
 from optim_core.training.store import RunNotFound, default_runs_dir
 from optim_core.training.trainer import make_lr_fn
-from optim_core.training.upload import extract_zip
 from optim_core.training.variants import CNN_DEFAULT_LR
 
 DATA_CHOICES = ("digits", "auto", "idx", "cifar10", "folder", "food11", "upload")
@@ -63,78 +63,6 @@ UPLOAD_ID = re.compile(r"^[0-9a-f]{16}$")
 MAX_LR_RESULTS = 32
 state = current()
 presenter = bool(st.session_state.get("present", False))
-
-
-# ---- resources shared by every session ----------------------------------------------------------------
-@st.cache_resource(show_spinner=False)
-def job_manager(runs_dir: str):
-    """The worker pool (started once per server; it also marks runs whose worker died as interrupted)."""
-    return get_job_manager(runs_dir)
-
-
-@st.cache_resource(show_spinner=False)
-def lr_range_pool() -> ProcessPoolExecutor:
-    """One process for LR range tests: they run beside the training workers, never in the server."""
-    threads = max(1, (os.cpu_count() or 1) // 2)
-    return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=view.limit_threads, initargs=(threads,))
-
-
-@st.cache_resource(show_spinner=False)
-def lr_range_results() -> tuple[dict[str, Future], threading.Lock]:
-    """LR range tests by their parameters: a refresh, or another user asking the same, finds the result."""
-    return {}, threading.Lock()
-
-
-@st.cache_data(max_entries=16, show_spinner=False)
-def probe(source: str, path: str | None, image_size: int | None, val_fraction: float,
-          max_samples: int | None) -> dict:
-    """Load the dataset once to check it and learn its shape (DataError for a bad path or file)."""
-    data = load_dataset(source, path, image_size=image_size, val_fraction=val_fraction,
-                        max_samples=max_samples)
-    return {"name": data.name, "shape": tuple(data.input_shape), "classes": data.n_classes,
-            "n_train": len(data.y_train), "n_val": len(data.y_val), "skipped": data.skipped}
-
-
-@st.cache_data(show_spinner=False)
-def parameter_count(shape: tuple, classes: int, width: float, batch_norm: bool, dropout: float) -> int:
-    return count_parameters(SmallCNN(shape, classes, width=width, batch_norm=batch_norm, dropout=dropout))
-
-
-@st.cache_data(show_spinner=False)
-def device_text(choice: str) -> str:
-    return describe_device(pick_device(choice))
-
-
-def uploads_dir() -> Path:
-    return default_runs_dir() / "uploads"
-
-
-def receive_upload(data: bytes) -> str:
-    """Unpack an uploaded zip under runs/uploads/<digest>/ (once per content); returns the digest."""
-    digest = hashlib.sha256(data).hexdigest()[:16]
-    dest = uploads_dir() / digest
-    if dest.is_dir():
-        return digest
-    scratch = uploads_dir() / f".tmp-{digest}-{uuid.uuid4().hex[:8]}"
-    try:
-        result = extract_zip(data, scratch)  # DataError on anything unsafe; it leaves nothing behind
-        info = {"n_files": result.n_files, "n_skipped": result.n_skipped,
-                "skipped_examples": list(result.skipped_examples)}
-        (scratch / ".upload.json").write_text(json.dumps(info), encoding="utf-8")
-        scratch.rename(dest)
-    except FileExistsError:  # OSError: another session unpacked the same zip a moment ago
-        pass
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    return digest
-
-
-def upload_info(digest: str) -> dict | None:
-    try:
-        return json.loads((uploads_dir() / digest / ".upload.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
 
 
 def optimizer_label(name: str) -> str:
@@ -464,10 +392,7 @@ if run_id:
         st.session_state["run"] = 0
         run_id = 0
 
-STATUSES = ("queued", "running", "finished", "stopped", "interrupted", "failed")
-status_text = {s: t(f"tr.status.{s}") for s in STATUSES}
-STATUS_COLOURS = {"queued": "gray", "running": "blue", "finished": "green", "stopped": "orange",
-                  "interrupted": "orange", "failed": "red"}
+status_text = run_view.status_texts()
 
 
 def metrics_of(run: int):
@@ -496,34 +421,6 @@ def run_label(record) -> str:
     return f"#{record.id} · {view.run_optimizers(record.config, optimizer_label)} · {created}"
 
 
-def run_caption(config: dict) -> str:
-    """The run's loop and the tricks it used, in one line."""
-    parts = [t("tr.cap.loop", epochs=config.get("epochs"), bs=config.get("batch_size"),
-               seed=config.get("seed"), width=config.get("width"))]
-    if config.get("batch_sizes"):
-        parts.append(t("tr.cap.sweep", sizes=", ".join(map(str, config["batch_sizes"]))))
-    if config.get("weight_decay"):
-        mode = config.get("weight_decay_mode", "l2")
-        parts.append(t(f"tr.cap.decay.{mode}", value=f"{config['weight_decay']:g}"))
-    if config.get("clip_grad_norm"):
-        parts.append(t("tr.cap.clip", value=f"{config['clip_grad_norm']:g}"))
-    if config.get("warmup_steps"):
-        parts.append(t("tr.cap.warmup", steps=config["warmup_steps"]))
-    if config.get("schedule"):
-        parts.append(t("tr.cap.schedule", name=config["schedule"]))
-    if config.get("ema_decay"):
-        parts.append(t("tr.cap.ema", value=f"{config['ema_decay']:g}"))
-    if int(config.get("accumulation_steps", 1)) > 1:
-        parts.append(t("tr.cap.accum", steps=config["accumulation_steps"]))
-    if config.get("patience") is not None:
-        parts.append(t("tr.cap.early", patience=config["patience"]))
-    if config.get("dropout"):
-        parts.append(t("tr.cap.dropout", value=f"{config['dropout']:g}"))
-    if not config.get("batch_norm", True):
-        parts.append(t("tr.cap.no_bn"))
-    return " · ".join(parts)
-
-
 def stop_run(run: int) -> None:
     jobs.stop(run)
 
@@ -531,121 +428,6 @@ def stop_run(run: int) -> None:
 def resume_run(run: int) -> None:
     jobs.resume(run)
     st.session_state.get("_tr_metrics", {}).pop(run, None)  # its steps after the checkpoint are redone
-
-
-def status_line(record, metrics, totals) -> None:
-    """Status, queue position or progress, in the language of the page."""
-    status = record.status
-    st.badge(status_text[status], color=STATUS_COLOURS[status])
-    summary = record.summary or {}
-    if status == "queued":
-        position = jobs.queue_position(record.id)
-        st.info(t("tr.queued", position=position or "?", running=store.count_running()),
-                icon=":material/hourglass_top:")
-        return
-    rows = view.lane_summary(metrics, lanes_of_run)
-    epoch = max((r["epoch"] for r in rows), default=0)
-    if status == "finished":
-        fraction = 1.0
-    else:  # without the dataset's size (a path gone since), count whole epochs
-        fraction = view.progress(metrics, totals) if totals else epoch / max(1, n_epochs)
-    if status == "running":  # the last epoch's total (it counts resumed parts too), or the time since this start
-        recorded = [r["elapsed"] for r in rows if not math.isnan(r["elapsed"])]
-        elapsed = max([time.time() - (record.started_at or time.time()), *recorded])
-    else:
-        elapsed = summary.get("elapsed")
-    elapsed_text = f"{elapsed:.1f}" if elapsed is not None else "—"
-    st.progress(min(1.0, fraction), text=t("tr.progress", epoch=epoch, epochs=n_epochs,
-                                           percent=f"{100 * fraction:.0f}", elapsed=elapsed_text))
-    if status == "finished":
-        st.success(t("tr.finished", epochs=summary.get("epochs_completed", epoch), elapsed=elapsed_text),
-                   icon=":material/check_circle:")
-    elif status == "stopped":
-        st.info(t("tr.stopped", epoch=summary.get("epochs_completed", epoch)), icon=":material/pause_circle:")
-    elif status == "interrupted":
-        st.warning(t("tr.interrupted", error=view.error_line(record.error)), icon=":material/warning:")
-    elif status == "failed":
-        st.error(t("tr.failed", error=view.error_line(record.error)), icon=":material/error:")
-    elif record.stop_requested:
-        st.caption(t("tr.stopping"))
-
-
-def draw_charts(parts: list, options: dict) -> None:
-    """The curves of the open run (and the compared one): parts are (metrics, lanes, per_epoch) per run."""
-    lanes_all = [lane for _, run_lanes_, _ in parts for lane in run_lanes_]
-    styles = view.lane_styles(lanes_all)
-    beta, x_unit = options["beta"], options["x_unit"]
-    x_title = t("tr.x.epoch") if x_unit == "epoch" else t("tr.x.step")
-    models = {"raw": t("tr.model.raw"), "ema": t("tr.model.ema")}
-
-    def steps(name: str, **kwargs):
-        frames = [view.step_frame(m, name, ls, per_epoch=pe if x_unit == "epoch" else None, **kwargs)
-                  for m, ls, pe in parts]
-        return pd.concat(frames, ignore_index=True)
-
-    epochs_frame = pd.concat([view.epoch_frame(m, ls, models) for m, ls, _ in parts], ignore_index=True)
-    has_ema = bool((epochs_frame["model"] == models["ema"]).any())
-    model_domain = [models["raw"], models["ema"]] if has_ema else [models["raw"]]
-    common = dict(lanes=lanes_all, styles=styles, presenter=presenter)
-    charts = [
-        ("tr_chart_loss", steps("train_loss", beta=beta, positive=options["log_loss"]),
-         view.line_spec(title=t("tr.chart.loss"), x_title=x_title,
-                        y_title=t("tr.y.loss_log" if options["log_loss"] else "tr.y.loss"), smooth=beta > 0,
-                        log_y=options["log_loss"], **common)),
-        ("tr_chart_acc", epochs_frame,
-         view.epoch_spec(title=t("tr.chart.acc"), y_title=t("tr.y.acc"), x_title=t("tr.x.epoch"), field="acc",
-                         models=model_domain, percent=True, **common)),
-        ("tr_chart_lr", steps("lr", positive=True),
-         view.line_spec(title=t("tr.chart.lr"), x_title=x_title, y_title=t("tr.y.lr"), log_y=True, **common)),
-        ("tr_chart_val_loss", epochs_frame,
-         view.epoch_spec(title=t("tr.chart.val_loss"), y_title=t("tr.y.loss"), x_title=t("tr.x.epoch"),
-                         field="loss", models=model_domain, **common)),
-        ("tr_chart_grad", steps("grad_norm", positive=True),
-         view.line_spec(title=t("tr.chart.grad"), x_title=x_title, y_title=t("tr.y.grad"), log_y=True,
-                        **common)),
-        ("tr_chart_ratio", steps("update_ratio", positive=True),
-         view.line_spec(title=t("tr.chart.ratio"), x_title=x_title, y_title=t("tr.y.ratio"), log_y=True,
-                        **common)),
-    ]
-    columns = None
-    for i, (key, frame, spec) in enumerate(charts):
-        if presenter:
-            where = st.container()
-        else:
-            if i % 2 == 0:
-                columns = st.columns(2, gap="medium")
-            where = columns[i % 2]
-        # a keyed box around each chart: the page (and a browser test) can find it by its st-key-<key> class
-        where.container(key=f"{key}_box").vega_lite_chart(frame, {**spec, "name": key}, width="stretch",
-                                                          theme=None, key=key)
-    st.caption(t("tr.charts_caption") + (" " + t("tr.charts_caption_ema") if len(model_domain) > 1 else ""))
-
-    # wall-clock per optimizer, and the table
-    rows = [row for m, ls, _ in parts for row in view.lane_summary(m, ls)]
-    seconds = [0.0 if math.isnan(r["optimizer_time"]) else r["optimizer_time"] for r in rows]
-    timing = pd.DataFrame({"lane": [r["lane"] for r in rows], "seconds": seconds})
-    time_col, table_col = (st.container(), st.container()) if presenter else st.columns([2, 3], gap="medium")
-    time_spec = view.time_spec(title=t("tr.chart.time"), x_title=t("tr.x.seconds"), **common)
-    time_col.container(key="tr_chart_time_box").vega_lite_chart(
-        timing, {**time_spec, "name": "tr_chart_time"}, width="stretch", theme=None, key="tr_chart_time")
-    has_ema = any(not math.isnan(r["ema_val_acc"]) for r in rows)
-    table = pd.DataFrame({
-        t("tr.col.optimizer"): [r["lane"] for r in rows],
-        t("tr.col.steps"): [r["steps"] for r in rows],
-        t("tr.col.epoch"): [r["epoch"] for r in rows],
-        t("tr.col.val_acc"): [r["val_acc"] for r in rows],
-        **({t("tr.col.ema_acc"): [r["ema_val_acc"] for r in rows]} if has_ema else {}),
-        t("tr.col.best"): [r["best_val_acc"] for r in rows],
-        t("tr.col.opt_time"): [r["optimizer_time"] for r in rows],
-    })
-    percent = st.column_config.NumberColumn(format="percent")
-    table_col.markdown(f"**{t('tr.table')}**")
-    table_col.dataframe(table, hide_index=True, width="stretch", column_config={
-        t("tr.col.val_acc"): percent, t("tr.col.ema_acc"): percent, t("tr.col.best"): percent,
-        t("tr.col.opt_time"): st.column_config.NumberColumn(format="%.2f s")})
-    elapsed = [r["elapsed"] for r in rows if not math.isnan(r["elapsed"])]
-    if elapsed:
-        table_col.caption(t("tr.time_caption", elapsed=f"{max(elapsed):.2f}"))
 
 
 if record is not None:
@@ -660,7 +442,7 @@ if record is not None:
                           args=(record.id,), width="stretch", help=t("tr.resume_help"))
     close_col.button(t("tr.close"), icon=":material/close:", key="tr_close", on_click=set_value,
                      args=("run", 0), width="stretch")
-    head_col.caption(run_caption(record.config))
+    head_col.caption(run_view.run_caption(record.config))
     lanes_of_run = view.run_lanes(record.config, optimizer_label)
     n_epochs = int(record.config.get("epochs", 1))
     n_train = n_train_of(record.config)
@@ -706,7 +488,7 @@ if record is not None:
         if polling and now.status not in view.ACTIVE:
             st.rerun()  # finished: a full run swaps Stop for Resume and ends the polling
         metrics = metrics_of(run)
-        status_line(now, metrics, totals)
+        run_view.status_line(now, metrics, totals, lanes_of_run, n_epochs, jobs)
         if now.status == "queued" and metrics.empty:
             return
         parts = [(metrics, lanes_of_run, per_epoch_main)]
@@ -719,7 +501,7 @@ if record is not None:
                       per_epoch_of(compare.config, compare_lanes, n_train_of(compare.config)))]
             if x_unit == "epoch" and parts[1][2] is None:
                 parts = parts[:1]
-        draw_charts(parts, {"beta": beta, "x_unit": x_unit, "log_loss": log_loss})
+        run_view.draw_charts(parts, {"beta": beta, "x_unit": x_unit, "log_loss": log_loss}, presenter)
 
     live(record.id, polling)
 else:
