@@ -41,7 +41,7 @@ STRINGS = {
     ),
     "pg.n_opt": ("Optimizers", "优化器数量"),
     "pg.slot": ("Optimizer {n}", "优化器 {n}"),
-    "pg.optimizer": ("Optimizer", "优化器"),
+    "pg.more_hp": ("More hyperparameters", "更多超参数"),
     "pg.common": ("Common settings", "通用设置"),
     "pg.inspect": ("Inspect step", "查看第几步"),
     "pg.prev": ("Step back", "后退一步"),

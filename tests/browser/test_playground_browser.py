@@ -122,4 +122,42 @@ def test_clicking_the_map_sets_the_start(page, app_url):
     assert abs(float(params["x0"][0]) - 1.0) < 0.2 and abs(float(params["y0"][0]) + 1.0) < 0.2
     paths = map_paths(page)
     assert paths[0]["x"][0] == pytest.approx(float(params["x0"][0]))
+    # the click reran the whole page: the sidebar's start shows the clicked point too
+    assert float(page.locator(".st-key-x0 input").input_value()) == pytest.approx(float(params["x0"][0]))
     assert_no_exception(page)
+
+
+def test_lr_change_reruns_only_the_map_fragment(page, app_url):
+    """An LR slider sits in a fragment with the map: the sidebar is not sent again, the link still follows."""
+    frames: list[bytes] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: frames.append(
+        payload if isinstance(payload, bytes) else payload.encode())))
+    open_page(page, app_url, "?n_opt=1&o1=sgd")
+    assert any(b"Common settings" in f for f in frames), "a whole-page run sends the sidebar"
+    before = map_paths(page)[0]
+    frames.clear()
+    thumb = page.locator('.st-key-o1_lr input[type="range"]')
+    thumb.focus()
+    thumb.press("ArrowRight")
+    page.wait_for_timeout(500)
+    wait_for_app(page)
+    assert map_paths(page)[0]["x"] != before["x"]
+    assert frames and not any(b"Common settings" in f for f in frames), "the LR change reran the whole page"
+    assert "o1_lr=" in page.url
+    assert_no_exception(page)
+
+
+def test_choosing_another_optimizer_updates_the_rules_and_the_link(page, app_url):
+    open_page(page, app_url, "?n_opt=1&o1=sgd")
+    tex = """() => [...document.querySelectorAll('[data-testid="stMain"] .katex annotation')]
+                   .map(a => a.textContent).join(' ')"""
+    assert "beta_2" not in page.evaluate(tex)
+    page.locator('.st-key-o1 [data-testid="stSelectbox"]').click()
+    page.get_by_role("option", name="Adam", exact=True).click()
+    page.wait_for_timeout(500)
+    wait_for_app(page)
+    assert_no_exception(page)
+    assert "o1=adam" in page.url
+    assert map_paths(page)[0]["name"].startswith("Adam")
+    # the update rules below the fragment follow: a whole-page run draws them
+    assert "beta_2" in page.evaluate(tex)
