@@ -13,8 +13,11 @@
 (c) (a) and (b) on CUDA with CIFAR-shaped random data (3x32x32); skipped with a note without CUDA.
 
 Both sides use the same model class (SmallCNN), the same optimizer objects (make_optimizer), the
-same data tensors and the same number of torch threads. Runs alternate between the two sides and
-the best time counts: the machine may be shared, and interference only ever adds time.
+same data tensors and the same number of torch threads: by default the number the app's worker
+uses (jobs.default_torch_threads: the cores shared among the workers; with one worker that is also
+torch's own default, which the course loop gets). (a) is repeated with one thread on both sides,
+printed beside it (a_jobs_vs_classic_cpu_one_thread). Runs alternate between the two sides and the
+best time counts: the machine may be shared, and interference only ever adds time.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ if str(ROOT) not in sys.path:
 from optim_core.training.config import RunConfig  # noqa: E402
 from optim_core.training.data import load_dataset  # noqa: E402
 from optim_core.training.device import describe_device, synchronize  # noqa: E402
-from optim_core.training.jobs import JobManager  # noqa: E402
+from optim_core.training.jobs import JobManager, default_torch_threads  # noqa: E402
 from optim_core.training.model import SmallCNN  # noqa: E402
 from optim_core.training.trainer import Trainer, TrainingCallback  # noqa: E402
 from optim_core.training.variants import make_optimizer  # noqa: E402
@@ -209,7 +212,8 @@ def compare_bare_loop(data, entry: dict, epochs: int, batch_size: int, repeats: 
     }
 
 
-def run(quick: bool = False, repeats: int | None = None, threads: int = 1) -> dict:
+def run(quick: bool = False, repeats: int | None = None, threads: int | None = None) -> dict:
+    threads = threads or default_torch_threads(max_workers=1)
     torch.set_num_threads(threads)
     repeats = repeats or (1 if quick else 3)
     epochs = 1 if quick else 10
@@ -220,6 +224,10 @@ def run(quick: bool = False, repeats: int | None = None, threads: int = 1) -> di
     config = RunConfig(optimizers=optimizers, epochs=epochs, batch_size=64, clip_grad_norm=CLIP, device="cpu",
                        max_samples=256 if quick else None)
     result["a_jobs_vs_classic_cpu"] = compare_job_path(digits, config, repeats, threads, "cpu")
+    if threads != 1:
+        torch.set_num_threads(1)
+        result["a_jobs_vs_classic_cpu_one_thread"] = compare_job_path(digits, config, repeats, 1, "cpu")
+        torch.set_num_threads(threads)
     result["b_app_vs_bare_cpu"] = compare_bare_loop(digits, SIX[4], 3 if quick else 10, 64,
                                                     1 if quick else 2 * repeats, "cpu")
     if torch.cuda.is_available():
@@ -239,7 +247,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes (seconds)")
     parser.add_argument("--repeats", type=int, default=None)
-    parser.add_argument("--threads", type=int, default=1, help="torch threads, for both sides")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch threads, for both sides (default: what the app's worker uses)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     result = run(quick=args.quick, repeats=args.repeats, threads=args.threads)
