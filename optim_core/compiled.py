@@ -27,26 +27,17 @@ from numba import types
 from numba.extending import overload, register_jitable
 
 from . import surfaces
-from .engine import CLIP_EPS
+from .engine import _clip
 from .jitable import JITABLE
 from .optimizers import RULES
 from .optimizers import rule as rule_module
 
 # ---- shims: what the NumPy code does in Python, said in a way numba can compile ------------------
 
-_registered: set = set()
-
-
-def _register_helpers() -> None:
-    """Make every `@jitable` helper (rules', surfaces') callable from compiled code, as it is."""
-    for helper in JITABLE:
-        if helper not in _registered:
-            register_jitable(helper)
-            _registered.add(helper)
-
-
-_register_helpers()
-
+# Every `@jitable` helper (the rules', the surfaces', the engine's clipping) callable from compiled
+# code, as it is. They are all module-level functions, so importing this module's imports made them.
+for _helper in JITABLE:
+    register_jitable(_helper)
 
 
 @overload(operator.getitem)
@@ -111,17 +102,13 @@ def _drive(update, grad_fn, state, hp, lr, multipliers, noise, clip, positions, 
     g = np.empty((n_runs, 2))
     for t in range(gradients.shape[0]):
         gx, gy = grad_fn(theta[:, 0].copy(), theta[:, 1].copy())
-        for r in range(n_runs):
-            g[r, 0], g[r, 1] = gx[r], gy[r]
-            if noise.shape[0] > 0:
-                g[r, 0] += noise[t, r % n_starts, 0]
-                g[r, 1] += noise[t, r % n_starts, 1]
-            if clip > 0:
-                # g ← g · min(1, max_norm / (‖g‖ + 1e-6)), as torch.nn.utils.clip_grad_norm_
-                norm = np.sqrt(g[r, 0] * g[r, 0] + g[r, 1] * g[r, 1])
-                coef = min(clip / (norm + CLIP_EPS), 1.0)
-                g[r, 0] *= coef
-                g[r, 1] *= coef
+        g[:, 0] = gx
+        g[:, 1] = gy
+        if noise.shape[0] > 0:  # the same noise for every optimizer at a start
+            by_start = g.reshape(-1, n_starts, 2)
+            by_start += noise[t]
+        if clip > 0:
+            _clip(g, clip)
         gradients[t] = g
         # the step number as a float: β**t is then pow(), as in Python, not repeated multiplication
         theta, state, report = update(g.copy(), state, theta, lr * multipliers[t], hp, t + 1.0)
@@ -138,7 +125,6 @@ def supports(surface: surfaces.Surface) -> bool:
     """Whether `surface`'s gradient compiles: every built-in surface; not custom formulas."""
     if surface.name not in surfaces.surface_names():
         return False
-    _register_helpers()
     try:
         _compiled_grad(surface)
     except Exception:  # numba's typing errors have no common base class worth naming

@@ -29,6 +29,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .jitable import jitable
 from .optimizers import RULES, Rule, resolve_hyperparams
 from .surfaces import Surface, get_surface
 
@@ -208,11 +209,12 @@ def _advance(surface, groups, starts, steps, multipliers, noise, clip, positions
             theta[...] = moved[0]
         else:
             np.concatenate(moved, out=theta)
-    for out, index in zip(diagnostics, range(3), strict=True):
+    for index, out in enumerate(diagnostics):
         for group, lists in zip(groups, reports, strict=True):
             _stack_into(out[:, group.begin:group.end], lists[index])
 
 
+@jitable
 def _clip(grad: np.ndarray, max_norm: float) -> None:
     # ‖g‖ per run, then g ← g · min(1, max_norm / (‖g‖ + 1e-6)), in place, as torch.nn.utils.clip_grad_norm_
     gx, gy = grad[:, 0:1], grad[:, 1:2]
