@@ -223,10 +223,8 @@ def sweep_figure(sweep: Sweep, labels: list[str], *, presenter: bool, text: dict
     return fig
 
 
-def _rounded(values: np.ndarray, digits: int = 4) -> list:
-    """Rounded lists keep the figure's JSON small; NaN becomes None (a gap)."""
-    rounded = np.round(np.asarray(values, dtype=float), digits)
-    return np.where(np.isfinite(rounded), rounded, None).tolist()
+def _rounded(values: np.ndarray) -> list:
+    return figures.rounded(values, 4)
 
 
 def _rgba(hex_colour: str, alpha: float) -> str:

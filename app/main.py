@@ -11,7 +11,7 @@ if str(ROOT) not in sys.path:  # `streamlit run app/main.py` puts only app/ on t
 
 import streamlit as st  # noqa: E402
 
-from app import theme  # noqa: E402
+from app import gc_freeze, theme  # noqa: E402
 from app.i18n import LANGUAGES, t  # noqa: E402
 from app.settings import Setting, UrlState  # noqa: E402
 
@@ -58,3 +58,4 @@ finally:
     state.sync()
     for notice in dict.fromkeys(state.notices):
         notices.warning(notice, icon=":material/link_off:")
+    gc_freeze.freeze_imports()  # after a page's first run: its modules are imported now

@@ -7,17 +7,17 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
-from app import figures, theme
+from app import figures, map_figure, theme
 from app.i18n import STRINGS, t
 from app.settings import Setting, log_grid
 from optim_core.analysis import classify_point, curvature_along, hessian_eigen, stability_bound
-from optim_core.engine import simulate
+from optim_core.engine import Trajectory, simulate
 from optim_core.formula import parse_formula
 from optim_core.optimizers import RULES
 from optim_core.schedules import lr_curve
@@ -161,7 +161,7 @@ def typical_gradient(surface: Surface) -> float:
 class PlaygroundResult:
     config: PlaygroundConfig
     surface: Surface
-    traj: object  # optim_core.Trajectory
+    traj: Trajectory
     labels: list[str]
     hyperparams: list[dict]
     styles: list[figures.PathStyle]
@@ -182,7 +182,7 @@ class PlaygroundResult:
     def overlays(self, step: int) -> list[dict]:
         k = min(step, self.config.steps - 1)
         (x0, x1), (y0, y1) = self.surface.bounds
-        return figures.step_overlays(self.xy[:, step], self.traj.grad[:, 0, k], self.traj.momentum[:, 0, k],
+        return map_figure.step_overlays(self.xy[:, step], self.traj.grad[:, 0, k], self.traj.momentum[:, 0, k],
                                      self.traj.second_moment[:, 0, k], [s.colour for s in self.styles],
                                      span=min(x1 - x0, y1 - y0))
 
@@ -190,13 +190,13 @@ class PlaygroundResult:
         """The Hessian's eigenvectors at each position as short axes (dotted where λ < 0)."""
         (x0, x1), (y0, y1) = self.surface.bounds
         values, vectors = hessian_eigen(self.surface, self.xy[:, step])
-        return figures.eigen_axes(self.xy[:, step], values, vectors, [s.colour for s in self.styles],
+        return map_figure.eigen_axes(self.xy[:, step], values, vectors, [s.colour for s in self.styles],
                                   half_length=0.05 * min(x1 - x0, y1 - y0))
 
     def contour_figure(self, step: int, *, presenter: bool, text: dict, curvature: bool = False,
                        log_y: bool = False) -> figures.PrebuiltFigure:
         overlays = self.overlays(step) + (self.curvature_overlays(step) if curvature else [])
-        return figures.contour_figure(self.surface, self.xy, self.styles, step, presenter=presenter, text=text,
+        return map_figure.contour_figure(self.surface, self.xy, self.styles, step, presenter=presenter, text=text,
                                       overlays=overlays, start=self.config.start, lr_curve=self.lr_multipliers,
                                       loss=self.loss, log_y=log_y, diverged_at=self.diverged_at)
 
@@ -228,18 +228,26 @@ def lr_multipliers(config: PlaygroundConfig) -> np.ndarray | None:
     return lr_curve(name, config.steps, lr=1.0, **{k: list(v) if isinstance(v, tuple) else v for k, v in kwargs})
 
 
-def run(config: PlaygroundConfig, lang: str = "en") -> PlaygroundResult:
+@lru_cache(maxsize=256)
+def simulate_slot(config: PlaygroundConfig) -> Trajectory:
+    """The run of a config's one optimizer. Cached per optimizer: moving one LR slider reruns only that
+    optimizer, and `Trajectory.stack` puts the runs back together exactly as one call would."""
+    (slot,) = config.slots
     surface = build_surface(config.surface, config.formula, config.surface_params)
-    optimizers = []
-    for slot in config.slots:
-        hp = gather_hyperparams(slot.name, dict(slot.hyperparams))
-        if any(h.name == "weight_decay" for h in RULES[slot.name].hyperparams):
-            hp["weight_decay"] = config.weight_decay
-        optimizers.append((slot.name, hp))
+    hp = gather_hyperparams(slot.name, dict(slot.hyperparams))
+    if any(h.name == "weight_decay" for h in RULES[slot.name].hyperparams):
+        hp["weight_decay"] = config.weight_decay
     sigma = NOISE_MODES[config.noise] * typical_gradient(surface)
+    return simulate(surface, [(slot.name, hp)], [config.start], config.steps, grad_noise=sigma,
+                    lr_schedule=lr_multipliers(config), clip_grad_norm=config.clip_norm, seed=config.seed)
+
+
+@lru_cache(maxsize=64)
+def run(config: PlaygroundConfig, lang: str = "en") -> PlaygroundResult:
+    """Simulate every optimizer of `config` (cached: the result is shared by every session)."""
+    surface = build_surface(config.surface, config.formula, config.surface_params)
     multipliers = lr_multipliers(config)
-    traj = simulate(surface, optimizers, [config.start], config.steps, grad_noise=sigma, lr_schedule=multipliers,
-                    clip_grad_norm=config.clip_norm, seed=config.seed)
+    traj = Trajectory.stack([simulate_slot(replace(config, slots=(slot,))) for slot in config.slots])
     names = [slot.name for slot in config.slots]
     labels = _labels(names, [hp for _, hp in traj.optimizers], lang)
     styles = [figures.PathStyle(label, **style) for label, style in zip(labels, theme.slot_styles(names), strict=True)]

@@ -96,9 +96,17 @@ BASE_CSS = """
 PLOTLY_TEMPLATE = "plotly_white"
 
 
+# What a 2D scatter figure uses of the template. The rest (per-trace-type defaults, polar, geo, 3D scenes,
+# colour scales) is processed by plotly.js on every draw of a figure that carries it.
+_TEMPLATE_2D = ("autotypenumbers", "colorway", "font", "hovermode", "hoverlabel", "paper_bgcolor", "plot_bgcolor",
+                "xaxis", "yaxis", "shapedefaults", "annotationdefaults", "title")
+
+
 @lru_cache(maxsize=1)
 def template() -> dict:
-    """PLOTLY_TEMPLATE as a dict, for figures built as plain dicts (plotly.js knows no template names)."""
+    """PLOTLY_TEMPLATE's 2D layout as a dict, for scatter figures built as plain dicts (plotly.js knows no
+    template names)."""
     import plotly.io as pio
 
-    return pio.templates[PLOTLY_TEMPLATE].to_plotly_json()
+    layout = pio.templates[PLOTLY_TEMPLATE].to_plotly_json()["layout"]
+    return {"layout": {key: layout[key] for key in _TEMPLATE_2D if key in layout}}

@@ -67,6 +67,23 @@ class Trajectory:
     steps: int
     surface: Surface
 
+    @classmethod
+    def stack(cls, parts: Sequence[Trajectory]) -> Trajectory:
+        """Runs of the same surface, starts, steps, noise and schedule as one Trajectory, optimizers in
+        order. Every optimizer's runs are independent of the others' (the noise depends only on the
+        seed and the start), so stacking one-optimizer runs gives what a single call gives (to the last
+        bit, except where one call steps two optimizers of the same rule together: see
+        `_stacked`); a page can then rerun only the optimizer whose setting changed."""
+        first = parts[0]
+        if any(p.surface is not first.surface or p.steps != first.steps or p.xy.shape[1] != first.xy.shape[1]
+               for p in parts):
+            raise ValueError("only runs of one surface, with the same starts and steps, can be stacked")
+        configs = [config for p in parts for config in p.optimizers]
+        arrays = {name: np.concatenate([getattr(p, name) for p in parts])
+                  for name in ("xy", "loss", "grad", "update", "momentum", "second_moment", "step_size", "lr",
+                               "diverged_at")}
+        return cls(optimizers=configs, labels=_labels(configs), steps=first.steps, surface=first.surface, **arrays)
+
 
 def simulate(
     surface: str | Surface,

@@ -5,6 +5,7 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from app import map_figure
 from tests.apptest import open_view
 
 
@@ -30,16 +31,40 @@ def test_default_page_has_four_animated_paths():
     spec = chart_spec(at, "map")
     paths = path_traces(spec)
     assert len(paths) == 4 and all(len(p["x"]) == 101 for p in paths)
-    assert spec["data"][0]["type"] == "contour"
+    # the surface is one picture pinned to the map's axes, not a contour trace redrawn on every change
+    (picture,) = spec["layout"]["images"]
+    assert picture["source"].startswith("data:image/png;base64,") and (picture["xref"], picture["yref"]) == ("x", "y")
+    assert all(d["type"] == "scatter" for d in spec["data"])
+    grid = spec["data"][map_figure.CLICK_TRACE]  # a click reports the trace it hit by index
+    assert grid["name"] == "click-grid" and len(grid["x"]) == len(grid["y"]) == map_figure.CLICK_GRID ** 2
     assert spec["frames"], "the map animates"
-    # frames carry only the moving traces, never the contour
+    # frames carry only x and y of the moving traces: a trail per optimizer, all heads, all loss markers
+    moving = [spec["data"][i] for i in spec["frames"][0]["traces"]]
+    assert [d["meta"] for d in moving] == ["trail"] * 4 + ["heads", "loss-markers"]
     for frame in spec["frames"]:
-        assert all(d.get("type", "scatter") == "scatter" for d in frame["data"])
-        assert len(frame["data"]) == 3 * 4  # per optimizer: trail, head, marker on the loss panel
+        assert all(set(d) == {"x", "y"} for d in frame["data"])
+        heads = frame["data"][4]
+        assert len(heads["x"]) == 4 and heads["x"] == [trail["x"][-1] for trail in frame["data"][:4]]
     loss_lines = [d for d in spec["data"] if d.get("xaxis") == "x3" and d.get("mode") == "lines"]
     assert len(loss_lines) == 4 and all(len(d["y"]) == 101 for d in loss_lines)
     play = spec["layout"]["updatemenus"][0]["buttons"][0]
     assert play["args"][1]["frame"]["redraw"] is False
+    # the scrubber offers a subset of the frames, each of them a frame
+    scrubber = [step["args"][0][0] for step in spec["layout"]["sliders"][0]["steps"]]
+    assert len(scrubber) <= 22 and set(scrubber) <= {frame["name"] for frame in spec["frames"]}
+
+
+def test_arrows_are_shapes_with_heads_pointing_along_them():
+    at = playground({"n_opt": "2", "o1": "sgd", "o2": "momentum", "t": "30"})
+    spec = chart_spec(at, "map")
+    assert not spec["layout"].get("annotations"), "annotation arrows are laid out one by one: not used"
+    (heads,) = [d for d in spec["data"] if d.get("meta") == "arrow-heads"]
+    assert heads["marker"]["angleref"] == "previous" and heads["marker"]["symbol"] == "arrow"
+    # tail (invisible), tip (visible) for each arrow; each tip ends a line shape that starts at its tail
+    assert heads["marker"]["size"][0::2] == [0] * (len(heads["x"]) // 2) and min(heads["marker"]["size"][1::2]) > 0
+    lines = {(s["x0"], s["y0"], s["x1"], s["y1"]) for s in spec["layout"]["shapes"] if s["type"] == "line"}
+    for k in range(0, len(heads["x"]), 2):
+        assert (heads["x"][k], heads["y"][k], heads["x"][k + 1], heads["y"][k + 1]) in lines
 
 
 def test_lr_change_changes_the_path():
@@ -99,8 +124,8 @@ def test_schedule_link_drives_the_paths_and_the_lr_panel():
     assert "xaxis2" in spec["layout"], "the LR panel is drawn"
     lr_trace = next(d for d in spec["data"] if d.get("yaxis") == "y2" and d.get("mode") == "lines")
     assert lr_trace["y"][0] == pytest.approx(1.0) and lr_trace["y"][-1] < 0.2
-    # each frame moves the LR marker with the paths
-    assert all(len(frame["data"]) == 3 * 1 + 1 for frame in spec["frames"])
+    # each frame moves the LR marker with the paths (trail, head, loss marker, LR marker)
+    assert all(len(frame["data"]) == 4 for frame in spec["frames"])
     assert spec["frames"][-1]["data"][-1]["x"] == [99]
     scheduled = path_traces(spec)[0]
     assert scheduled["x"] != plain["x"]

@@ -74,6 +74,19 @@ def test_runs_advance_independently():
             np.testing.assert_array_equal(together.diverged_at[i, m], alone.diverged_at[0, 0])
 
 
+def test_stacked_one_optimizer_runs_equal_one_call():
+    kwargs = dict(grad_noise=0.5, seed=3, lr_schedule=np.linspace(1.0, 0.2, 50), clip_grad_norm=5.0)
+    configs = [*MIX, ("sgd", {"lr": 1e-3, "momentum": 0.9})]  # two SGDs: one call steps them together
+    together = simulate(ROSENBROCK, configs, STARTS, 50, **kwargs)
+    stacked = Trajectory.stack([simulate(ROSENBROCK, [config], STARTS, 50, **kwargs) for config in configs])
+    assert stacked.labels == together.labels and stacked.optimizers == together.optimizers
+    for field in ("xy", "loss", "grad", "update", "momentum", "second_moment", "step_size", "lr"):
+        np.testing.assert_allclose(getattr(stacked, field), getattr(together, field), rtol=1e-12, atol=1e-14)
+    np.testing.assert_array_equal(stacked.diverged_at, together.diverged_at)
+    with pytest.raises(ValueError, match="stacked"):
+        Trajectory.stack([simulate(ROSENBROCK, [MIX[0]], STARTS, 50), simulate(ROSENBROCK, [MIX[1]], STARTS, 40)])
+
+
 def test_same_rule_with_different_hyperparameters_advances_in_one_group():
     configs = [("adam", {"lr": 0.01}), ("sgd", {"lr": 1e-4}), ("adam", {"lr": 0.05, "betas": (0.8, 0.99)}),
                ("adam", {"lr": 0.02, "amsgrad": True}), ("adam", {"lr": 0.03, "eps": 1e-6})]

@@ -1,11 +1,13 @@
 """Loss-surface playground: several optimizers on one 2D surface, animated together.
 
-widgets -> PlaygroundConfig -> optim_core.simulate (cached) -> figures -> screen.
+widgets -> PlaygroundConfig -> optim_core.simulate (cached) -> map_figure -> screen.
 
-The optimizers' own controls sit above the map in a fragment (`lab`): moving an LR or the inspected
-step reruns only that fragment, not the sidebar and the update rules, so the map answers a slider
-quickly (tests/benchmarks/bench_page_latency.py). Changes that reshape the page (another optimizer, a
-click that sets a new start) rerun the whole page.
+Moving an LR slider or the inspected step is what a class does most, so it reruns only the fragment
+`lab`: the LR sliders, the step row, the map and what follows the paths. The browser redraws every
+element a rerun sends, so the fragment holds nothing else (tests/benchmarks/bench_page_latency.py).
+The rest reruns the whole page: the surface and common controls in the sidebar, and each optimizer's
+card above the fragment (its rule and a popover of its other hyperparameters), whose change also
+shows in the update rules at the bottom. So does a click on the map, which sets the sidebar's start.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import dataclasses
 
 import streamlit as st
 
-from app import figures
+from app import figures, map_figure
 from app import playground_model as model
 from app.i18n import language, pick, t
 from app.schedule_settings import read_schedule
@@ -26,11 +28,6 @@ MAX_SLOTS = 6
 CUSTOM = "custom"
 state = current()
 presenter = bool(st.session_state.get("present", False))
-
-
-@st.cache_resource(max_entries=128, show_spinner=False)  # results hold callables: not picklable
-def cached_run(config: model.PlaygroundConfig, lang: str) -> model.PlaygroundResult:
-    return model.run(config, lang)
 
 
 def reset_start() -> None:
@@ -46,9 +43,9 @@ def rerun_page() -> None:
 
 
 def take_click() -> None:
-    """A click on the invisible grid (trace 1 of the map) becomes the start point."""
+    """A click on the map's invisible grid becomes the start point."""
     points = st.session_state["map"]["selection"]["points"]
-    grid_points = [p for p in points if p.get("curve_number") == 1]
+    grid_points = [p for p in points if p.get("curve_number") == map_figure.CLICK_TRACE]
     if grid_points:
         st.session_state["x0"] = round(float(grid_points[0]["x"]), 3)
         st.session_state["y0"] = round(float(grid_points[0]["y"]), 3)
@@ -111,6 +108,12 @@ with side.expander(t("pg.schedule"), expanded=bool(st.query_params.get("sched"))
         st.error(t("pg.schedule_error", error=error), icon=":material/error:")
         schedule = None
 
+# ---- what the map and the page show (reshapes the figure, so a change reruns the page) --------------
+with side.expander(t("pg.view"), expanded=True):
+    log_y = state.widget(Setting("logy", "bool", bool(surface.log_levels), "pg.logy"))
+    show_axes = state.widget(Setting("curv", "bool", False, "pg.curv_axes", help="pg.curv_axes_help"))
+    view3d = state.widget(Setting("view3d", "bool", False, "pg.view3d"))
+
 fig_text = {key: t(f"fig.{key}") for key in ("play", "pause", "step", "loss", "height", "minimum", "saddle", "start",
                                              "click_hint", "diverged", "lr_multiplier")}
 
@@ -120,87 +123,81 @@ def optimizer_setting(i: int) -> Setting:
                    choices=tuple(optimizer_names()), format=lambda n: pick(RULES[n].label))
 
 
-def read_slots() -> list[model.SlotConfig]:
-    """Every optimizer's rule and hyperparameters, read before their widgets are drawn."""
-    slots = []
-    for i in range(1, n_slots + 1):
-        name = state.register(optimizer_setting(i))
-        values = tuple((s.key.split("_", 1)[1], state.register(s)) for s in model.slot_settings(i, name, scales))
-        slots.append(model.SlotConfig(name=name, hyperparams=values))
-    return slots
+def lr_setting(i: int, name: str) -> Setting:
+    """Optimizer i's LR slider, named after its rule: with more than four optimizers the sliders sit in
+    rows of their own below the cards."""
+    setting = next(s for s in model.slot_settings(i, name, scales) if s.key == f"o{i}_lr")
+    return dataclasses.replace(setting, label=lambda: t("pg.lr_of", name=pick(RULES[name].label)))
 
 
-def slot_controls(i: int) -> None:
-    """Optimizer i in a compact card: its rule with a popover of its other hyperparameters, then its LR."""
-    with st.container(border=True):
-        rule, more = st.columns([3, 1], vertical_alignment="bottom")
-        # another rule changes the update rules below the fragment too
-        name = state.widget(optimizer_setting(i), rule, on_change=rerun_page)
-        settings = model.slot_settings(i, name, scales)
-        lr = [setting for setting in settings if setting.key == f"o{i}_lr"]
-        others = [setting for setting in settings if setting not in lr]
-        if others:
-            with more.popover("", icon=":material/tune:", help=t("pg.more_hp"), width="stretch"):
-                for setting in others:
-                    state.widget(setting)
-        for setting in lr:
-            state.widget(setting)
-
-
-def slot_row() -> None:
-    """The optimizers side by side above the map: up to four in a row, or rows of three."""
+def slot_columns() -> list:
+    """One column per optimizer, up to four in a row or rows of three; the cards and the LR sliders
+    below them use the same layout, so each slider sits under its card."""
     per_row = n_slots if n_slots <= 4 else 3
+    columns = []
     for first in range(1, n_slots + 1, per_row):
-        for i, column in zip(range(first, n_slots + 1), st.columns(per_row), strict=False):
-            with column:
-                slot_controls(i)
+        columns += st.columns(per_row)[:n_slots - first + 1]
+    return columns
 
 
-def view_settings() -> tuple[Setting, Setting, Setting]:
-    """The inspected step, log-scale loss and curvature axes."""
-    return (Setting("t", "int", steps, "pg.inspect", low=0, high=steps, widget="slider"),
-            Setting("logy", "bool", bool(surface.log_levels), "pg.logy"),
-            Setting("curv", "bool", False, "pg.curv_axes", help="pg.curv_axes_help"))
+def optimizer_cards() -> tuple[tuple[str, tuple], ...]:
+    """Each optimizer in a card: its rule, and a popover with its hyperparameters other than the LR.
+
+    Returns (rule, ((hyperparameter, value), ...)) per optimizer; the LR is read in the fragment.
+    """
+    rules = []
+    for i, column in enumerate(slot_columns(), start=1):
+        with column, st.container(border=True, key=f"pg_card_{i}"):
+            rule, more = st.columns([3, 1], vertical_alignment="bottom")
+            name = state.widget(optimizer_setting(i), rule)
+            others = [s for s in model.slot_settings(i, name, scales) if s.key != f"o{i}_lr"]
+            values = []
+            if others:
+                with more.popover("", icon=":material/tune:", help=t("pg.more_hp"), width="stretch"):
+                    values = [(s.key.split("_", 1)[1], state.widget(s)) for s in others]
+            rules.append((name, tuple(values)))
+    return tuple(rules)
+
+
+def lr_row(rules) -> None:
+    """Each optimizer's LR slider, under its card."""
+    for i, ((name, _), column) in enumerate(zip(rules, slot_columns(), strict=True), start=1):
+        state.widget(lr_setting(i, name), column)
+
+
+STEP = Setting("t", "int", steps, "pg.inspect", low=0, high=steps, widget="slider")
 
 
 def step_row() -> None:
-    """The step scrubber with a step back and forward, and the map's toggles."""
-    if presenter:  # on a projector the toggles get a row of their own, so their large labels are not cut
-        back, scrub, forward = st.columns([1, 8, 1], vertical_alignment="bottom")
-        toggles = st.container()
-    else:
-        back, scrub, forward, toggles = st.columns([1, 6, 1, 5], vertical_alignment="bottom")
-    step, log_y, curvature_axes = view_settings()
-    state.widget(step, scrub)
+    """The inspected step: a slider with a step back and a step forward."""
+    back, scrub, forward = st.columns([1, 10, 1], vertical_alignment="bottom")
+    state.widget(STEP, scrub)
     back.button("◀", key="step_back", help=t("pg.prev"), on_click=nudge, args=(-1, steps), width="stretch")
     forward.button("▶", key="step_fwd", help=t("pg.next"), on_click=nudge, args=(1, steps), width="stretch")
-    with toggles:
-        log_col, curv_col = st.columns(2)
-        state.widget(log_y, log_col)
-        state.widget(curvature_axes, curv_col)
 
 
 @st.fragment
-def lab() -> list[model.SlotConfig]:
-    """The optimizers' controls, the map and all that follows the paths: a slider here reruns only this.
+def lab(rules: tuple[tuple[str, tuple], ...]) -> None:
+    """The LR sliders, the step row, the map and all that follows the paths: a slider here reruns only this.
 
-    The map is drawn before the controls above it (their values are read first), so it reaches the
-    browser first.
+    rules: each optimizer's rule and other hyperparameters, from its card. The map is drawn before the
+    sliders above it (their values are read first), so it reaches the browser first.
     """
     if st.session_state.pop("_pg_rerun_page", False):
         st.rerun(scope="app")
-    controls, scrubber = st.container(), st.container()
-    slots = read_slots()
-    step, log_y, show_axes = (state.register(s) for s in view_settings())
+    sliders, scrubber = st.container(), st.container()
+    slots = [model.SlotConfig(name, (("lr", state.register(lr_setting(i, name))), *others))
+             for i, (name, others) in enumerate(rules, start=1)]
+    step = state.register(STEP)
     config = model.PlaygroundConfig(surface=surface_name, formula=formula, surface_params=surface_params,
                                     slots=tuple(slots), start=(x0, y0), steps=steps, noise=noise, seed=seed,
                                     clip_norm=clip_norm, weight_decay=weight_decay,
                                     schedule=model.freeze_schedule(schedule))
     try:
-        result = cached_run(config, language())
+        result = model.run(config, language())
     except ValueError as error:  # a schedule the library refuses for this many steps (e.g. one-cycle too short)
         st.error(t("pg.schedule_error", error=error), icon=":material/error:")
-        result = cached_run(dataclasses.replace(config, schedule=None), language())
+        result = model.run(dataclasses.replace(config, schedule=None), language())
     for label, stop in zip(result.labels, result.diverged_at, strict=True):
         if stop >= 0:
             st.warning(t("pg.diverged", name=label, step=int(stop)), icon=":material/warning:")
@@ -210,25 +207,23 @@ def lab() -> list[model.SlotConfig]:
                     key="map", on_select=take_click, selection_mode="points", theme=None,
                     config={"displaylogo": False, "scrollZoom": True})
     st.caption(t("pg.map_caption"))
-    with controls:
-        slot_row()
+    with sliders:
+        lr_row(rules)
     with scrubber:
         step_row()
-    readout(result, step, show_axes)
+    readout(result, step)
     with st.expander(t("pg.torch_code")):
         st.code("\n\n".join(f"# {label}\n{RULES[slot.name].torch_code(hp)}"
                              for label, slot, hp in zip(result.labels, slots, result.hyperparams, strict=True)),
                 language="python")
     export(result, log_y)
     state.sync()  # main.py writes the URL only after a whole-page run
-    return slots
 
 
-def readout(result: model.PlaygroundResult, step: int, show_axes: bool) -> None:
+def readout(result: model.PlaygroundResult, step: int) -> None:
     """The state of every optimizer at the inspected step; its curvature and the 3D view when asked for."""
     k = min(step, steps - 1)
-    st.subheader(t("pg.readout", step=step))
-    st.caption(t("pg.readout_caption", step=k, next=k + 1))
+    st.subheader(t("pg.readout", step=step), help=t("pg.readout_caption", step=k, next=k + 1))
     columns = {c: t(f"pg.col.{c}") for c in ("optimizer", "position", "loss", "grad", "update", "momentum", "sqrt_v",
                                              "step_size", "status")}
     # a plain table: a handful of rows, cheap to redraw, and readable on a projector
@@ -246,33 +241,35 @@ def readout(result: model.PlaygroundResult, step: int, show_axes: bool) -> None:
                                                  text=fig_text), key="curvature_chart", theme=None,
                         config={"displaylogo": False})
 
-    if state.widget(Setting("view3d", "bool", False, "pg.view3d")):
+    if view3d:
         st.subheader(t("pg.view3d_title"))
         st.plotly_chart(figures.surface_3d_figure(surface, result.xy, result.loss, result.styles, step,
                                                   presenter=presenter, text=fig_text), key="surface3d", theme=None)
 
 
 def export(result: model.PlaygroundResult, log_y: bool) -> None:
-    st.subheader(t("pg.export"))
-    csv_col, html_col = st.columns(2)
-    csv_col.download_button(t("pg.export_csv"), data=lambda: model.export_csv(result), file_name="trajectories.csv",
-                            mime="text/csv", icon=":material/download:", on_click="ignore")
-    html_col.download_button(t("pg.export_html"),
+    """Downloads, made only when clicked."""
+    row = st.container(horizontal=True)
+    row.download_button(t("pg.export_csv"), data=lambda: model.export_csv(result), file_name="trajectories.csv",
+                        mime="text/csv", icon=":material/download:", on_click="ignore")
+    row.download_button(t("pg.export_html"),
                              data=lambda: result.html(presenter=presenter, text=fig_text, log_y=log_y),
-                             file_name="optimizer_paths.html", mime="text/html", icon=":material/animation:",
-                             on_click="ignore")
+                        file_name="optimizer_paths.html", mime="text/html", icon=":material/animation:",
+                        on_click="ignore")
 
 
 if not model.finite_at(surface, (x0, y0)):
     st.warning(t("pg.start_undefined", x=x0, y=y0), icon=":material/warning:")
-slots = lab()
+rules = optimizer_cards()
+lab(rules)
 
 # ---- the rules behind the paths (they change only with the choice of optimizers) ------------------
 st.subheader(t("pg.rules"))
-unique = list(dict.fromkeys(slot.name for slot in slots))
-rule_columns = st.columns(min(len(unique), 3))
+unique = list(dict.fromkeys(name for name, _ in rules))
+rule_columns = st.columns(min(len(unique), 2))
 for i, name in enumerate(unique):
     with rule_columns[i % len(rule_columns)]:
         st.markdown(f"**{pick(RULES[name].label)}**")
-        for line in RULES[name].latex:
-            st.latex(line)
+        # one left-aligned block per rule, indented like the algorithm in torch's docs; one element rather
+        # than one per line, because the browser redraws every element on the page at each rerun
+        st.latex(r"\begin{array}{l}" + r" \\ ".join(RULES[name].latex) + r"\end{array}")

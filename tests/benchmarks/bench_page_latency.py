@@ -1,13 +1,18 @@
 """Slider change -> chart redrawn, in real Chromium: the playground vs a bare one-slider contour page.
 
-Run: .venv/bin/python tests/benchmarks/bench_page_latency.py [--changes 12]
+Run: .venv/bin/python tests/benchmarks/bench_page_latency.py [--changes 20]
 Prints one JSON object. Target: playground median ≤ 1.5 × the bare page's median.
-Both pages run in the same harness and the same run; the playground uses 4 optimizers × 300 steps.
+
+Both pages run in the same harness and the same run, each on its own Streamlit server, open side by
+side in one browser; the playground uses 4 optimizers × 300 steps. The changes alternate between the
+two pages (bare, playground, playground, bare, ...), so a slow minute on a shared machine slows both
+sides alike instead of landing on one of them.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import statistics
 import sys
@@ -26,58 +31,63 @@ SIGNATURE = """sel => { const gd = document.querySelector(sel);
   return (gd.__benchId || '') + '|' + JSON.stringify(gd.data.map(d => [d.x && d.x.length,
           d.x && d.x[d.x.length - 1], d.y && d.y[d.y.length - 1], d.z && d.z.length && d.z[5] && d.z[5][7]])); }"""
 MARK = "sel => { const gd = document.querySelector(sel); gd.__benchId = 'old'; }"
+PAGES = {  # name: (script, URL path, the slider that is moved)
+    "bare": (ROOT / "tests" / "benchmarks" / "bare_page.py", "", '[data-testid="stMain"] input[type="range"]'),
+    "playground": (ROOT / "app" / "main.py", "/playground?steps=300&o1_lr=0.0001", '.st-key-o1_lr input[type="range"]'),
+}
 
 
-def measure(page, slider_selector: str, changes: int) -> list[float]:
-    """Press ArrowRight on the slider `changes` times; time each press until the map shows new data."""
-    times = []
+def change_once(page, slider_selector: str) -> float:
+    """Press ArrowRight on the slider once; the seconds until the map shows new data."""
+    page.wait_for_selector(MAP)
+    page.evaluate(MARK, MAP)
+    before = page.evaluate(SIGNATURE, MAP)
     thumb = page.locator(slider_selector)
-    for _ in range(changes):
-        page.wait_for_selector(MAP)
-        page.evaluate(MARK, MAP)
-        before = page.evaluate(SIGNATURE, MAP)
-        thumb.focus()
-        start = time.perf_counter()
-        thumb.press("ArrowRight")
-        page.wait_for_function(f"before => {{ const s = ({SIGNATURE})('{MAP}'); return s !== null && s !== before; }}",
-                               arg=before, timeout=30_000, polling="raf")
-        times.append(time.perf_counter() - start)
-        wait_for_app(page)
-    return times
+    thumb.focus()
+    start = time.perf_counter()
+    thumb.press("ArrowRight")
+    page.wait_for_function(f"before => {{ const s = ({SIGNATURE})('{MAP}'); return s !== null && s !== before; }}",
+                           arg=before, timeout=30_000, polling="raf")
+    elapsed = time.perf_counter() - start
+    wait_for_app(page)
+    return elapsed
 
 
-def run(changes: int = 12) -> dict:
+def run(changes: int = 20, warmup: int = 2) -> dict:
     from playwright.sync_api import sync_playwright
 
-    results = {}
-    with sync_playwright() as playwright:
+    times: dict[str, list[float]] = {name: [] for name in PAGES}
+    with sync_playwright() as playwright, contextlib.ExitStack() as servers:
         browser = launch_browser(playwright)
-        for name, script, path, slider in [
-            ("bare", ROOT / "tests" / "benchmarks" / "bare_page.py", "", '[data-testid="stMain"] input[type="range"]'),
-            ("playground", ROOT / "app" / "main.py", "/playground?steps=300&o1_lr=0.0001",
-             '.st-key-o1_lr input[type="range"]'),
-        ]:
-            with streamlit_server(script) as url:
-                page = browser.new_page(viewport={"width": 1600, "height": 1000})
-                page.goto(url + path)
-                wait_for_app(page)
-                page.wait_for_selector(MAP, timeout=60_000)
-                measure(page, slider, 2)  # warm-up: caches, first paint
-                results[name] = measure(page, slider, changes)
-                page.close()
+        pages = {}
+        for name, (script, path, _) in PAGES.items():
+            url = servers.enter_context(streamlit_server(script))
+            page = browser.new_page(viewport={"width": 1600, "height": 1000})
+            page.goto(url + path)
+            wait_for_app(page)
+            page.wait_for_selector(MAP, timeout=60_000)
+            pages[name] = page
+        for _ in range(warmup):  # caches, first paint
+            for name, (_, _, slider) in PAGES.items():
+                change_once(pages[name], slider)
+        for i in range(changes):
+            order = list(PAGES) if i % 2 == 0 else list(reversed(PAGES))  # ABBA: neither side always goes first
+            for name in order:
+                times[name].append(change_once(pages[name], PAGES[name][2]))
         browser.close()
-    bare, playground = statistics.median(results["bare"]), statistics.median(results["playground"])
+    bare, playground = statistics.median(times["bare"]), statistics.median(times["playground"])
     return {
         "benchmark": "page_latency", "changes": changes, "unit": "s",
         "bare_median": round(bare, 4), "playground_median": round(playground, 4),
-        "bare_all": [round(v, 4) for v in results["bare"]],
-        "playground_all": [round(v, 4) for v in results["playground"]],
+        "bare_all": [round(v, 4) for v in times["bare"]],
+        "playground_all": [round(v, 4) for v in times["playground"]],
         "ratio": round(playground / bare, 3), "target_ratio_max": 1.5, "met": playground / bare <= 1.5,
-        "setup": "4 optimizers x 300 steps, defaults otherwise; Chromium headless --disable-gpu",
+        "setup": "4 optimizers x 300 steps, defaults otherwise; Chromium headless --disable-gpu; "
+                 "changes alternate between the two pages",
     }
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
-    parser.add_argument("--changes", type=int, default=12)
+    parser.add_argument("--changes", type=int, default=20)
     print(json.dumps(run(parser.parse_args().changes), indent=2))

@@ -51,15 +51,26 @@ def test_lr_slider_changes_the_path(page, app_url):
 def test_play_advances_the_animation(page, app_url):
     open_page(page, app_url, "?t=0")
     heads = """sel => { const gd = document.querySelector(sel);
-                return gd.data.filter(d => d.mode === 'markers' && d.x && d.x.length === 1 && d.showlegend === false && !d.xaxis)
-                              .map(d => [d.x[0], d.y[0]]); }"""
+                const heads = gd.data.find(d => d.meta === 'heads'); return heads.x.map((x, i) => [x, heads.y[i]]); }"""
     first = page.evaluate(heads, MAP)
     page.locator(".updatemenu-button").filter(has_text="Play").first.click()
     page.wait_for_timeout(1500)
     later = page.evaluate(heads, MAP)
-    assert first and later and first != later
+    assert len(first) == 4 and len(later) == 4 and first != later
     active = page.evaluate("sel => document.querySelector(sel)._fullLayout.sliders[0].active", MAP)
     assert active > 0
+
+
+def test_the_surface_picture_is_drawn_under_the_paths(page, app_url):
+    open_page(page, app_url)
+    drawn = page.evaluate("""sel => { const gd = document.querySelector(sel);
+        const image = gd.querySelector('.layer-below image, .imagelayer image');
+        const box = image && image.getBoundingClientRect();
+        const plot = gd.querySelector('.nsewdrag').getBoundingClientRect();
+        return image && {href: image.getAttribute('href') || image.getAttribute('xlink:href'),
+                         dx: Math.abs(box.left - plot.left), dw: Math.abs(box.width - plot.width)}; }""", MAP)
+    assert drawn and drawn["href"].startswith("data:image/png")
+    assert drawn["dx"] < 2 and drawn["dw"] < 2, "the picture covers the map's axes exactly"
 
 
 def test_url_reproduces_settings(page, app_url):
