@@ -1,6 +1,6 @@
 """Slider change -> chart redrawn, in real Chromium: the playground vs a bare one-slider contour page.
 
-Run: .venv/bin/python tests/benchmarks/bench_page_latency.py [--changes 20]
+Run: .venv/bin/python tests/benchmarks/bench_page_latency.py [--changes 20] [--warmup 2]
 Prints one JSON object. Target: playground median ≤ 1.5 × the bare page's median.
 
 Both pages run in the same harness and the same run, each on its own Streamlit server, open side by
@@ -90,4 +90,6 @@ def run(changes: int = 20, warmup: int = 2) -> dict:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--changes", type=int, default=20)
-    print(json.dumps(run(parser.parse_args().changes), indent=2))
+    parser.add_argument("--warmup", type=int, default=2, help="changes per page before timing")
+    args = parser.parse_args()
+    print(json.dumps(run(args.changes, args.warmup), indent=2))
