@@ -75,8 +75,9 @@ class Trajectory:
         bit, except where one call steps two optimizers of the same rule together: see
         `_stacked`); a page can then rerun only the optimizer whose setting changed."""
         first = parts[0]
-        if any(p.surface is not first.surface or p.steps != first.steps or p.xy.shape[1] != first.xy.shape[1]
-               for p in parts):
+        # the surface is compared by name and window: a cache may hold an equal surface built twice
+        if any(p.surface.name != first.surface.name or p.surface.bounds != first.surface.bounds
+               or p.steps != first.steps or not np.array_equal(p.xy[0, :, 0], first.xy[0, :, 0]) for p in parts):
             raise ValueError("only runs of one surface, with the same starts and steps, can be stacked")
         configs = [config for p in parts for config in p.optimizers]
         arrays = {name: np.concatenate([getattr(p, name) for p in parts])

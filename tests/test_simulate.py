@@ -85,6 +85,13 @@ def test_stacked_one_optimizer_runs_equal_one_call():
     np.testing.assert_array_equal(stacked.diverged_at, together.diverged_at)
     with pytest.raises(ValueError, match="stacked"):
         Trajectory.stack([simulate(ROSENBROCK, [MIX[0]], STARTS, 50), simulate(ROSENBROCK, [MIX[1]], STARTS, 40)])
+    with pytest.raises(ValueError, match="stacked"):
+        Trajectory.stack([simulate(ROSENBROCK, [MIX[0]], STARTS, 5), simulate(ROSENBROCK, [MIX[0]], STARTS[:2], 5)])
+    with pytest.raises(ValueError, match="stacked"):
+        Trajectory.stack([simulate(ROSENBROCK, [MIX[0]], STARTS, 5), simulate("beale", [MIX[0]], STARTS, 5)])
+    # an equal surface built again (a cache evicted it) stacks: the runs are the same
+    again = get_surface("rosenbrock")
+    assert Trajectory.stack([simulate(ROSENBROCK, [MIX[0]], STARTS, 5), simulate(again, [MIX[1]], STARTS, 5)])
 
 
 def test_same_rule_with_different_hyperparameters_advances_in_one_group():
