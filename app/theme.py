@@ -83,12 +83,19 @@ PRESENTER_CSS = """
 h1 { font-size: 3.2rem !important; } h2 { font-size: 2.4rem !important; } h3 { font-size: 2rem !important; }
 [data-testid="stSidebar"] { min-width: 420px !important; }
 .katex { font-size: 1.6em !important; }
+.lab-table { font-size: 1.25rem !important; }
 </style>
 """
 
 BASE_CSS = """
 <style>
 .block-container { padding-top: 2.2rem; max-width: 1600px; }
+.lab-table-wrap { overflow-x: auto; }
+.lab-table { border-collapse: collapse; width: 100%; font-size: 0.875rem; font-variant-numeric: tabular-nums; }
+.lab-table th, .lab-table td { padding: 0.3rem 0.6rem; text-align: left; white-space: nowrap;
+  border-bottom: 1px solid color-mix(in srgb, currentColor 14%, transparent); }
+.lab-table th { font-weight: 600; opacity: 0.75; border-bottom-width: 2px; white-space: normal; vertical-align: bottom; }
+.lab-table tbody tr:hover { background: color-mix(in srgb, currentColor 5%, transparent); }
 </style>
 """
 

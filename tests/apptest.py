@@ -32,3 +32,39 @@ def open_view(view: str, query: dict | None = None, *, state: dict | None = None
     if check:
         assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+def html_tables(at) -> list:
+    """The tables the page drew with app.html_table, as DataFrames of strings."""
+    from html.parser import HTMLParser
+
+    import pandas as pd
+
+    class Cells(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.rows, self.cell = [], None
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "tr":
+                self.rows.append([])
+            elif tag in ("td", "th"):
+                self.cell = []
+
+        def handle_endtag(self, tag):
+            if tag in ("td", "th") and self.cell is not None:
+                self.rows[-1].append("".join(self.cell))
+                self.cell = None
+
+        def handle_data(self, data):
+            if self.cell is not None:
+                self.cell.append(data)
+
+    tables = []
+    for element in at.get("html"):
+        if 'class="lab-table"' in element.proto.body:
+            parser = Cells()
+            parser.feed(element.proto.body)
+            header, *rows = parser.rows
+            tables.append(pd.DataFrame(rows, columns=header))
+    return tables

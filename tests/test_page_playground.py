@@ -6,7 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app import map_figure
-from tests.apptest import open_view
+from tests.apptest import html_tables, open_view
 
 
 def playground(query: dict | None = None) -> AppTest:
@@ -139,14 +139,41 @@ def test_a_refused_schedule_shows_an_error_and_the_page_works():
 
 def test_curvature_at_the_saddle_point():
     at = playground({"surface": "saddle", "x0": "0", "y0": "0", "n_opt": "1", "o1": "sgd", "curv": "true", "t": "0"})
-    tables = [tb.value for tb in at.table]
-    curvature = next(tb for tb in tables if "λ_min" in tb.columns)
+    curvature = next(tb for tb in html_tables(at) if "λ_min" in tb.columns)
     assert curvature.iloc[0]["point"] == "saddle point"
     assert float(curvature.iloc[0]["λ_min"]) == pytest.approx(-2) and float(curvature.iloc[0]["λ_max"]) == pytest.approx(2)
     assert curvature.iloc[0]["GD bound 2/λ_max"] == "1"
     shapes = chart_spec(at, "map")["layout"]["shapes"]
     lines = [s for s in shapes if s["type"] == "line"]
     assert {s["line"]["dash"] for s in lines} == {"solid", "dot"}, "one axis curves up, one down"
+
+
+def test_readout_shows_each_optimizer_at_the_inspected_step():
+    at = playground({"surface": "bowl", "n_opt": "2", "o1": "sgd", "o1_lr": "0.1", "o2": "adam", "x0": "1", "y0": "1",
+                     "t": "0"})
+    readout = html_tables(at)[0]
+    assert list(readout["optimizer"]) == ["SGD", "Adam"]
+    assert readout.iloc[0]["position (x, y)"] == "(+1, +1)"
+    at.slider(key="t").set_value(1).run()
+    moved = html_tables(at)[0]
+    assert moved.iloc[0]["position (x, y)"] != "(+1, +1)", "the readout follows the inspected step"
+
+
+def test_html_table_escapes_what_it_shows():
+    import pandas as pd
+
+    from app.html_table import html_table
+
+    markup = html_table(pd.DataFrame({"a<b": ["<script>alert(1)</script>"]}))
+    assert "<script>" not in markup and "&lt;script&gt;" in markup and "a&lt;b" in markup
+
+
+def test_torch_code_is_drawn_only_when_open():
+    at = playground({"n_opt": "1", "o1": "adam"})
+    assert not at.code, "a closed expander draws no code"
+    at.session_state["pg_code"] = True  # what opening it in the browser does
+    at.run()
+    assert at.code and "torch.optim.Adam" in at.code[0].value
 
 
 def test_exports_hold_the_trajectories():

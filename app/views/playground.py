@@ -18,6 +18,7 @@ import streamlit as st
 
 from app import figures, map_figure
 from app import playground_model as model
+from app.html_table import html_table
 from app.i18n import language, pick, t
 from app.schedule_settings import read_schedule
 from app.settings import Setting, current
@@ -212,10 +213,12 @@ def lab(rules: tuple[tuple[str, tuple], ...]) -> None:
     with scrubber:
         step_row()
     readout(result, step)
-    with st.expander(t("pg.torch_code")):
-        st.code("\n\n".join(f"# {label}\n{RULES[slot.name].torch_code(hp)}"
-                             for label, slot, hp in zip(result.labels, slots, result.hyperparams, strict=True)),
-                language="python")
+    # its content is drawn only while open: highlighting the code costs the browser on every change
+    code = st.expander(t("pg.torch_code"), key="pg_code", on_change="rerun")
+    if code.open:
+        code.code("\n\n".join(f"# {label}\n{RULES[slot.name].torch_code(hp)}"
+                               for label, slot, hp in zip(result.labels, slots, result.hyperparams, strict=True)),
+                  language="python")
     export(result, log_y)
     state.sync()  # main.py writes the URL only after a whole-page run
 
@@ -226,16 +229,16 @@ def readout(result: model.PlaygroundResult, step: int) -> None:
     st.subheader(t("pg.readout", step=step), help=t("pg.readout_caption", step=k, next=k + 1))
     columns = {c: t(f"pg.col.{c}") for c in ("optimizer", "position", "loss", "grad", "update", "momentum", "sqrt_v",
                                              "step_size", "status")}
-    # a plain table: a handful of rows, cheap to redraw, and readable on a projector
-    st.table(model.inspect_rows(result, step, columns, {"ok": t("pg.status.ok"),
-                                                        "diverged": t("pg.status.diverged")}), hide_index=True)
+    # plain HTML: a handful of rows, cheap for the browser to redraw, and readable on a projector
+    st.html(html_table(model.inspect_rows(result, step, columns, {"ok": t("pg.status.ok"),
+                                                                  "diverged": t("pg.status.diverged")})))
 
     if show_axes:  # drawn only when asked for: a collapsed expander would still render its chart on every change
         st.subheader(t("pg.curvature"))
         st.caption(t("pg.curvature_caption"))
         kinds = {k: t(f"pg.kind.{k}") for k in ("minimum", "saddle", "maximum", "degenerate", "not_critical")}
         curv_columns = {c: t(f"pg.curv.{c}") for c in ("optimizer", "lam_min", "lam_max", "kind", "bound", "lr")}
-        st.table(model.curvature_rows(result, step, curv_columns, kinds), hide_index=True)
+        st.html(html_table(model.curvature_rows(result, step, curv_columns, kinds)))
         lam_min, lam_max = result.curvature()
         st.plotly_chart(figures.curvature_figure(lam_min, lam_max, result.styles, step, presenter=presenter,
                                                  text=fig_text), key="curvature_chart", theme=None,
