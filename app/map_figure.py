@@ -275,8 +275,9 @@ def _overlay_shapes(overlays: list[dict], lk: theme.Look) -> tuple[list[dict], l
     traces = []
     if heads["x"]:
         traces.append(dict(type="scatter", x=heads["x"], y=heads["y"], mode="markers", hoverinfo="skip",
-                           showlegend=False, meta="arrow-heads", marker=dict(symbol="arrow", angleref="previous", size=heads["size"],
-                                                         color=heads["color"], line=dict(width=0))))
+                           showlegend=False, meta="arrow-heads",
+                           marker=dict(symbol="arrow", angleref="previous", size=heads["size"], color=heads["color"],
+                                       line=dict(width=0))))
     return shapes, traces
 
 

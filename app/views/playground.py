@@ -160,10 +160,10 @@ def optimizer_cards() -> tuple[tuple[str, tuple], ...]:
     return tuple(rules)
 
 
-def lr_row(rules) -> None:
+def lr_row(lr_settings: list[Setting]) -> None:
     """Each optimizer's LR slider, under its card."""
-    for i, ((name, _), column) in enumerate(zip(rules, slot_columns(), strict=True), start=1):
-        state.widget(lr_setting(i, name), column)
+    for setting, column in zip(lr_settings, slot_columns(), strict=True):
+        state.widget(setting, column)
 
 
 STEP = Setting("t", "int", steps, "pg.inspect", low=0, high=steps, widget="slider")
@@ -187,8 +187,9 @@ def lab(rules: tuple[tuple[str, tuple], ...]) -> None:
     if st.session_state.pop("_pg_rerun_page", False):
         st.rerun(scope="app")
     sliders, scrubber = st.container(), st.container()
-    slots = [model.SlotConfig(name, (("lr", state.register(lr_setting(i, name))), *others))
-             for i, (name, others) in enumerate(rules, start=1)]
+    lr_settings = [lr_setting(i, name) for i, (name, _) in enumerate(rules, start=1)]
+    slots = [model.SlotConfig(name, (("lr", state.register(setting)), *others))
+             for setting, (name, others) in zip(lr_settings, rules, strict=True)]
     step = state.register(STEP)
     config = model.PlaygroundConfig(surface=surface_name, formula=formula, surface_params=surface_params,
                                     slots=tuple(slots), start=(x0, y0), steps=steps, noise=noise, seed=seed,
@@ -209,7 +210,7 @@ def lab(rules: tuple[tuple[str, tuple], ...]) -> None:
                     config={"displaylogo": False, "scrollZoom": True})
     st.caption(t("pg.map_caption"))
     with sliders:
-        lr_row(rules)
+        lr_row(lr_settings)
     with scrubber:
         step_row()
     readout(result, step)

@@ -21,7 +21,8 @@ def test_script_prints_the_ratio_of_the_two_pages():
     assert len(result["bare_all"]) == len(result["playground_all"]) == 1
     assert 0 < result["bare_median"] < 30 and 0 < result["playground_median"] < 30
     assert result["ratio"] == pytest.approx(result["playground_median"] / result["bare_median"], rel=2e-3)
-    # settled: from the key press to the change's last long task, never before the map was redrawn
+    # settled: from the key press to the later of the redraw and the change's last long task, in the page's
+    # clock; the redraw is timed in Python's, so the two are compared loosely
     assert 0 < result["settled_bare_median"] < 30 and 0 < result["settled_playground_median"] < 30
     assert result["settled_playground_median"] >= 0.5 * result["playground_median"]
     assert result["met"] == (result["ratio"] <= result["target_ratio_max"] == 1.5)
