@@ -11,20 +11,10 @@ if str(ROOT) not in sys.path:  # `streamlit run app/main.py` puts only app/ on t
 
 import streamlit as st  # noqa: E402
 
-from app import gc_freeze, theme  # noqa: E402
-from app.i18n import LANGUAGES, t  # noqa: E402
-from app.settings import Setting, UrlState  # noqa: E402
-
-PAGES_DIR = Path(__file__).resolve().parent / "views"  # not "pages/": that name switches Streamlit to its legacy multipage mode
-# (file, url path, i18n title key, icon); a page appears once its file exists.
-PAGES = [
-    ("home.py", "home", "nav.home", ":material/home:"),
-    ("playground.py", "playground", "nav.playground", ":material/landscape:"),
-    ("analysis.py", "analysis", "nav.analysis", ":material/grid_on:"),
-    ("schedules.py", "schedules", "nav.schedules", ":material/trending_down:"),
-    ("ema.py", "ema", "nav.ema", ":material/show_chart:"),
-    ("training.py", "training", "nav.training", ":material/model_training:"),
-]
+from app.shared import gc_freeze, theme  # noqa: E402
+from app.shared.i18n import LANGUAGES, t  # noqa: E402
+from app.shared.navigation import PAGES, page_script  # noqa: E402
+from app.shared.settings import Setting, UrlState  # noqa: E402
 
 LANGUAGE = Setting("lang", "choice", "en", "sidebar.language", choices=tuple(LANGUAGES),
                    format=LANGUAGES.get, widget="segmented")
@@ -38,9 +28,8 @@ st.session_state["_url_state"] = state
 state.register(LANGUAGE)
 
 pages = [
-    st.Page(str(PAGES_DIR / file), title=t(title), url_path=path, icon=icon, default=(path == "home"))
-    for file, path, title, icon in PAGES
-    if (PAGES_DIR / file).exists()
+    st.Page(page_script(p.url_path), title=t(p.title_key), url_path=p.url_path, icon=p.icon, default=(p.url_path == "home"))
+    for p in PAGES
 ]
 page = st.navigation(pages)
 

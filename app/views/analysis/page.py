@@ -1,0 +1,286 @@
+"""Analysis: basins of attraction, LR sensitivity sweeps and curvature at the critical points.
+
+widgets -> optim_core.analysis (cached) -> app/analysis_view figures -> screen.
+
+URL keys. surface, formula and condition mean what they mean on the Playground, so the surface carries
+over between the two pages. Everything else is this page's own: b_ for the basin map (b_opt, b_steps,
+b_grid and the optimizer's hyperparameters b_<name>: b_lr, b_momentum, b_betas1, ...), sw_ for the
+sweep (sw_opts: the optimizers, comma-separated). They must differ from the Playground's o1, o1_lr,
+steps: session state is shared by all pages, and a Playground link (o1=adam&o1_lr=0.1) would otherwise
+be overridden by this page's widget values of the same names on the Playground's first run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import urllib.parse
+
+import numpy as np
+import streamlit as st
+
+from app.shared.controls import gather_hyperparams, slot_settings
+from app.shared.i18n import pick, t
+from app.shared.navigation import page_script
+from app.shared.optimizer_catalog import LR_RANGE
+from app.shared.settings import InvalidValue, Setting, current
+from app.shared.simulation_cache import NOISE_MODES, build_surface, cached_scales, typical_gradient
+from app.views.analysis import figures as view
+from optim_core.analysis import basin_map, lr_sweep
+from optim_core.optimizers import RULES, optimizer_names
+from optim_core.surfaces import get_surface, surface_names
+
+CUSTOM = "custom"
+PLAYGROUND_PAGE = page_script("playground")
+PLOT_CONFIG = {"displaylogo": False}  # charts get theme=None: the figures style themselves (app.shared.theme)
+GRIDS = (20, 30, 40, 60)
+METRICS = ("final_loss", "steps_to_tol")
+SWEEP_LRS = 41  # 1e-4 … 10, eight LRs a decade: the Playground's whole LR range
+BASIN_PREFIX = "b_"
+# The engine keeps every step of every run: 40 × 40 starts × 1000 steps peak at about 300 MB. Larger
+# requests run with fewer steps, and say so.
+BASIN_BUDGET = 1_600_000  # starts × steps
+PICK = "an_pick"  # session key of the clicked sweep point: (optimizer, lr)
+state = current()
+presenter = bool(st.session_state.get("present", False))
+
+
+class OptimizerList(Setting):
+    """A list of optimizer names, comma-separated in the URL (kind "list", drawn as a multiselect)."""
+
+    def parse(self, raw: str) -> list[str]:
+        names = [name for name in raw.split(",") if name]
+        if any(name not in self.choices for name in names) or len(set(names)) != len(names):
+            raise InvalidValue(t("url.reason.choice"))
+        return names
+
+    def encode(self, value) -> str:
+        return ",".join(value)
+
+
+SURFACE = Setting("surface", "choice", "himmelblau", "an.surface", choices=(*surface_names(), CUSTOM),
+                  format=lambda n: t("an.custom") if n == CUSTOM else pick(get_surface(n).title))
+FORMULA = Setting("formula", "text", "x**4 - 2*x**2 + y**2 + 0.3*x", "an.formula", help="an.formula_help")
+CONDITION = Setting("condition", "log", 20.0, "an.condition", low=1.0, high=1000.0)
+OPTIMIZER = Setting("b_opt", "choice", "sgd", "an.optimizer", choices=tuple(optimizer_names()),
+                    format=lambda n: pick(RULES[n].label))
+STEPS = Setting("b_steps", "int", 300, "an.steps", low=10, high=2000, step=10, widget="slider")
+GRID = Setting("b_grid", "choice", 40, "an.grid", choices=GRIDS, format=lambda n: f"{n} × {n}", help="an.grid_help")
+SW_OPTS = OptimizerList("sw_opts", "list", ["sgd", "momentum", "adam"], "an.sw.optimizers",
+                        choices=tuple(optimizer_names()))
+SW_METRIC = Setting("sw_metric", "choice", "final_loss", "an.sw.metric", choices=METRICS,
+                    format=lambda m: t(f"an.sw.metric.{m}"), widget="radio")
+SW_STEPS = Setting("sw_steps", "int", 200, "an.sw.steps", low=10, high=2000, step=10, widget="slider")
+SW_STARTS = Setting("sw_starts", "int", 8, "an.sw.starts", low=1, high=16, widget="slider", help="an.sw.starts_help")
+SW_NOISE = Setting("sw_noise", "choice", "batch", "an.sw.noise", choices=tuple(NOISE_MODES),
+                   format=lambda m: t(f"an.sw.noise.{m}"), help="an.sw.noise_help", widget="radio")
+SW_SEED = Setting("sw_seed", "int", 0, "an.sw.seed", low=0, high=10_000)
+SW_TOL = Setting("sw_tol", "log", 1e-4, "an.sw.tol", low=1e-10, high=1.0, help="an.sw.tol_help")
+
+
+def basin_hp_settings(name: str) -> list[Setting]:
+    """The Playground's controls for this optimizer's hyperparameters (same ranges and defaults), under
+    this page's keys: o1_lr becomes b_lr."""
+    return [dataclasses.replace(s, key=BASIN_PREFIX + s.key.removeprefix("o1_"))
+            for s in slot_settings(1, name, scales)]
+
+
+def with_weight_decay_off(name: str, hp: dict) -> dict:
+    """Weight decay 0, as the Playground's default, so a link there reproduces this run."""
+    if any(h.name == "weight_decay" for h in RULES[name].hyperparams):
+        hp = {**hp, "weight_decay": 0.0}
+    return hp
+
+
+@st.cache_data(max_entries=24, show_spinner=False)
+def cached_basins(surface_key: tuple, optimizer: str, hyperparams: tuple, n: int, steps: int):
+    surface = build_surface(*surface_key)
+    hp = with_weight_decay_off(optimizer, gather_hyperparams(optimizer, dict(hyperparams)))
+    return basin_map(surface, optimizer, hp, n=n, steps=steps)
+
+
+@st.cache_data(max_entries=24, show_spinner=False)
+def cached_sweep(surface_key: tuple, names: tuple, steps: int, n_starts: int, noise: str, seed: int, metric: str,
+                 tol: float):
+    surface = build_surface(*surface_key)
+    sigma = NOISE_MODES[noise] * typical_gradient(surface)
+    optimizers = [(name, with_weight_decay_off(name, {})) for name in names]
+    return lr_sweep(surface, optimizers, lrs=np.geomspace(*LR_RANGE, SWEEP_LRS), n_starts=n_starts,
+                    seed=seed, grad_noise=sigma, steps=steps, metric=metric, tol=tol)
+
+
+def take_pick() -> None:
+    """A click on a median point of the sweep remembers its (optimizer, lr)."""
+    points = st.session_state["sweep_chart"]["selection"]["points"]
+    for point in points:
+        data = point.get("customdata")
+        if isinstance(data, list | tuple) and len(data) == 2 and data[0] in RULES:
+            st.session_state[PICK] = (str(data[0]), float(data[1]))
+            return
+
+
+def forget_pick() -> None:
+    st.session_state.pop(PICK, None)
+
+
+def reset_lr() -> None:
+    """A new surface or optimizer starts from its own suggested LR (the Playground's default for it)."""
+    st.session_state.pop(BASIN_PREFIX + "lr", None)
+    state.forget(BASIN_PREFIX + "lr")
+
+
+def new_surface() -> None:
+    forget_pick()
+    reset_lr()
+
+
+def playground_query(name: str, lr: float, steps: int, noise: str, seed: int) -> dict[str, str]:
+    """The Playground's URL settings for one optimizer at this LR on this surface, from the surface's start."""
+    query = {"surface": surface_name, "n_opt": "1", "o1": name, "o1_lr": f"{view.snap_lr(lr):g}",
+             "steps": str(steps)}
+    query.update({key: FORMULA.encode(value) if key == "formula" else CONDITION.encode(value)
+                  for key, value in surface_extra.items()})
+    if noise != "batch":
+        query.update(noise=noise, seed=str(seed))
+    return query
+
+
+def columns(spec, **kwargs) -> list:
+    """Columns on a screen; on a projector, where presenter-sized fonts need the width, two a row."""
+    count = len(spec) if isinstance(spec, list) else spec
+    if not presenter:
+        return st.columns(spec, **kwargs)
+    cells = []
+    while len(cells) < count:
+        cells += st.columns(2, **kwargs)
+    return cells[:count]
+
+
+st.title(t("an.title"))
+st.caption(t("an.lead"))
+
+# ---- the surface --------------------------------------------------------------------------------
+side = st.sidebar
+surface_name = state.widget(SURFACE, side, on_change=new_surface)
+formula, surface_params, surface_extra = None, (), {}
+if surface_name == CUSTOM:
+    formula = state.widget(FORMULA, side)
+    surface_extra = {"formula": formula}
+elif surface_name == "ravine":
+    condition = state.widget(CONDITION, side)
+    surface_params, surface_extra = (("condition", condition),), {"condition": condition}
+try:
+    surface = build_surface(surface_name, formula, surface_params)
+except ValueError as error:
+    st.error(t("an.formula_error", error=error), icon=":material/error:")
+    st.stop()
+surface_key = (surface_name, formula, surface_params)
+side.caption(pick(surface.description))
+scales = cached_scales(surface_name, formula, surface_params)
+
+# ---- basins of attraction -----------------------------------------------------------------------
+st.header(t("an.basins"))
+st.caption(t("an.basins_lead"))
+settings_col, more_col = (st.container(), st.container()) if presenter else st.columns([5, 1],
+                                                                                       vertical_alignment="bottom")
+with settings_col:
+    c1, c2, c3, c4 = columns(4)
+    optimizer = state.widget(OPTIMIZER, c1, on_change=reset_lr)
+    hp_settings = basin_hp_settings(optimizer)
+    values = [(hp_settings[0].key.removeprefix(BASIN_PREFIX), state.widget(hp_settings[0], c2))]  # the lr
+    steps = state.widget(STEPS, c3)
+    grid = state.widget(GRID, c4)
+with more_col.popover(t("an.more_hp"), width="stretch"):
+    values += [(s.key.removeprefix(BASIN_PREFIX), state.widget(s)) for s in hp_settings[1:]]
+    if len(hp_settings) == 1:
+        st.caption(t("an.no_more_hp"))
+
+if not surface.minima:
+    st.info(t("an.no_minima"), icon=":material/info:")
+if grid * grid * steps > BASIN_BUDGET:
+    steps = BASIN_BUDGET // (grid * grid) // 10 * 10
+    st.warning(t("an.budget", n=grid * grid, asked=state.value(STEPS.key), steps=steps), icon=":material/memory:")
+try:
+    with st.spinner(t("an.computing_basins", n=grid * grid, steps=steps)):
+        basins = cached_basins(surface_key, optimizer, tuple(values), grid, steps)
+except ValueError as error:
+    st.error(t("an.run_error", error=error), icon=":material/error:")
+    st.stop()
+
+fig_text = {key: t(f"an.fig.{key}") for key in ("surface_panel", "basin_panel", "minimum_n", "minimum_short",
+                                                "other_minima", "still_moving", "diverged")}
+st.plotly_chart(view.basin_figure(surface, basins, presenter=presenter, text=fig_text), key="basin_chart",
+                theme=None, config=PLOT_CONFIG)
+counts = basins.counts()
+st.caption(t("an.basins_caption", n=grid * grid, steps=steps, tol=f"{basins.tol:.3g}",
+             moving=counts[-1], diverged=counts[-2]))
+
+# ---- learning-rate sensitivity ------------------------------------------------------------------
+st.header(t("an.sweep"))
+st.caption(t("an.sweep_lead"))
+names = state.register(SW_OPTS)
+pick_col, metric_col = columns([3, 2], vertical_alignment="bottom")
+names = pick_col.multiselect(SW_OPTS.label_text(), SW_OPTS.choices, key=SW_OPTS.key,
+                             format_func=lambda n: pick(RULES[n].label), on_change=forget_pick)
+metric = state.widget(SW_METRIC, metric_col)
+c1, c2, more_col = columns([2, 2, 1], vertical_alignment="bottom")
+sweep_steps = state.widget(SW_STEPS, c1)
+n_starts = state.widget(SW_STARTS, c2)
+with more_col.popover(t("an.sw.more"), width="stretch"):
+    noise = state.widget(SW_NOISE)
+    seed = state.widget(SW_SEED) if noise != "batch" else 0
+    tol = state.widget(SW_TOL)
+
+if not surface.minima:
+    st.info(t("an.sw.needs_minima"), icon=":material/info:")
+    st.stop()
+if not names:
+    st.info(t("an.sw.none"), icon=":material/info:")
+    st.stop()
+try:
+    with st.spinner(t("an.computing_sweep", lrs=SWEEP_LRS, starts=n_starts, n=len(names))):
+        sweep = cached_sweep(surface_key, tuple(names), sweep_steps, n_starts, noise, seed, metric, tol)
+except ValueError as error:
+    st.error(t("an.run_error", error=error), icon=":material/error:")
+    st.stop()
+
+labels = [pick(RULES[name].label) for name in sweep.names]
+sweep_text = {key: t(f"an.sw.fig.{key}") for key in ("median", "click", "never", "stability", "x_lr", "y_loss",
+                                                     "y_steps")}
+sweep_text["y_steps"] = sweep_text["y_steps"].format(tol=f"{tol:g}")
+picked = st.session_state.get(PICK)
+chart_col, text_col = (st.container(), st.container()) if presenter else st.columns([3, 1], gap="medium")
+with chart_col:
+    st.plotly_chart(view.sweep_figure(sweep, labels, presenter=presenter, text=sweep_text,
+                                      log_y=metric == "final_loss",
+                                      stability=view.stability_band(surface), picked=picked),
+                    key="sweep_chart", on_select=take_pick, selection_mode="points", theme=None, config=PLOT_CONFIG)
+    caption = t("an.sw.caption", starts=len(sweep.starts), low=f"{sweep.spread[0]:g}", high=f"{sweep.spread[1]:g}",
+                steps=sweep.steps)
+    st.caption(caption + (" " + t("an.sw.floor") if metric == "final_loss" else ""))
+with text_col:
+    st.markdown(f"**{t('an.sw.window_title')}**")
+    window_text = {key: t(f"an.sw.{key}") for key in ("window", "window_none", "window_diverges")}
+    for i, label in enumerate(labels):
+        st.markdown(view.window_text(sweep, i, label, window_text))
+    if metric == "final_loss":
+        st.caption(t("an.sw.stability_note"))
+    if picked is None:
+        st.info(t("an.sw.click_hint"), icon=":material/ads_click:")
+    else:
+        name, lr = picked
+        query = playground_query(name, lr, sweep_steps, noise, seed)
+        st.page_link(PLAYGROUND_PAGE, label=t("an.sw.open", name=pick(RULES[name].label), lr=query["o1_lr"]),
+                     icon=":material/landscape:", query_params=query, help=t("an.sw.open_help"))
+        st.code("/playground?" + urllib.parse.urlencode(query), language=None, wrap_lines=True)
+
+# ---- curvature ----------------------------------------------------------------------------------
+with st.expander(t("an.curvature"), expanded=False):
+    st.caption(t("an.curvature_lead"))
+    curvature_columns = {key: t(f"an.col.{key}") for key in ("point", "kind", "lambda_min", "lambda_max", "bound")}
+    kinds = {kind: t(f"an.kind.{kind.replace(' ', '_')}")
+             for kind in ("minimum", "saddle", "maximum", "degenerate", "not critical")}
+    rows = view.critical_rows(surface, curvature_columns, kinds)
+    if rows:
+        st.dataframe(rows, hide_index=True, width="stretch")
+    else:
+        st.caption(t("an.no_critical"))

@@ -1,0 +1,282 @@
+"""Loss-surface playground: several optimizers on one 2D surface, animated together.
+
+widgets -> PlaygroundConfig -> optim_core.simulate (cached) -> map_figure -> screen.
+
+Moving an LR slider or the inspected step is what a class does most, so it reruns only the fragment
+`lab`: the LR sliders, the step row, the map and what follows the paths. The browser redraws every
+element a rerun sends, so the fragment holds nothing else (tests/benchmarks/bench_page_latency.py).
+The rest reruns the whole page: the surface and common controls in the sidebar, and each optimizer's
+card above the fragment (its rule and a popover of its other hyperparameters), whose change also
+shows in the update rules at the bottom. So does a click on the map, which sets the sidebar's start.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import streamlit as st
+
+from app.shared import plotting
+from app.shared.controls import slot_settings
+from app.shared.html_table import html_table
+from app.shared.i18n import language, pick, t
+from app.shared.optimizer_catalog import slot_optimizer
+from app.shared.schedule_controls import read_schedule
+from app.shared.settings import Setting, current
+from app.shared.simulation_cache import NOISE_MODES, build_surface, cached_scales, finite_at
+from app.views.playground import map_figure, model
+from optim_core.optimizers import RULES, optimizer_names
+from optim_core.surfaces import get_surface, surface_names
+
+MAX_SLOTS = 6
+CUSTOM = "custom"
+state = current()
+presenter = bool(st.session_state.get("present", False))
+
+
+def reset_start() -> None:
+    """A new surface starts from its own suggested point and LRs; the inspected step follows the run."""
+    for key in ("x0", "y0", "t", *(f"o{i}_lr" for i in range(1, MAX_SLOTS + 1))):
+        st.session_state.pop(key, None)
+        state.forget(key)
+
+
+def rerun_page() -> None:
+    """Ask the fragment to rerun the whole page: its change shows in the sidebar or the update rules."""
+    st.session_state["_pg_rerun_page"] = True
+
+
+def take_click() -> None:
+    """A click on the map's invisible grid becomes the start point."""
+    points = st.session_state["map"]["selection"]["points"]
+    grid_points = [p for p in points if p.get("curve_number") == map_figure.CLICK_TRACE]
+    if grid_points:
+        st.session_state["x0"] = round(float(grid_points[0]["x"]), 3)
+        st.session_state["y0"] = round(float(grid_points[0]["y"]), 3)
+        st.session_state.pop("t", None)
+        rerun_page()  # the start's number inputs are in the sidebar
+
+
+def nudge(delta: int, steps: int) -> None:
+    st.session_state["t"] = min(max(st.session_state.get("t", steps) + delta, 0), steps)
+
+
+st.title(t("pg.title"))
+side = st.sidebar
+
+# ---- the surface --------------------------------------------------------------------------------
+surface_name = state.widget(Setting("surface", "choice", "saddle", "pg.surface", choices=(*surface_names(), CUSTOM),
+                                    format=lambda n: t("pg.custom") if n == CUSTOM else pick(get_surface(n).title)),
+                            side, on_change=reset_start)
+formula, surface_params = None, ()
+if surface_name == CUSTOM:
+    formula = state.widget(Setting("formula", "text", "x**2 - y**2 + 0.1*sin(5*x)", "pg.formula",
+                                   help="pg.formula_help"), side, on_change=reset_start)
+elif surface_name == "ravine":
+    surface_params = (("condition", state.widget(Setting("condition", "log", 20.0, "pg.condition", low=1.0,
+                                                         high=1000.0, help="pg.condition_help"), side)),)
+try:
+    surface = build_surface(surface_name, formula, surface_params)
+except ValueError as error:
+    st.error(t("pg.formula_error", error=error), icon=":material/error:")
+    st.stop()
+st.caption(pick(surface.description))
+scales = cached_scales(surface_name, formula, surface_params)
+
+# ---- common controls ----------------------------------------------------------------------------
+with side.expander(t("pg.common"), expanded=True):
+    c1, c2 = st.columns(2)
+    x0 = state.widget(Setting("x0", "float", float(surface.start[0]), "pg.start_x", low=-1e3, high=1e3, step=0.1),
+                      c1, format="%.3f")
+    y0 = state.widget(Setting("y0", "float", float(surface.start[1]), "pg.start_y", low=-1e3, high=1e3, step=0.1),
+                      c2, format="%.3f")
+    st.caption(t("pg.start_hint"))
+    steps = state.widget(Setting("steps", "int", 100, "pg.steps", low=10, high=2000, step=10, widget="slider"))
+    noise = state.widget(Setting("noise", "choice", "batch", "pg.noise", choices=tuple(NOISE_MODES),
+                                 format=lambda m: t(f"pg.noise.{m}"), help="pg.noise_help", widget="radio"))
+    seed = state.widget(Setting("seed", "int", 0, "pg.seed", low=0, high=10_000)) if noise != "batch" else 0
+    clip_norm = None
+    if state.widget(Setting("clip", "bool", False, "pg.clip")):
+        clip_norm = state.widget(Setting("clip_norm", "log", 1.0, "pg.clip_norm", low=0.01, high=100.0))
+    weight_decay = state.widget(Setting("wd", "float", 0.0, "pg.wd", low=0.0, high=1.0, step=0.01, widget="slider",
+                                        help="pg.wd_help"))
+
+# ---- page-wide settings of the optimizers --------------------------------------------------------
+n_slots = state.widget(Setting("n_opt", "int", 4, "pg.n_opt", low=1, high=MAX_SLOTS, widget="slider"), side)
+
+with side.expander(t("pg.schedule"), expanded=bool(st.query_params.get("sched"))):
+    st.caption(t("pg.schedule_help"))
+    try:
+        schedule = read_schedule(state, "sched_", st, key="sched", relative=True)
+    except ValueError as error:
+        st.error(t("pg.schedule_error", error=error), icon=":material/error:")
+        schedule = None
+
+# ---- what the map and the page show (reshapes the figure, so a change reruns the page) --------------
+with side.expander(t("pg.view"), expanded=True):
+    log_y = state.widget(Setting("logy", "bool", bool(surface.log_levels), "pg.logy"))
+    show_axes = state.widget(Setting("curv", "bool", False, "pg.curv_axes", help="pg.curv_axes_help"))
+    view3d = state.widget(Setting("view3d", "bool", False, "pg.view3d"))
+
+fig_text = {key: t(f"fig.{key}") for key in ("play", "pause", "step", "loss", "height", "minimum", "saddle", "start",
+                                             "click_hint", "diverged", "lr_multiplier")}
+
+
+def optimizer_setting(i: int) -> Setting:
+    return Setting(f"o{i}", "choice", slot_optimizer(i), lambda: t("pg.slot", n=i),
+                   choices=tuple(optimizer_names()), format=lambda n: pick(RULES[n].label))
+
+
+def lr_setting(i: int, name: str) -> Setting:
+    """Optimizer i's LR slider, named after its rule: with more than four optimizers the sliders sit in
+    rows of their own below the cards."""
+    setting = next(s for s in slot_settings(i, name, scales) if s.key == f"o{i}_lr")
+    return dataclasses.replace(setting, label=lambda: t("pg.lr_of", name=pick(RULES[name].label)))
+
+
+def slot_columns() -> list:
+    """One column per optimizer, up to four in a row or rows of three; the cards and the LR sliders
+    below them use the same layout, so each slider sits under its card."""
+    per_row = n_slots if n_slots <= 4 else 3
+    columns = []
+    for first in range(1, n_slots + 1, per_row):
+        columns += st.columns(per_row)[:n_slots - first + 1]
+    return columns
+
+
+def optimizer_cards() -> tuple[tuple[str, tuple], ...]:
+    """Each optimizer in a card: its rule, and a popover with its hyperparameters other than the LR.
+
+    Returns (rule, ((hyperparameter, value), ...)) per optimizer; the LR is read in the fragment.
+    """
+    rules = []
+    for i, column in enumerate(slot_columns(), start=1):
+        with column, st.container(border=True, key=f"pg_card_{i}"):
+            rule, more = st.columns([3, 1], vertical_alignment="bottom")
+            name = state.widget(optimizer_setting(i), rule)
+            others = [s for s in slot_settings(i, name, scales) if s.key != f"o{i}_lr"]
+            values = []
+            if others:
+                with more.popover("", icon=":material/tune:", help=t("pg.more_hp"), width="stretch"):
+                    values = [(s.key.split("_", 1)[1], state.widget(s)) for s in others]
+            rules.append((name, tuple(values)))
+    return tuple(rules)
+
+
+def lr_row(lr_settings: list[Setting]) -> None:
+    """Each optimizer's LR slider, under its card."""
+    for setting, column in zip(lr_settings, slot_columns(), strict=True):
+        state.widget(setting, column)
+
+
+STEP = Setting("t", "int", steps, "pg.inspect", low=0, high=steps, widget="slider")
+
+
+def step_row() -> None:
+    """The inspected step: a slider with a step back and a step forward."""
+    back, scrub, forward = st.columns([1, 10, 1], vertical_alignment="bottom")
+    state.widget(STEP, scrub)
+    back.button("◀", key="step_back", help=t("pg.prev"), on_click=nudge, args=(-1, steps), width="stretch")
+    forward.button("▶", key="step_fwd", help=t("pg.next"), on_click=nudge, args=(1, steps), width="stretch")
+
+
+@st.fragment
+def lab(rules: tuple[tuple[str, tuple], ...]) -> None:
+    """The LR sliders, the step row, the map and all that follows the paths: a slider here reruns only this.
+
+    rules: each optimizer's rule and other hyperparameters, from its card. The map is drawn before the
+    sliders above it (their values are read first), so it reaches the browser first.
+    """
+    if st.session_state.pop("_pg_rerun_page", False):
+        st.rerun(scope="app")
+    sliders, scrubber = st.container(), st.container()
+    lr_settings = [lr_setting(i, name) for i, (name, _) in enumerate(rules, start=1)]
+    slots = [model.SlotConfig(name, (("lr", state.register(setting)), *others))
+             for setting, (name, others) in zip(lr_settings, rules, strict=True)]
+    step = state.register(STEP)
+    config = model.PlaygroundConfig(surface=surface_name, formula=formula, surface_params=surface_params,
+                                    slots=tuple(slots), start=(x0, y0), steps=steps, noise=noise, seed=seed,
+                                    clip_norm=clip_norm, weight_decay=weight_decay,
+                                    schedule=model.freeze_schedule(schedule))
+    try:
+        result = model.run(config, language())
+    except ValueError as error:  # a schedule the library refuses for this many steps (e.g. one-cycle too short)
+        st.error(t("pg.schedule_error", error=error), icon=":material/error:")
+        result = model.run(dataclasses.replace(config, schedule=None), language())
+    for label, stop in zip(result.labels, result.diverged_at, strict=True):
+        if stop >= 0:
+            st.warning(t("pg.diverged", name=label, step=int(stop)), icon=":material/warning:")
+    # One figure: the map and, beside it, the loss by step (and the LR schedule), animated together.
+    st.plotly_chart(result.contour_figure(step, presenter=presenter, text=fig_text, curvature=show_axes,
+                                          log_y=log_y),
+                    key="map", on_select=take_click, selection_mode="points", theme=None,
+                    config={"displaylogo": False, "scrollZoom": True})
+    st.caption(t("pg.map_caption"))
+    with sliders:
+        lr_row(lr_settings)
+    with scrubber:
+        step_row()
+    readout(result, step)
+    # its content is drawn only while open: highlighting the code costs the browser on every change
+    code = st.expander(t("pg.torch_code"), key="pg_code", on_change="rerun")
+    if code.open:
+        code.code("\n\n".join(f"# {label}\n{RULES[slot.name].torch_code(hp)}"
+                               for label, slot, hp in zip(result.labels, slots, result.hyperparams, strict=True)),
+                  language="python")
+    export(result, log_y)
+    state.sync()  # main.py writes the URL only after a whole-page run
+
+
+def readout(result: model.PlaygroundResult, step: int) -> None:
+    """The state of every optimizer at the inspected step; its curvature and the 3D view when asked for."""
+    k = min(step, steps - 1)
+    st.subheader(t("pg.readout", step=step), help=t("pg.readout_caption", step=k, next=k + 1))
+    columns = {c: t(f"pg.col.{c}") for c in ("optimizer", "position", "loss", "grad", "update", "momentum", "sqrt_v",
+                                             "step_size", "status")}
+    # plain HTML: a handful of rows, cheap for the browser to redraw, and readable on a projector
+    st.html(html_table(model.inspect_rows(result, step, columns, {"ok": t("pg.status.ok"),
+                                                                  "diverged": t("pg.status.diverged")})))
+
+    if show_axes:  # drawn only when asked for: a collapsed expander would still render its chart on every change
+        st.subheader(t("pg.curvature"))
+        st.caption(t("pg.curvature_caption"))
+        kinds = {k: t(f"pg.kind.{k}") for k in ("minimum", "saddle", "maximum", "degenerate", "not_critical")}
+        curv_columns = {c: t(f"pg.curv.{c}") for c in ("optimizer", "lam_min", "lam_max", "kind", "bound", "lr")}
+        st.html(html_table(model.curvature_rows(result, step, curv_columns, kinds)))
+        lam_min, lam_max = result.curvature()
+        st.plotly_chart(plotting.curvature_figure(lam_min, lam_max, result.styles, step, presenter=presenter,
+                                                 text=fig_text), key="curvature_chart", theme=None,
+                        config={"displaylogo": False})
+
+    if view3d:
+        st.subheader(t("pg.view3d_title"))
+        st.plotly_chart(plotting.surface_3d_figure(surface, result.xy, result.loss, result.styles, step,
+                                                  presenter=presenter, text=fig_text), key="surface3d", theme=None)
+
+
+def export(result: model.PlaygroundResult, log_y: bool) -> None:
+    """Downloads, made only when clicked."""
+    row = st.container(horizontal=True)
+    row.download_button(t("pg.export_csv"), data=lambda: model.export_csv(result), file_name="trajectories.csv",
+                        mime="text/csv", icon=":material/download:", on_click="ignore")
+    row.download_button(t("pg.export_html"),
+                             data=lambda: result.html(presenter=presenter, text=fig_text, log_y=log_y),
+                        file_name="optimizer_paths.html", mime="text/html", icon=":material/animation:",
+                        on_click="ignore")
+
+
+if not finite_at(surface, (x0, y0)):
+    st.warning(t("pg.start_undefined", x=x0, y=y0), icon=":material/warning:")
+rules = optimizer_cards()
+lab(rules)
+
+# ---- the rules behind the paths (they change only with the choice of optimizers) ------------------
+st.subheader(t("pg.rules"))
+unique = list(dict.fromkeys(name for name, _ in rules))
+rule_columns = st.columns(min(len(unique), 2))
+for i, name in enumerate(unique):
+    with rule_columns[i % len(rule_columns)]:
+        st.markdown(f"**{pick(RULES[name].label)}**")
+        # one left-aligned block per rule, indented like the algorithm in torch's docs; one element rather
+        # than one per line, because the browser redraws every element on the page at each rerun
+        st.latex(r"\begin{array}{l}" + r" \\ ".join(RULES[name].latex) + r"\end{array}")
