@@ -16,8 +16,15 @@ from app.shared.i18n import LANGUAGES, t  # noqa: E402
 from app.shared.navigation import PAGES, page_script  # noqa: E402
 from app.shared.settings import Setting, UrlState  # noqa: E402
 
-LANGUAGE = Setting("lang", "choice", "en", "sidebar.language", choices=tuple(LANGUAGES),
-                   format=LANGUAGES.get, widget="segmented")
+LANGUAGE = Setting(
+    "lang",
+    "choice",
+    "en",
+    "sidebar.language",
+    choices=tuple(LANGUAGES),
+    format=LANGUAGES.get,
+    widget="segmented",
+)
 PRESENTER = Setting("present", "bool", False, "sidebar.presenter", help="sidebar.presenter_help")
 
 st.set_page_config(page_title="Optimizer Lab", page_icon="📉", layout="wide")
@@ -28,7 +35,13 @@ st.session_state["_url_state"] = state
 state.register(LANGUAGE)
 
 pages = [
-    st.Page(page_script(p.url_path), title=t(p.title_key), url_path=p.url_path, icon=p.icon, default=(p.url_path == "home"))
+    st.Page(
+        page_script(p.url_path),
+        title=t(p.title_key),
+        url_path=p.url_path,
+        icon=p.icon,
+        default=(p.url_path == "home"),
+    )
     for p in PAGES
 ]
 page = st.navigation(pages)

@@ -42,8 +42,9 @@ def hessian_eigen(surface: str | Surface, xy) -> tuple[np.ndarray, np.ndarray]:
     if xy.shape[-1:] != (2,):
         raise ValueError(f"xy must have shape (..., 2), got {xy.shape}")
     with np.errstate(all="ignore"):
-        a, b, c = (np.broadcast_to(h, xy.shape[:-1]).astype(float)
-                   for h in surface.hessian(xy[..., 0], xy[..., 1]))
+        a, b, c = (
+            np.broadcast_to(h, xy.shape[:-1]).astype(float) for h in surface.hessian(xy[..., 0], xy[..., 1])
+        )
     return symmetric_eigen(a, b, c)
 
 
@@ -63,9 +64,10 @@ def symmetric_eigen(a, b, c) -> tuple[np.ndarray, np.ndarray]:
     return values, vectors
 
 
-def classify_point(surface: str | Surface, x: float, y: float, *, grad_tol: float = 1e-6,
-                   eig_tol: float = 1e-9) -> str:
-    """"minimum", "saddle", "maximum", "degenerate" (a zero eigenvalue: the second derivative cannot
+def classify_point(
+    surface: str | Surface, x: float, y: float, *, grad_tol: float = 1e-6, eig_tol: float = 1e-9
+) -> str:
+    """ "minimum", "saddle", "maximum", "degenerate" (a zero eigenvalue: the second derivative cannot
     tell) or "not critical" (‖∇f‖ > grad_tol). eig_tol is relative to the largest |eigenvalue| (and 1)."""
     surface = get_surface(surface)
     with np.errstate(all="ignore"):
@@ -74,7 +76,9 @@ def classify_point(surface: str | Surface, x: float, y: float, *, grad_tol: floa
     if not np.isfinite(norm) or norm > grad_tol:
         return "not critical"
     (low, high), _ = hessian_eigen(surface, (x, y))
-    if abs(low) <= eig_tol * max(1.0, abs(low), abs(high)) or abs(high) <= eig_tol * max(1.0, abs(low), abs(high)):
+    if abs(low) <= eig_tol * max(1.0, abs(low), abs(high)) or abs(high) <= eig_tol * max(
+        1.0, abs(low), abs(high)
+    ):
         return "degenerate"
     if low > 0:
         return "minimum"
@@ -126,9 +130,17 @@ class BasinMap:
         return {k: int(np.count_nonzero(self.labels == k)) for k in keys}
 
 
-def basin_map(surface: str | Surface, optimizer: str, hyperparams: Mapping | None = None, *, n: int = 40,
-              steps: int = 500, tol: float | None = None, grad_tol: float | None = None,
-              lr_schedule: Callable[[int], float] | Sequence[float] | None = None) -> BasinMap:
+def basin_map(
+    surface: str | Surface,
+    optimizer: str,
+    hyperparams: Mapping | None = None,
+    *,
+    n: int = 40,
+    steps: int = 500,
+    tol: float | None = None,
+    grad_tol: float | None = None,
+    lr_schedule: Callable[[int], float] | Sequence[float] | None = None,
+) -> BasinMap:
     """Run `optimizer` from every point of an n × n grid over the surface's bounds, in one engine call,
     and label each start by the known minimum it ends at.
 
@@ -150,7 +162,9 @@ def basin_map(surface: str | Surface, optimizer: str, hyperparams: Mapping | Non
     final = path[:, -1]
     minima = np.array(surface.minima, dtype=float).reshape(-1, 2)
     tol = 0.01 * min(x1 - x0, y1 - y0) if tol is None else _positive("tol", tol)
-    grad_tol = _default_grad_tol(surface, minima, tol) if grad_tol is None else _positive("grad_tol", grad_tol)
+    grad_tol = (
+        _default_grad_tol(surface, minima, tol) if grad_tol is None else _positive("grad_tol", grad_tol)
+    )
 
     labels = np.full(len(starts), STILL_MOVING, dtype=int)
     steps_to_converge = np.full(len(starts), -1, dtype=int)
@@ -171,10 +185,19 @@ def basin_map(surface: str | Surface, optimizer: str, hyperparams: Mapping | Non
     diverged = traj.diverged_at[0] >= 0
     labels[diverged] = DIVERGED
     steps_to_converge[diverged] = -1
-    return BasinMap(xs=xs, ys=ys, labels=labels.reshape(n, n), final=final.reshape(n, n, 2),
-                    steps_to_converge=steps_to_converge.reshape(n, n),
-                    minima=tuple((float(x), float(y)) for x, y in minima), optimizer=optimizer,
-                    hyperparams=hp, steps=int(steps), tol=float(tol), grad_tol=float(grad_tol))
+    return BasinMap(
+        xs=xs,
+        ys=ys,
+        labels=labels.reshape(n, n),
+        final=final.reshape(n, n, 2),
+        steps_to_converge=steps_to_converge.reshape(n, n),
+        minima=tuple((float(x), float(y)) for x, y in minima),
+        optimizer=optimizer,
+        hyperparams=hp,
+        steps=int(steps),
+        tol=float(tol),
+        grad_tol=float(grad_tol),
+    )
 
 
 def _default_grad_tol(surface: Surface, minima: np.ndarray, tol: float) -> float:
@@ -186,8 +209,12 @@ def _default_grad_tol(surface: Surface, minima: np.ndarray, tol: float) -> float
 
 
 def _positive(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating) \
-            or not np.isfinite(value) or value <= 0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float | np.integer | np.floating)
+        or not np.isfinite(value)
+        or value <= 0
+    ):
         raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
     return float(value)
 
@@ -237,10 +264,22 @@ class Sweep:
         return float(bad.min()) if bad.size else None
 
 
-def lr_sweep(surface: str | Surface, optimizers: Sequence, *, lrs=None, starts=None, n_starts: int = 8,
-             jitter: float = 0.05, seed: int = 0, grad_noise: float = 0.0, steps: int = 200,
-             metric: str = "final_loss", tol: float = 1e-4, within: float | None = None,
-             spread: tuple[float, float] = (10.0, 90.0)) -> Sweep:
+def lr_sweep(
+    surface: str | Surface,
+    optimizers: Sequence,
+    *,
+    lrs=None,
+    starts=None,
+    n_starts: int = 8,
+    jitter: float = 0.05,
+    seed: int = 0,
+    grad_noise: float = 0.0,
+    steps: int = 200,
+    metric: str = "final_loss",
+    tol: float = 1e-4,
+    within: float | None = None,
+    spread: tuple[float, float] = (10.0, 90.0),
+) -> Sweep:
     """How each optimizer's result depends on its learning rate, with the spread over several runs.
 
     optimizers: names or (name, hyperparams) pairs; the sweep overrides their lr.
@@ -297,11 +336,26 @@ def lr_sweep(surface: str | Surface, optimizers: Sequence, *, lrs=None, starts=N
         threshold = np.maximum(threshold, tol)
     # without a known minimum the loss may fall without bound (x² − y²): there is no target to be near
     good = np.isfinite(median) & (median <= threshold) & bool(len(minima))
-    return Sweep(names=tuple(names), hyperparams=tuple(hps), lrs=lrs, values=values, median=median,
-                 low=_quantile(values, spread[0]), high=_quantile(values, spread[1]),
-                 diverged=np.stack([d for _, d in per_optimizer]), good=good, metric=metric, tol=tol,
-                 within=within, spread=(float(spread[0]), float(spread[1])), loss_offset=offset,
-                 starts=starts, steps=int(steps), grad_noise=float(grad_noise), seed=int(seed))
+    return Sweep(
+        names=tuple(names),
+        hyperparams=tuple(hps),
+        lrs=lrs,
+        values=values,
+        median=median,
+        low=_quantile(values, spread[0]),
+        high=_quantile(values, spread[1]),
+        diverged=np.stack([d for _, d in per_optimizer]),
+        good=good,
+        metric=metric,
+        tol=tol,
+        within=within,
+        spread=(float(spread[0]), float(spread[1])),
+        loss_offset=offset,
+        starts=starts,
+        steps=int(steps),
+        grad_noise=float(grad_noise),
+        seed=int(seed),
+    )
 
 
 def _quantile(values: np.ndarray, percent: float) -> np.ndarray:

@@ -60,9 +60,11 @@ def _active(value):
 def _shaped(x, y, *values):
     """A surface's derivatives at the runs' positions (x, y: 1-D arrays), each as a new array."""
     if len(values) == 2:
+
         def both(x, y, *values):
             zeros = np.zeros(x.shape)
             return zeros + values[0], zeros + values[1]
+
         return both
     return None
 
@@ -74,19 +76,24 @@ def _store(out, value):
 @overload(_store)
 def _store_impl(out, value):
     if isinstance(value, types.NoneType):
+
         def fill_nan(out, value):
             out[...] = np.nan
+
         return fill_nan
     if isinstance(value, types.Optional):  # a buffer only some groups have (SGD's, RMSprop's momentum)
+
         def maybe(out, value):
             if value is None:
                 out[...] = np.nan
             else:
                 out[...] = value
+
         return maybe
 
     def copy(out, value):
         out[...] = value
+
     return copy
 
 
@@ -94,8 +101,21 @@ def _store_impl(out, value):
 
 
 @numba.njit
-def _drive(update, grad_fn, state, hp, lr, multipliers, noise, clip, positions, gradients, momentum,
-           second_moment, step_size):
+def _drive(
+    update,
+    grad_fn,
+    state,
+    hp,
+    lr,
+    multipliers,
+    noise,
+    clip,
+    positions,
+    gradients,
+    momentum,
+    second_moment,
+    step_size,
+):
     """Steps every run of one group (rows of the history arrays), as engine._advance does."""
     theta = positions[0].copy()
     n_runs, n_starts = theta.shape[0], max(noise.shape[1], 1)
@@ -172,7 +192,9 @@ for _rule in RULES.values():  # all of them now: a cached signature may name any
     _hyperparameter_record(tuple(p.name for p in _rule.hyperparams))
 
 
-def advance(surface, groups, starts, steps, multipliers, noise, clip, positions, gradients, diagnostics) -> None:
+def advance(
+    surface, groups, starts, steps, multipliers, noise, clip, positions, gradients, diagnostics
+) -> None:
     """engine._advance on the compiled backend: fills positions (T+1, R, 2), gradients (T, R, 2) and
     the three diagnostics (T, R, 2), time-major, runs in group order; positions[0] holds the starts."""
     grad_fn = _compiled_grad(surface)
@@ -183,9 +205,19 @@ def advance(surface, groups, starts, steps, multipliers, noise, clip, positions,
         record = _hyperparameter_record(tuple(group.hp))
         hp = record(**{name: _as_numba_value(value) for name, value in group.hp.items()})
         state = group.rule.init(np.ascontiguousarray(positions[0, rows]))
-        _drive(_compiled_update(group.rule.update), grad_fn, state, hp, _as_numba_value(group.lr), ones, noise,
-               0.0 if clip is None else float(clip), positions[:, rows], gradients[:, rows],
-               *(d[:, rows] for d in diagnostics))
+        _drive(
+            _compiled_update(group.rule.update),
+            grad_fn,
+            state,
+            hp,
+            _as_numba_value(group.lr),
+            ones,
+            noise,
+            0.0 if clip is None else float(clip),
+            positions[:, rows],
+            gradients[:, rows],
+            *(d[:, rows] for d in diagnostics),
+        )
 
 
 def _as_numba_value(value):
@@ -199,4 +231,3 @@ def _as_numba_value(value):
     if isinstance(value, int | float | np.number):
         return float(value)
     return value
-

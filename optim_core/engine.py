@@ -76,14 +76,32 @@ class Trajectory:
         `_stacked`); a page can then rerun only the optimizer whose setting changed."""
         first = parts[0]
         # the surface is compared by name and window: a cache may hold an equal surface built twice
-        if any(p.surface.name != first.surface.name or p.surface.bounds != first.surface.bounds
-               or p.steps != first.steps or not np.array_equal(p.xy[0, :, 0], first.xy[0, :, 0]) for p in parts):
+        if any(
+            p.surface.name != first.surface.name
+            or p.surface.bounds != first.surface.bounds
+            or p.steps != first.steps
+            or not np.array_equal(p.xy[0, :, 0], first.xy[0, :, 0])
+            for p in parts
+        ):
             raise ValueError("only runs of one surface, with the same starts and steps, can be stacked")
         configs = [config for p in parts for config in p.optimizers]
-        arrays = {name: np.concatenate([getattr(p, name) for p in parts])
-                  for name in ("xy", "loss", "grad", "update", "momentum", "second_moment", "step_size", "lr",
-                               "diverged_at")}
-        return cls(optimizers=configs, labels=_labels(configs), steps=first.steps, surface=first.surface, **arrays)
+        arrays = {
+            name: np.concatenate([getattr(p, name) for p in parts])
+            for name in (
+                "xy",
+                "loss",
+                "grad",
+                "update",
+                "momentum",
+                "second_moment",
+                "step_size",
+                "lr",
+                "diverged_at",
+            )
+        }
+        return cls(
+            optimizers=configs, labels=_labels(configs), steps=first.steps, surface=first.surface, **arrays
+        )
 
 
 def simulate(
@@ -123,8 +141,10 @@ def simulate(
     steps = _check_steps(steps)
     n_opt, n_starts = len(configs), len(starts)
     if n_opt * n_starts * steps > MAX_RUN_STEPS:
-        raise ValueError(f"{n_opt} optimizers × {n_starts} starts × {steps} steps exceeds the limit of "
-                         f"{MAX_RUN_STEPS:,} run-steps; use fewer starts or steps")
+        raise ValueError(
+            f"{n_opt} optimizers × {n_starts} starts × {steps} steps exceeds the limit of "
+            f"{MAX_RUN_STEPS:,} run-steps; use fewer starts or steps"
+        )
     multipliers = _check_schedule(lr_schedule, steps)
     noise = _noise(grad_noise, seed, n_starts, steps)
     clip = _check_clip(clip_grad_norm)
@@ -171,7 +191,9 @@ class _History(NamedTuple):
     def empty(cls, starts: np.ndarray, n_runs: int, steps: int) -> _History:
         positions = np.empty((steps + 1, n_runs, 2))
         positions[0] = np.tile(starts, (n_runs // len(starts), 1))
-        return cls(positions, np.empty((steps, n_runs, 2)), tuple(np.empty((steps, n_runs, 2)) for _ in range(3)))
+        return cls(
+            positions, np.empty((steps, n_runs, 2)), tuple(np.empty((steps, n_runs, 2)) for _ in range(3))
+        )
 
 
 def _backend(name, surface: Surface) -> Callable:
@@ -184,8 +206,9 @@ def _backend(name, surface: Surface) -> Callable:
     except ImportError:
         raise ValueError("backend='compiled' needs numba (pip install numba); use backend='numpy'") from None
     if not compiled.supports(surface):
-        raise ValueError(f"backend='compiled' runs the built-in surfaces only, not {surface.name!r}; "
-                         "use backend='numpy'")
+        raise ValueError(
+            f"backend='compiled' runs the built-in surfaces only, not {surface.name!r}; use backend='numpy'"
+        )
     return compiled.advance
 
 
@@ -193,11 +216,13 @@ def _advance(surface, groups, starts, steps, multipliers, noise, clip, positions
     """Step every run, writing the history (see _History) in place step by step."""
     n_starts = len(starts)
     theta = positions[0]
-    states = [g.rule.init(theta[g.begin:g.end]) for g in groups]
+    states = [g.rule.init(theta[g.begin : g.end]) for g in groups]
     reports = [([], [], []) for _ in groups]  # per group: its momentum, second moment, step size per step
     # what each group needs per step, looked up once (with bound list.append methods)
-    plan = [(k, g.rule.update, g.hp, g.lr, g.begin, g.end, *(d.append for d in reports[k]))
-            for k, g in enumerate(groups)]
+    plan = [
+        (k, g.rule.update, g.hp, g.lr, g.begin, g.end, *(d.append for d in reports[k]))
+        for k, g in enumerate(groups)
+    ]
     single = len(groups) == 1
     grad_fn = surface.grad
     for t in range(steps):
@@ -229,7 +254,7 @@ def _advance(surface, groups, starts, steps, multipliers, noise, clip, positions
             np.concatenate(moved, out=theta)
     for index, out in enumerate(diagnostics):
         for group, lists in zip(groups, reports, strict=True):
-            _stack_into(out[:, group.begin:group.end], lists[index])
+            _stack_into(out[:, group.begin : group.end], lists[index])
 
 
 @jitable
@@ -249,15 +274,20 @@ def _groups(configs: list[tuple[str, dict]], n_starts: int) -> list[_Group]:
     by_key: dict[tuple, list[int]] = {}
     for index, (name, hp) in enumerate(configs):
         rule = RULES[name]
-        static = tuple((p.name, hp[p.name]) for p in rule.hyperparams
-                       if p.kind in ("bool", "int") or p.name in rule.static)
+        static = tuple(
+            (p.name, hp[p.name])
+            for p in rule.hyperparams
+            if p.kind in ("bool", "int") or p.name in rule.static
+        )
         zero = tuple((p.name, hp[p.name] == 0) for p in rule.hyperparams if p.kind == "float")
         by_key.setdefault((rule.update, static, zero), []).append(index)
     groups, begin = [], 0
     for members in by_key.values():
         rule = RULES[configs[members[0]][0]]
-        hp = {p.name: _stacked([configs[i][1][p.name] for i in members], p.kind, n_starts)
-              for p in rule.hyperparams}
+        hp = {
+            p.name: _stacked([configs[i][1][p.name] for i in members], p.kind, n_starts)
+            for p in rule.hyperparams
+        }
         end = begin + len(members) * n_starts
         groups.append(_Group(rule, members, hp, hp["lr"], begin, end))
         begin = end
@@ -300,9 +330,19 @@ def _assemble(surface, configs, groups, history, n_starts, steps, multipliers, b
     diverged_at = _freeze_diverged(xy, loss, grad, (momentum, second_moment, step_size), box)
     update = np.diff(xy, axis=2)
     return Trajectory(
-        optimizers=configs, labels=_labels(configs), xy=xy, loss=loss, grad=grad, update=update,
-        momentum=momentum, second_moment=second_moment, step_size=step_size, lr=lr,
-        diverged_at=diverged_at, steps=steps, surface=surface,
+        optimizers=configs,
+        labels=_labels(configs),
+        xy=xy,
+        loss=loss,
+        grad=grad,
+        update=update,
+        momentum=momentum,
+        second_moment=second_moment,
+        step_size=step_size,
+        lr=lr,
+        diverged_at=diverged_at,
+        steps=steps,
+        surface=surface,
     )
 
 
@@ -361,8 +401,11 @@ def _labels(configs: list[tuple[str, dict]]) -> list[str]:
         same = [i for i, text in enumerate(labels) if text == label]
         if len(same) < 2:
             continue
-        names = [n for n in configs[same[0]][1]
-                 if any(configs[i][1].get(n) != configs[same[0]][1][n] for i in same)]
+        names = [
+            n
+            for n in configs[same[0]][1]
+            if any(configs[i][1].get(n) != configs[same[0]][1][n] for i in same)
+        ]
         for count, i in enumerate(same, start=1):
             hp = configs[i][1]
             detail = ", ".join(f"{n}={_short(hp.get(n))}" for n in names) or f"#{count}"
@@ -388,9 +431,15 @@ def _check_surface(surface) -> Surface:
 
 
 def _check_optimizers(optimizers) -> list[tuple[str, dict]]:
-    if isinstance(optimizers, str | bytes | Mapping) or not isinstance(optimizers, Sequence) or not optimizers:
-        raise ValueError("optimizers must be a non-empty sequence of (name, hyperparameters) pairs; "
-                         f"valid names: {', '.join(RULES)}")
+    if (
+        isinstance(optimizers, str | bytes | Mapping)
+        or not isinstance(optimizers, Sequence)
+        or not optimizers
+    ):
+        raise ValueError(
+            "optimizers must be a non-empty sequence of (name, hyperparameters) pairs; "
+            f"valid names: {', '.join(RULES)}"
+        )
     configs = []
     for item in optimizers:
         if isinstance(item, str):
@@ -433,16 +482,21 @@ def _check_schedule(lr_schedule, steps: int) -> list[float] | None:
     except (TypeError, ValueError):
         raise ValueError("lr_schedule must give numbers (multipliers of each optimizer's lr)") from None
     if multipliers.shape != (steps,):
-        raise ValueError(f"lr_schedule must give one multiplier per step: shape ({steps},), "
-                         f"got {multipliers.shape}")
+        raise ValueError(
+            f"lr_schedule must give one multiplier per step: shape ({steps},), got {multipliers.shape}"
+        )
     if not (np.isfinite(multipliers).all() and (multipliers >= 0).all()):
         raise ValueError("lr_schedule multipliers must be finite and ≥ 0")
     return multipliers.tolist()
 
 
 def _noise(grad_noise, seed, n_starts: int, steps: int) -> np.ndarray | None:
-    if isinstance(grad_noise, bool) or not isinstance(grad_noise, numbers.Real) \
-            or not math.isfinite(grad_noise) or grad_noise < 0:
+    if (
+        isinstance(grad_noise, bool)
+        or not isinstance(grad_noise, numbers.Real)
+        or not math.isfinite(grad_noise)
+        or grad_noise < 0
+    ):
         raise ValueError(f"grad_noise must be a finite number ≥ 0, got {grad_noise!r}")
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
         raise ValueError(f"seed must be an integer ≥ 0, got {seed!r}")
@@ -455,7 +509,11 @@ def _noise(grad_noise, seed, n_starts: int, steps: int) -> np.ndarray | None:
 def _check_clip(clip_grad_norm) -> float | None:
     if clip_grad_norm is None:
         return None
-    if isinstance(clip_grad_norm, bool) or not isinstance(clip_grad_norm, numbers.Real) \
-            or not math.isfinite(clip_grad_norm) or clip_grad_norm <= 0:
+    if (
+        isinstance(clip_grad_norm, bool)
+        or not isinstance(clip_grad_norm, numbers.Real)
+        or not math.isfinite(clip_grad_norm)
+        or clip_grad_norm <= 0
+    ):
         raise ValueError(f"clip_grad_norm must be None or a finite number > 0, got {clip_grad_norm!r}")
     return float(clip_grad_norm)

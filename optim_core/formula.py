@@ -48,9 +48,20 @@ def _sigmoid(u):
 
 # the numeric meaning of every function a formula may call
 _NUMPY_FUNCTIONS = {
-    "sin": np.sin, "cos": np.cos, "tan": np.tan, "exp": np.exp, "log": np.log, "sqrt": np.sqrt,
-    "tanh": np.tanh, "sinh": np.sinh, "cosh": np.cosh, "abs": np.abs, "sign": np.sign,
-    "arctan": np.arctan, "atan": np.arctan, "sigmoid": _sigmoid,
+    "sin": np.sin,
+    "cos": np.cos,
+    "tan": np.tan,
+    "exp": np.exp,
+    "log": np.log,
+    "sqrt": np.sqrt,
+    "tanh": np.tanh,
+    "sinh": np.sinh,
+    "cosh": np.cosh,
+    "abs": np.abs,
+    "sign": np.sign,
+    "arctan": np.arctan,
+    "atan": np.arctan,
+    "sigmoid": _sigmoid,
 }
 FUNCTIONS = tuple(_NUMPY_FUNCTIONS)
 _BINARY = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.true_divide, "**": np.power}
@@ -408,7 +419,11 @@ class _Program:
                     stack.extend(waiting)
                     continue
                 stack.pop()
-                step = (type(node).__name__, _payload(node), tuple(slot_of_node[id(c)] for c in node.children()))
+                step = (
+                    type(node).__name__,
+                    _payload(node),
+                    tuple(slot_of_node[id(c)] for c in node.children()),
+                )
                 if step not in slot_of_step:
                     slot_of_step[step] = len(self.steps)
                     self.steps.append(step)
@@ -450,15 +465,24 @@ def evaluate(e: Expr, x, y):
 _ALLOWED_CHARS = frozenset(string.ascii_letters + string.digits + " \t" + "+-*/().,_")
 _ALLOWED_TEXT = "allowed: letters, digits, spaces and + - * / ** ( ) ."
 _CHAR_HINTS = {
-    "'": "strings are not allowed", '"': "strings are not allowed",
-    "[": "indexing is not allowed", "]": "indexing is not allowed",
-    "{": "braces are not allowed", "}": "braces are not allowed",
+    "'": "strings are not allowed",
+    '"': "strings are not allowed",
+    "[": "indexing is not allowed",
+    "]": "indexing is not allowed",
+    "{": "braces are not allowed",
+    "}": "braces are not allowed",
     "=": "type only the expression, e.g. x**2 + y**2 (no assignments or comparisons)",
-    "<": "comparisons are not allowed", ">": "comparisons are not allowed", "!": "comparisons are not allowed",
-    ";": "type a single expression", ":": "slices, lambdas and ':=' are not allowed",
-    "\n": "write the formula on one line", "\r": "write the formula on one line",
-    "%": "'%' (remainder) is not supported", "#": "comments are not allowed",
-    "@": "'@' is not allowed", "\\": "backslashes are not allowed",
+    "<": "comparisons are not allowed",
+    ">": "comparisons are not allowed",
+    "!": "comparisons are not allowed",
+    ";": "type a single expression",
+    ":": "slices, lambdas and ':=' are not allowed",
+    "\n": "write the formula on one line",
+    "\r": "write the formula on one line",
+    "%": "'%' (remainder) is not supported",
+    "#": "comments are not allowed",
+    "@": "'@' is not allowed",
+    "\\": "backslashes are not allowed",
 }
 _NODE_MESSAGES = {
     ast.Attribute: "attribute access ('.name') is not allowed",
@@ -492,8 +516,9 @@ def _check_text(text: str) -> None:
     if not isinstance(text, str):
         raise FormulaError(f"a formula must be text, got {type(text).__name__}")
     if len(text) > MAX_LENGTH:
-        raise FormulaError(f"formula is too long ({len(text)} characters)", MAX_LENGTH,
-                           f"at most {MAX_LENGTH} are allowed")
+        raise FormulaError(
+            f"formula is too long ({len(text)} characters)", MAX_LENGTH, f"at most {MAX_LENGTH} are allowed"
+        )
     if not text.strip(" \t"):
         raise FormulaError("formula is empty", None, "type an expression in x and y, e.g. x**2 - y**2")
     for i, ch in enumerate(text):
@@ -502,8 +527,11 @@ def _check_text(text: str) -> None:
         if ord(ch) > 127:
             # checked on the raw text: the parser would quietly turn a fullwidth 'ｘ' into 'x'
             name = unicodedata.name(ch, "unnamed character")
-            raise FormulaError(f"non-ASCII character U+{ord(ch):04X} ({name})", i,
-                               "type the formula in plain ASCII, e.g. x**2 - y**2")
+            raise FormulaError(
+                f"non-ASCII character U+{ord(ch):04X} ({name})",
+                i,
+                "type the formula in plain ASCII, e.g. x**2 - y**2",
+            )
         if ch == "^":
             raise FormulaError("'^' is not a power here", i, "write x**2 for x squared")
         raise FormulaError(f"character {ch!r} is not allowed", i, _CHAR_HINTS.get(ch, _ALLOWED_TEXT))
@@ -512,7 +540,9 @@ def _check_text(text: str) -> None:
         if ch == "(":
             opened.append(i)
             if len(opened) > MAX_DEPTH:
-                raise FormulaError(f"parentheses nested more than {MAX_DEPTH} deep", i, "simplify the formula")
+                raise FormulaError(
+                    f"parentheses nested more than {MAX_DEPTH} deep", i, "simplify the formula"
+                )
         elif ch == ")":
             if not opened:
                 raise FormulaError("unmatched ')'", i, "remove it or add a matching '('")
@@ -527,8 +557,9 @@ def _syntax_error(err: SyntaxError, lead: int) -> FormulaError:
     if "decimal literal" in msg:
         return FormulaError("a number runs into a name", position, "write 2*x, not 2x")
     if "forgot a comma" in msg or msg == "invalid syntax":
-        return FormulaError("invalid syntax", position,
-                            "check for a missing operator, e.g. 2*x or x*y (not 'x y')")
+        return FormulaError(
+            "invalid syntax", position, "check for a missing operator, e.g. 2*x or x*y (not 'x y')"
+        )
     return FormulaError(f"invalid syntax ({msg})", position)
 
 
@@ -542,7 +573,7 @@ class _Reader:
         return node.col_offset + self.lead if hasattr(node, "col_offset") else None
 
     def source(self, node) -> str:
-        return self.text[self.column(node): node.end_col_offset + self.lead]
+        return self.text[self.column(node) : node.end_col_offset + self.lead]
 
     def operator_column(self, node: ast.BinOp) -> int:
         # the first character between the operands that is not a space or a parenthesis
@@ -557,8 +588,11 @@ class _Reader:
         if e.is_constant and not _plain(e):
             value = float(evaluate(e, 0.0, 0.0))
             if not math.isfinite(value):
-                raise FormulaError(f"{self.source(node)!r} is not a finite number", self.column(node),
-                                   "check for division by zero, log of 0, or overflow")
+                raise FormulaError(
+                    f"{self.source(node)!r} is not a finite number",
+                    self.column(node),
+                    "check for division by zero, log of 0, or overflow",
+                )
         return e
 
     def _read(self, node) -> Expr:
@@ -584,9 +618,13 @@ class _Reader:
     def _binary(self, node: ast.BinOp) -> Expr:
         op = _SYMBOLS.get(type(node.op))
         if op is None:
-            raise FormulaError("'//' is not supported" if isinstance(node.op, ast.FloorDiv)
-                               else "this operator is not supported", self.operator_column(node),
-                               "use + - * / and **")
+            raise FormulaError(
+                "'//' is not supported"
+                if isinstance(node.op, ast.FloorDiv)
+                else "this operator is not supported",
+                self.operator_column(node),
+                "use + - * / and **",
+            )
         left, right = self.read(node.left), self.read(node.right)
         where = self.operator_column(node)
         if op == "/" and right.is_constant and float(evaluate(right, 0.0, 0.0)) == 0:
@@ -595,15 +633,24 @@ class _Reader:
             if right.is_constant and not left.is_constant:
                 p = float(evaluate(right, 0.0, 0.0))
                 if not abs(p) <= MAX_EXPONENT:
-                    raise FormulaError(f"exponent {p:g} is too large", where,
-                                       f"powers of x and y must lie between -{MAX_EXPONENT} and {MAX_EXPONENT}")
+                    raise FormulaError(
+                        f"exponent {p:g} is too large",
+                        where,
+                        f"powers of x and y must lie between -{MAX_EXPONENT} and {MAX_EXPONENT}",
+                    )
             elif not right.is_constant and left.is_constant:
                 if not float(evaluate(left, 0.0, 0.0)) > 0:
-                    raise FormulaError("a power with x or y in the exponent needs a positive base", where,
-                                       "e.g. 2**x or e**(-x**2)")
+                    raise FormulaError(
+                        "a power with x or y in the exponent needs a positive base",
+                        where,
+                        "e.g. 2**x or e**(-x**2)",
+                    )
             elif not right.is_constant:
-                raise FormulaError("the exponent cannot depend on x or y when the base does", where,
-                                   "write exp(g*log(f)) for f**g")
+                raise FormulaError(
+                    "the exponent cannot depend on x or y when the base does",
+                    where,
+                    "write exp(g*log(f)) for f**g",
+                )
         return _BUILD[op](left, right)
 
     def _number(self, node: ast.Constant) -> Expr:
@@ -613,8 +660,9 @@ class _Reader:
         if type(v) not in (int, float):  # bool is a subclass of int; exclude it (and None, ..., bytes)
             raise FormulaError(f"{self.source(node)!r} is not a number", col, "use numbers, x, y, pi and e")
         if not abs(v) <= MAX_NUMBER:  # also false for inf and nan
-            raise FormulaError(f"number {self.source(node)} is too large", col,
-                               f"numbers may be at most {MAX_NUMBER:g}")
+            raise FormulaError(
+                f"number {self.source(node)} is too large", col, f"numbers may be at most {MAX_NUMBER:g}"
+            )
         return Const(float(v))
 
     def _name(self, node: ast.Name) -> Expr:
@@ -626,8 +674,11 @@ class _Reader:
         if name in FUNCTIONS:
             raise FormulaError(f"function {name!r} needs an argument", col, f"e.g. {name}(x)")
         lowercase = name.lower() in VARIABLES or name.lower() in CONSTANTS
-        raise FormulaError(f"unknown name {name!r}", col,
-                           "names are lowercase: x, y, pi, e" if lowercase else "allowed names: x, y, pi, e")
+        raise FormulaError(
+            f"unknown name {name!r}",
+            col,
+            "names are lowercase: x, y, pi, e" if lowercase else "allowed names: x, y, pi, e",
+        )
 
     def _call(self, node: ast.Call) -> Expr:
         col = self.column(node)
@@ -662,9 +713,12 @@ def parse_expression(text: str) -> Expr:
         if count > MAX_NODES:
             raise FormulaError(f"formula has more than {MAX_NODES} parts", None, "simplify it")
         if depth > MAX_DEPTH:
-            raise FormulaError(f"formula is nested more than {MAX_DEPTH} deep", node.col_offset + lead,
-                               "simplify it")
-        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node) if isinstance(child, ast.expr))
+            raise FormulaError(
+                f"formula is nested more than {MAX_DEPTH} deep", node.col_offset + lead, "simplify it"
+            )
+        stack.extend(
+            (child, depth + 1) for child in ast.iter_child_nodes(node) if isinstance(child, ast.expr)
+        )
     return _Reader(text, lead).read(tree.body)
 
 
@@ -692,7 +746,7 @@ def find_critical_points(f, grad, hessian, bounds, grid: int = 48, max_seeds: in
     for di in (-1, 0, 1):
         for dj in (-1, 0, 1):
             if di or dj:
-                seed &= g2 <= padded[1 + di: 1 + di + grid, 1 + dj: 1 + dj + grid]
+                seed &= g2 <= padded[1 + di : 1 + di + grid, 1 + dj : 1 + dj + grid]
     order = np.argsort(g2[seed])[:max_seeds]
     px, py = X[seed][order], Y[seed][order]
     # |∇f| is "zero" relative to its typical size on the grid (the middle value; np.median would
@@ -718,8 +772,13 @@ def find_critical_points(f, grad, hessian, bounds, grid: int = 48, max_seeds: in
                 break
         gx, gy = grad(px, py)
     margin = 1e-9 * span
-    keep = ((np.hypot(gx, gy) <= tolerance) & (px >= x0 - margin) & (px <= x1 + margin)
-            & (py >= y0 - margin) & (py <= y1 + margin))
+    keep = (
+        (np.hypot(gx, gy) <= tolerance)
+        & (px >= x0 - margin)
+        & (px <= x1 + margin)
+        & (py >= y0 - margin)
+        & (py <= y1 + margin)
+    )
     points: list[tuple[float, float]] = []
     for p in zip(np.clip(px[keep], x0, x1).tolist(), np.clip(py[keep], y0, y1).tolist(), strict=True):
         if all(math.hypot(p[0] - q[0], p[1] - q[1]) > 1e-6 * span for q in points):
@@ -813,10 +872,17 @@ def parse_formula(text: str, *, bounds=DEFAULT_BOUNDS, start=None) -> Surface:
     minima, saddles = find_critical_points(f, grad, hessian, ((x0, x1), (y0, y1)))
     formula = to_text(expr)
     return Surface(
-        name="custom", f=f, grad=grad, hessian=hessian,
-        bounds=((x0, x1), (y0, y1)), start=(sx, sy),
+        name="custom",
+        f=f,
+        grad=grad,
+        hessian=hessian,
+        bounds=((x0, x1), (y0, y1)),
+        start=(sx, sy),
         title={"en": f"f(x, y) = {formula}", "zh": f"f(x, y) = {formula}"},
-        description={"en": f"Your own surface f(x, y) = {formula}, with exact symbolic derivatives.",
-                     "zh": f"自定义曲面 f(x, y) = {formula},导数为精确的符号导数。"},
-        minima=minima, saddles=saddles,
+        description={
+            "en": f"Your own surface f(x, y) = {formula}, with exact symbolic derivatives.",
+            "zh": f"自定义曲面 f(x, y) = {formula},导数为精确的符号导数。",
+        },
+        minima=minima,
+        saddles=saddles,
     )

@@ -127,8 +127,11 @@ def _malformed(err: Exception) -> SeriesError:
         expected = line = saw = None
         message = f"The file is not a regular table ({str(err).strip()})."
     return SeriesError(
-        "malformed", message + " Check the delimiter and that every row has as many cells as the header.",
-        line=line, expected=expected, saw=saw,
+        "malformed",
+        message + " Check the delimiter and that every row has as many cells as the header.",
+        line=line,
+        expected=expected,
+        saw=saw,
     )
 
 
@@ -139,8 +142,14 @@ def _read_table(text: str, delimiter: str, names: list[str] | None, decimal: str
             # column; pandas only warns about it, so the warning is raised here
             warnings.simplefilter("error", pd.errors.ParserWarning)
             return pd.read_csv(
-                io.StringIO(text), sep=delimiter, header=0 if names is None else None, names=names,
-                decimal=decimal, index_col=False, skipinitialspace=True, skip_blank_lines=True,
+                io.StringIO(text),
+                sep=delimiter,
+                header=0 if names is None else None,
+                names=names,
+                decimal=decimal,
+                index_col=False,
+                skipinitialspace=True,
+                skip_blank_lines=True,
             )
     except (pd.errors.ParserError, pd.errors.ParserWarning) as err:
         raise _malformed(err) from None
@@ -150,8 +159,10 @@ def numeric_columns(df: pd.DataFrame) -> list[str]:
     """The names of the columns of `df` that hold numbers: a numeric, non-boolean dtype and at least one
     non-missing value (an all-blank column is no series)."""
     return [
-        name for name in df.columns
-        if pd.api.types.is_numeric_dtype(df[name]) and not pd.api.types.is_bool_dtype(df[name])
+        name
+        for name in df.columns
+        if pd.api.types.is_numeric_dtype(df[name])
+        and not pd.api.types.is_bool_dtype(df[name])
         and df[name].notna().any()
     ]
 
@@ -174,12 +185,16 @@ def load_csv_series(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> pd.Da
             "too_large",
             f"The file is {_format_size(size)}, larger than the {_format_size(max_bytes)} limit. "
             "Upload a shorter series (for example every 10th row).",
-            size=_format_size(size), limit=_format_size(max_bytes),
+            size=_format_size(size),
+            limit=_format_size(max_bytes),
         )
     text = _decode(bytes(data))
     # only the first two non-blank lines are needed here; pandas reads the rest
-    lines = list(itertools.islice(
-        (match.group() for match in re.finditer(r"[^\r\n]+", text) if match.group().strip()), 2))
+    lines = list(
+        itertools.islice(
+            (match.group() for match in re.finditer(r"[^\r\n]+", text) if match.group().strip()), 2
+        )
+    )
     if not lines:
         raise SeriesError("empty", "The file is empty.")
 
@@ -200,9 +215,12 @@ def load_csv_series(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> pd.Da
         # "1,5" cells left pandas a text column: read once more with a decimal comma for those columns
         # (only those: the same pass would turn "1.5" columns into text)
         comma_columns = [
-            name for name in frame.columns
-            if not pd.api.types.is_numeric_dtype(frame[name]) and frame[name].notna().any()
-            and _sample_is_numeric(frame[name], True) and not _sample_is_numeric(frame[name], False)
+            name
+            for name in frame.columns
+            if not pd.api.types.is_numeric_dtype(frame[name])
+            and frame[name].notna().any()
+            and _sample_is_numeric(frame[name], True)
+            and not _sample_is_numeric(frame[name], False)
         ]
         if comma_columns:
             reread = _read_table(text, delimiter, names, decimal=",")

@@ -61,8 +61,9 @@ def _shaped(x, y, *values):
     return out if len(out) > 1 else out[0]
 
 
-def _check_param(name: str, value, *, low: float | None = None, strict: bool = False,
-                 allowed: str = "") -> float:
+def _check_param(
+    name: str, value, *, low: float | None = None, strict: bool = False, allowed: str = ""
+) -> float:
     """A surface parameter as float; ValueError naming the valid range when it is out of it."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise ValueError(f"parameter {name!r} must be a number, got {value!r}")
@@ -97,7 +98,9 @@ def newton_polish(grad, hessian, points, iterations: int = 50) -> tuple[Point, .
             if abs(dx) + abs(dy) <= 1e-15 * (1 + abs(x) + abs(y)):
                 break
         gx, gy = (float(v) for v in grad(x, y))
-        converged = math.isfinite(x) and math.isfinite(y) and math.hypot(gx, gy) <= 1e-7 * (1 + abs(x) + abs(y))
+        converged = (
+            math.isfinite(x) and math.isfinite(y) and math.hypot(gx, gy) <= 1e-7 * (1 + abs(x) + abs(y))
+        )
         if not converged:
             raise ArithmeticError(f"Newton's method did not converge to a critical point near {(x, y)}")
         polished.append((x, y))
@@ -127,15 +130,20 @@ def _bowl(curvature: float = 1.0) -> Surface:
         return _shaped(x, y, lam, 0.0, lam)
 
     return Surface(
-        name="bowl", f=f, grad=grad, hessian=hessian,
-        bounds=((-2.0, 2.0), (-2.0, 2.0)), start=(-1.5, 1.2),
+        name="bowl",
+        f=f,
+        grad=grad,
+        hessian=hessian,
+        bounds=((-2.0, 2.0), (-2.0, 2.0)),
+        start=(-1.5, 1.2),
         title={"en": "Round bowl", "zh": "圆碗"},
         description={
             "en": "The simplest loss, λ/2 (x² + y²): the slope points straight at the minimum, and "
-                  "gradient descent converges for any step below 2/λ.",
+            "gradient descent converges for any step below 2/λ.",
             "zh": "最简单的损失 λ/2 (x² + y²):梯度直指最小值,步长小于 2/λ 时梯度下降必然收敛。",
         },
-        minima=((0.0, 0.0),), params={"curvature": lam},
+        minima=((0.0, 0.0),),
+        params={"curvature": lam},
     )
 
 
@@ -166,16 +174,21 @@ def _ravine(condition: float = 20.0, angle: float = 0.0) -> Surface:
         return _shaped(x, y, c * c + kappa * s * s, c * s * (1 - kappa), s * s + kappa * c * c)
 
     return Surface(
-        name="ravine", f=f, grad=grad, hessian=hessian,
-        bounds=((-3.0, 3.0), (-2.0, 2.0)), start=(-2.5, 1.0),
+        name="ravine",
+        f=f,
+        grad=grad,
+        hessian=hessian,
+        bounds=((-3.0, 3.0), (-2.0, 2.0)),
+        start=(-2.5, 1.0),
         title={"en": "Ravine (ill-conditioned)", "zh": "狭长山谷(病态条件)"},
         description={
             "en": "A long, narrow valley with condition number κ: the steep walls cap the step at 2/κ, "
-                  "so plain gradient descent zig-zags across and crawls along the floor.",
+            "so plain gradient descent zig-zags across and crawls along the floor.",
             "zh": "条件数为 κ 的狭长山谷:陡峭的谷壁把步长限制在 2/κ 以内,"
-                  "普通梯度下降在谷壁间来回震荡,沿谷底缓慢爬行。",
+            "普通梯度下降在谷壁间来回震荡,沿谷底缓慢爬行。",
         },
-        minima=((0.0, 0.0),), params={"condition": kappa, "angle": angle},
+        minima=((0.0, 0.0),),
+        params={"condition": kappa, "angle": angle},
     )
 
 
@@ -191,14 +204,18 @@ def _saddle() -> Surface:
         return _shaped(x, y, 2.0, 0.0, -2.0)
 
     return Surface(
-        name="saddle", f=f, grad=grad, hessian=hessian,
-        bounds=((-2.0, 2.0), (-2.0, 2.0)), start=(-1.8, 0.01),
+        name="saddle",
+        f=f,
+        grad=grad,
+        hessian=hessian,
+        bounds=((-2.0, 2.0), (-2.0, 2.0)),
+        start=(-1.8, 0.01),
         title={"en": "Saddle x² − y²", "zh": "鞍点 x² − y²"},
         description={
             "en": "Uphill along x, downhill along y: the gradient vanishes at the origin, yet it is no "
-                  "minimum. Starting near y = 0, descent slows down there before it escapes.",
+            "minimum. Starting near y = 0, descent slows down there before it escapes.",
             "zh": "沿 x 上坡、沿 y 下坡:原点处梯度为零,却不是最小值。"
-                  "从 y ≈ 0 出发,下降会在原点附近减速,然后才逃离。",
+            "从 y ≈ 0 出发,下降会在原点附近减速,然后才逃离。",
         },
         saddles=((0.0, 0.0),),
     )
@@ -216,12 +233,16 @@ def _monkey_saddle() -> Surface:
         return _shaped(x, y, 6 * x, -6 * y, -6 * x)
 
     return Surface(
-        name="monkey_saddle", f=f, grad=grad, hessian=hessian,
-        bounds=((-1.5, 1.5), (-1.5, 1.5)), start=(1.2, 0.05),
+        name="monkey_saddle",
+        f=f,
+        grad=grad,
+        hessian=hessian,
+        bounds=((-1.5, 1.5), (-1.5, 1.5)),
+        start=(1.2, 0.05),
         title={"en": "Monkey saddle x³ − 3xy²", "zh": "猴鞍 x³ − 3xy²"},
         description={
             "en": "A saddle with three downhill valleys (two for the legs, one for the tail). Its Hessian "
-                  "is zero at the origin, so the second-derivative test cannot classify it.",
+            "is zero at the origin, so the second-derivative test cannot classify it.",
             "zh": "有三条下坡山谷的鞍点(两条放腿,一条放尾巴)。原点处 Hessian 为零,二阶导数判别法失效。",
         },
         saddles=((0.0, 0.0),),
@@ -272,16 +293,21 @@ def _plateau(height: float = 1.0, steepness: float = 3.0, curvature: float = 0.0
     minimum = (0.5 * (lo + hi), 0.0)
 
     return Surface(
-        name="plateau", f=f, grad=grad, hessian=hessian,
-        bounds=((-3.0, 3.0), (-2.0, 2.0)), start=(-2.5, 0.5),
+        name="plateau",
+        f=f,
+        grad=grad,
+        hessian=hessian,
+        bounds=((-3.0, 3.0), (-2.0, 2.0)),
+        start=(-2.5, 0.5),
         title={"en": "Plateau and cliff", "zh": "高原与悬崖"},
         description={
             "en": "A wide flat plateau, then a cliff down into a basin: up top the gradient almost "
-                  "vanishes, so SGD stalls while Adam's normalised steps keep walking.",
+            "vanishes, so SGD stalls while Adam's normalised steps keep walking.",
             "zh": "宽阔平坦的高原,然后是落入盆地的悬崖:高原上梯度几乎为零,"
-                  "SGD 停滞不前,而 Adam 的归一化步长仍在前进。",
+            "SGD 停滞不前,而 Adam 的归一化步长仍在前进。",
         },
-        minima=(minimum,), params={"height": h, "steepness": k, "curvature": b},
+        minima=(minimum,),
+        params={"height": h, "steepness": k, "curvature": b},
     )
 
 
@@ -300,12 +326,20 @@ def _rosenbrock(a: float = 1.0, b: float = 100.0) -> Surface:
         return _shaped(x, y, 2 - 4 * b * (y - 3 * x**2), -4 * b * x, 2 * b)
 
     return Surface(
-        name="rosenbrock", f=f, grad=grad, hessian=hessian,
-        bounds=((-2.0, 2.0), (-1.0, 3.0)), start=(-1.5, 2.0),
+        name="rosenbrock",
+        f=f,
+        grad=grad,
+        hessian=hessian,
+        bounds=((-2.0, 2.0), (-1.0, 3.0)),
+        start=(-1.5, 2.0),
         title={"en": "Rosenbrock", "zh": "Rosenbrock 函数"},
-        description={"en": "A curved, flat-bottomed banana valley: easy to find, slow to follow to (a, a²).",
-                     "zh": "弯曲而平坦的香蕉形山谷:容易进入,但沿谷底走到 (a, a²) 很慢。"},
-        minima=((a, a * a),), log_levels=True, params={"a": a, "b": b},
+        description={
+            "en": "A curved, flat-bottomed banana valley: easy to find, slow to follow to (a, a²).",
+            "zh": "弯曲而平坦的香蕉形山谷:容易进入,但沿谷底走到 (a, a²) 很慢。",
+        },
+        minima=((a, a * a),),
+        log_levels=True,
+        params={"a": a, "b": b},
     )
 
 
@@ -348,15 +382,21 @@ def _beale() -> Surface:
     # (0, 1) is exact: on x = 0, ∂f/∂x = 3(y − 1) + 4.5(y² − 1) + 5.25(y³ − 1) has the one real root y = 1
     saddles = ((0.0, 1.0),) + newton_polish(grad, hessian, [(0.1005, -2.6445)])
     return Surface(
-        name="beale", f=f, grad=grad, hessian=hessian,
-        bounds=((-4.5, 4.5), (-4.5, 4.5)), start=(1.0, 1.5),
+        name="beale",
+        f=f,
+        grad=grad,
+        hessian=hessian,
+        bounds=((-4.5, 4.5), (-4.5, 4.5)),
+        start=(1.0, 1.5),
         title={"en": "Beale", "zh": "Beale 函数"},
         description={
             "en": "Flat plains cut by narrow curved troughs with very steep walls near the corners; "
-                  "the minimum f = 0 lies at (3, 0.5), at the end of a long valley.",
+            "the minimum f = 0 lies at (3, 0.5), at the end of a long valley.",
             "zh": "平坦的原野被狭窄弯曲的沟槽切开,角落处谷壁极陡;最小值 f = 0 在 (3, 0.5),位于一条长谷的尽头。",
         },
-        minima=newton_polish(grad, hessian, [(3.0, 0.5)]), saddles=saddles, log_levels=True,
+        minima=newton_polish(grad, hessian, [(3.0, 0.5)]),
+        saddles=saddles,
+        log_levels=True,
     )
 
 
@@ -372,23 +412,33 @@ def _himmelblau() -> Surface:
     def hessian(x, y):
         return 12 * x * x + 4 * y - 42, 4 * x + 4 * y, 4 * x + 12 * y * y - 26
 
-    minima = newton_polish(grad, hessian, [(3.0, 2.0), (-2.805118, 3.131312),
-                                           (-3.779310, -3.283186), (3.584428, -1.848127)])
-    saddles = newton_polish(grad, hessian, [(0.086677, 2.884255), (3.385154, 0.073852),
-                                            (-3.073026, -0.081353), (-0.127961, -1.953715)])
+    minima = newton_polish(
+        grad, hessian, [(3.0, 2.0), (-2.805118, 3.131312), (-3.779310, -3.283186), (3.584428, -1.848127)]
+    )
+    saddles = newton_polish(
+        grad,
+        hessian,
+        [(0.086677, 2.884255), (3.385154, 0.073852), (-3.073026, -0.081353), (-0.127961, -1.953715)],
+    )
     maximum = newton_polish(grad, hessian, [(-0.270845, -0.923039)])[0]
     return Surface(
-        name="himmelblau", f=f, grad=grad, hessian=hessian,
-        bounds=((-5.0, 5.0), (-5.0, 5.0)), start=(0.0, -3.0),
+        name="himmelblau",
+        f=f,
+        grad=grad,
+        hessian=hessian,
+        bounds=((-5.0, 5.0), (-5.0, 5.0)),
+        start=(0.0, -3.0),
         title={"en": "Himmelblau", "zh": "Himmelblau 函数"},
         description={
             "en": "Four equally good minima (f = 0), four saddles and one local maximum near "
-                  f"({maximum[0]:.3f}, {maximum[1]:.3f}): which minimum you reach depends on the start "
-                  "and the optimizer.",
+            f"({maximum[0]:.3f}, {maximum[1]:.3f}): which minimum you reach depends on the start "
+            "and the optimizer.",
             "zh": f"四个同样好的最小值(f = 0)、四个鞍点,以及位于 ({maximum[0]:.3f}, {maximum[1]:.3f}) "
-                  "附近的一个局部最大值:最终落入哪个最小值取决于起点和优化器。",
+            "附近的一个局部最大值:最终落入哪个最小值取决于起点和优化器。",
         },
-        minima=_by_value(f, minima), saddles=saddles, log_levels=True,
+        minima=_by_value(f, minima),
+        saddles=saddles,
+        log_levels=True,
     )
 
 
@@ -405,7 +455,9 @@ def _rastrigin(A: float = 10.0) -> Surface:
         return _shaped(x, y, 2 * x + two_pi * A * np.sin(two_pi * x), 2 * y + two_pi * A * np.sin(two_pi * y))
 
     def hessian(x, y):
-        return _shaped(x, y, 2 + two_pi**2 * A * np.cos(two_pi * x), 0.0, 2 + two_pi**2 * A * np.cos(two_pi * y))
+        return _shaped(
+            x, y, 2 + two_pi**2 * A * np.cos(two_pi * x), 0.0, 2 + two_pi**2 * A * np.cos(two_pi * y)
+        )
 
     # f separates into g(x) + g(y), so its critical points are pairs of 1D critical points of g:
     # min × min = minimum, min × max = saddle. Find g' = 0 by bisection on a fine sign-change grid.
@@ -430,16 +482,22 @@ def _rastrigin(A: float = 10.0) -> Surface:
     saddles = [(a, b) for a in lows for b in highs] + [(a, b) for a in highs for b in lows]
 
     return Surface(
-        name="rastrigin", f=f, grad=grad, hessian=hessian,
-        bounds=((-half_width, half_width), (-half_width, half_width)), start=(-4.2, 3.8),
+        name="rastrigin",
+        f=f,
+        grad=grad,
+        hessian=hessian,
+        bounds=((-half_width, half_width), (-half_width, half_width)),
+        start=(-4.2, 3.8),
         title={"en": "Rastrigin", "zh": "Rastrigin 函数"},
         description={
             "en": f"A bowl covered in egg-crate bumps: {len(minima)} local minima in view and one global "
-                  "minimum at the origin; gradient methods get stuck in the nearest dip.",
+            "minimum at the origin; gradient methods get stuck in the nearest dip.",
             "zh": f"布满蛋托状起伏的碗:视野内有 {len(minima)} 个局部最小值,全局最小值在原点;"
-                  "梯度方法会困在最近的凹坑里。",
+            "梯度方法会困在最近的凹坑里。",
         },
-        minima=_by_value(f, minima), saddles=_by_value(f, saddles), params={"A": A},
+        minima=_by_value(f, minima),
+        saddles=_by_value(f, saddles),
+        params={"A": A},
     )
 
 
@@ -455,26 +513,48 @@ def _six_hump_camel() -> Surface:
     def hessian(x, y):
         return _shaped(x, y, 8 - 25.2 * x * x + 10 * x**4, 1.0, -8 + 48 * y * y)
 
-    minima = newton_polish(grad, hessian, [
-        (0.0898, -0.7126), (-0.0898, 0.7126), (-1.7036, 0.7961), (1.7036, -0.7961),
-        (1.6071, 0.5687), (-1.6071, -0.5687),
-    ])
+    minima = newton_polish(
+        grad,
+        hessian,
+        [
+            (0.0898, -0.7126),
+            (-0.0898, 0.7126),
+            (-1.7036, 0.7961),
+            (1.7036, -0.7961),
+            (1.6071, 0.5687),
+            (-1.6071, -0.5687),
+        ],
+    )
     # the origin is exact: f(−x, −y) = f(x, y), so ∇f is odd and vanishes there
-    saddles = ((0.0, 0.0),) + newton_polish(grad, hessian, [
-        (1.1092, -0.7683), (-1.1092, 0.7683), (1.2961, 0.6051), (-1.2961, -0.6051),
-        (1.6381, 0.2287), (-1.6381, -0.2287),
-    ])
+    saddles = ((0.0, 0.0),) + newton_polish(
+        grad,
+        hessian,
+        [
+            (1.1092, -0.7683),
+            (-1.1092, 0.7683),
+            (1.2961, 0.6051),
+            (-1.2961, -0.6051),
+            (1.6381, 0.2287),
+            (-1.6381, -0.2287),
+        ],
+    )
     return Surface(
-        name="six_hump_camel", f=f, grad=grad, hessian=hessian,
-        bounds=((-2.0, 2.0), (-1.0, 1.0)), start=(-1.8, -0.9),
+        name="six_hump_camel",
+        f=f,
+        grad=grad,
+        hessian=hessian,
+        bounds=((-2.0, 2.0), (-1.0, 1.0)),
+        start=(-1.8, -0.9),
         title={"en": "Six-hump camel", "zh": "六峰驼背函数"},
         description={
             "en": "Six minima, two of them global at about (±0.090, ∓0.713): a test of which basin an "
-                  "optimizer falls into, and whether momentum carries it over a ridge.",
+            "optimizer falls into, and whether momentum carries it over a ridge.",
             "zh": "六个最小值,其中两个全局最小值约在 (±0.090, ∓0.713):"
-                  "检验优化器落入哪个盆地,以及动量能否带它越过山脊。",
+            "检验优化器落入哪个盆地,以及动量能否带它越过山脊。",
         },
-        minima=_by_value(f, minima), saddles=_by_value(f, saddles), log_levels=False,
+        minima=_by_value(f, minima),
+        saddles=_by_value(f, saddles),
+        log_levels=False,
     )
 
 

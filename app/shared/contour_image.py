@@ -28,7 +28,7 @@ SIZE = (720, 540)  # pixels; about the map's size on a projector, so lines stay 
 def colour_at(scale: list[list], values: np.ndarray) -> np.ndarray:
     """RGB (0-255, float) of a Plotly-style colour scale [[position, "#rrggbb"], ...] at values in [0, 1]."""
     positions = np.array([float(p) for p, _ in scale])
-    rgb = np.array([[int(c[i:i + 2], 16) for i in (1, 3, 5)] for _, c in scale], dtype=float)
+    rgb = np.array([[int(c[i : i + 2], 16) for i in (1, 3, 5)] for _, c in scale], dtype=float)
     return np.stack([np.interp(values, positions, rgb[:, k]) for k in range(3)], axis=-1)
 
 
@@ -67,8 +67,14 @@ def band_palette(scale: list[list], edges: np.ndarray, low: float, high: float) 
     return np.round(np.vstack([fill, lined, [[0.0, 0.0, 0.0]]])).astype(np.uint8)
 
 
-def contour_png(f, bounds: tuple[tuple[float, float], tuple[float, float]], scale: list[list], *,
-                log_levels: bool = False, size: tuple[int, int] = SIZE) -> str:
+def contour_png(
+    f,
+    bounds: tuple[tuple[float, float], tuple[float, float]],
+    scale: list[list],
+    *,
+    log_levels: bool = False,
+    size: tuple[int, int] = SIZE,
+) -> str:
     """A data URI of the filled contour of f over bounds (x right, y up), `size` = (width, height) pixels.
 
     log_levels: bands of log10(f − min + 1), for surfaces with steep walls around a flat valley.
@@ -76,7 +82,9 @@ def contour_png(f, bounds: tuple[tuple[float, float], tuple[float, float]], scal
     (x0, x1), (y0, y1) = bounds
     width, height = size
     xs = x0 + (np.arange(width) + 0.5) * (x1 - x0) / width  # pixel centres
-    ys = y1 - (np.arange(height) + 0.5) * (y1 - y0) / height  # the top row is y1: the picture reads like the axes
+    ys = (
+        y1 - (np.arange(height) + 0.5) * (y1 - y0) / height
+    )  # the top row is y1: the picture reads like the axes
     with np.errstate(all="ignore"):
         z = np.asarray(f(*np.meshgrid(xs, ys)), dtype=float)
         z = np.where(np.isfinite(z), z, np.nan)

@@ -25,21 +25,44 @@ def slot_settings(slot: int, name: str, scales: tuple[float, float]) -> list[Set
             continue
         key = f"o{slot}_{hp.name}"
         if hp.name == "lr":
-            settings.append(Setting(key, "log", default_lr(name, scales), hp_label("lr"),
-                                    low=LR_RANGE[0], high=LR_RANGE[1]))
+            settings.append(
+                Setting(
+                    key, "log", default_lr(name, scales), hp_label("lr"), low=LR_RANGE[0], high=LR_RANGE[1]
+                )
+            )
         elif hp.kind == "bool":
             settings.append(Setting(key, "bool", bool(hp.default), hp_label(hp.name)))
         elif hp.kind == "int":
             settings.append(Setting(key, "int", int(hp.default), hp_label(hp.name), low=hp.low, high=hp.high))
         elif hp.kind == "betas":
             for j, beta in enumerate(hp.default):
-                settings.append(Setting(f"{key}{j + 1}", "float", float(beta), hp_label(f"betas{j + 1}"), low=0.0,
-                                        high=0.9999, step=0.001))
+                settings.append(
+                    Setting(
+                        f"{key}{j + 1}",
+                        "float",
+                        float(beta),
+                        hp_label(f"betas{j + 1}"),
+                        low=0.0,
+                        high=0.9999,
+                        step=0.001,
+                    )
+                )
         elif hp.log_scale:
-            settings.append(Setting(key, "log", float(hp.default), hp_label(hp.name), low=hp.low, high=hp.high))
+            settings.append(
+                Setting(key, "log", float(hp.default), hp_label(hp.name), low=hp.low, high=hp.high)
+            )
         else:
-            settings.append(Setting(key, "float", float(hp.default), hp_label(hp.name), low=hp.low, high=hp.high,
-                                    step=_step(hp.low, hp.high)))
+            settings.append(
+                Setting(
+                    key,
+                    "float",
+                    float(hp.default),
+                    hp_label(hp.name),
+                    low=hp.low,
+                    high=hp.high,
+                    step=_step(hp.low, hp.high),
+                )
+            )
     return settings
 
 

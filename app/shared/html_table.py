@@ -18,7 +18,9 @@ CLASS = "lab-table"
 def html_table(frame: pd.DataFrame) -> str:
     """The frame as <table class="lab-table">, header row first, no index."""
     head = "".join(f"<th>{html.escape(str(name))}</th>" for name in frame.columns)
-    rows = "".join("<tr>" + "".join(f"<td>{html.escape(str(value))}</td>" for value in row) + "</tr>"
-                   for row in frame.itertuples(index=False))
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(value))}</td>" for value in row) + "</tr>"
+        for row in frame.itertuples(index=False)
+    )
     table = f'<table class="{CLASS}"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
     return f'<div class="{CLASS}-wrap">{table}</div>'

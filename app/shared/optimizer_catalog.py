@@ -9,9 +9,23 @@ from optim_core.optimizers import RULES
 
 DEFAULT_SLOTS = ("sgd", "momentum", "rmsprop", "adam", "adamw", "nadam")
 # Teaching LRs for a view 4 units wide: on the default saddle, SGD lingers ~120 steps, Adam leaves in ~40.
-PAGE_LR = {"sgd": 0.02, "momentum": 0.005, "nesterov": 0.005, "momentum_ema": 0.02, "adagrad": 0.1,
-           "rmsprop": 0.01, "rmsprop_eps_inside": 0.01, "adadelta": 1.0, "adam": 0.02, "adamw": 0.02,
-           "amsgrad": 0.02, "adam_no_bias_correction": 0.02, "nadam": 0.02, "radam": 0.02, "adamax": 0.02}
+PAGE_LR = {
+    "sgd": 0.02,
+    "momentum": 0.005,
+    "nesterov": 0.005,
+    "momentum_ema": 0.02,
+    "adagrad": 0.1,
+    "rmsprop": 0.01,
+    "rmsprop_eps_inside": 0.01,
+    "adadelta": 1.0,
+    "adam": 0.02,
+    "adamw": 0.02,
+    "amsgrad": 0.02,
+    "adam_no_bias_correction": 0.02,
+    "nadam": 0.02,
+    "radam": 0.02,
+    "adamax": 0.02,
+}
 # Gradient steps are stable below 2/L (L the largest curvature): the plain-gradient family is capped at
 # a fraction of 1/L, so a default never diverges on a steep surface. Momentum μ=0.9 multiplies the
 # effective step by 1/(1−μ) = 10, hence its smaller cap.

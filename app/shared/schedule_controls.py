@@ -134,31 +134,58 @@ def param_setting(spec: ScheduleSpec, param: ParamSpec, key: str, *, relative: b
         return Setting(key, "bool", bool(default), lambda: shown, help=help_key)
     if param.kind == "choice":
         fmt = schedule_label if param.name == "schedule" else str
-        return Setting(key, "choice", default, lambda: shown, choices=param.choices, format=fmt, help=help_key)
+        return Setting(
+            key, "choice", default, lambda: shown, choices=param.choices, format=fmt, help=help_key
+        )
     if param.kind == "int_list":
-        return IntListSetting(key, "text", ",".join(map(str, default)), lambda: shown, low=low, high=high,
-                              max_len=120, help=help_key)
+        return IntListSetting(
+            key,
+            "text",
+            ",".join(map(str, default)),
+            lambda: shown,
+            low=low,
+            high=high,
+            max_len=120,
+            help=help_key,
+        )
     if param.kind == "int":
         if default is None:  # 0 stands for torch's None
-            return Setting(key, "int", 0, lambda: t("sch.zero_is_none", name=shown), low=0, high=high,
-                           help=help_key)
+            return Setting(
+                key, "int", 0, lambda: t("sch.zero_is_none", name=shown), low=0, high=high, help=help_key
+            )
         widget = "slider" if high - low <= 100 else ""
-        return Setting(key, "int", int(default), lambda: shown, low=low, high=high, step=1, widget=widget,
-                       help=help_key)
+        return Setting(
+            key, "int", int(default), lambda: shown, low=low, high=high, step=1, widget=widget, help=help_key
+        )
     if param.log_scale:
         setting = Setting(key, "log", float(default), lambda: shown, low=low, high=high, help=help_key)
         snapped = setting.parse(repr(float(default)))  # the grid value the select_slider can show
         return Setting(key, "log", snapped, lambda: shown, low=low, high=high, help=help_key)
     step = _float_step(low, high)
     digits = max(0, -int(f"{step:e}".split("e")[1]))
-    return Setting(key, "float", float(default), lambda: shown, low=low, high=high, step=step, widget="slider",
-                   help=help_key, extra={"format": f"%.{digits}f"})
+    return Setting(
+        key,
+        "float",
+        float(default),
+        lambda: shown,
+        low=low,
+        high=high,
+        step=step,
+        widget="slider",
+        help=help_key,
+        extra={"format": f"%.{digits}f"},
+    )
 
 
-def spec_settings(spec: ScheduleSpec, prefix: str, *, relative: bool = False,
-                  skip: Sequence[str] = ()) -> list[Setting]:
+def spec_settings(
+    spec: ScheduleSpec, prefix: str, *, relative: bool = False, skip: Sequence[str] = ()
+) -> list[Setting]:
     """One setting per ParamSpec of `spec` (also ReduceLROnPlateau's PLATEAU), keyed f"{prefix}{param}"."""
-    return [param_setting(spec, p, f"{prefix}{p.name}", relative=relative) for p in spec.params if p.name not in skip]
+    return [
+        param_setting(spec, p, f"{prefix}{p.name}", relative=relative)
+        for p in spec.params
+        if p.name not in skip
+    ]
 
 
 def schedule_settings(name: str, prefix: str, *, relative: bool = False) -> list[Setting]:
@@ -169,12 +196,20 @@ def schedule_settings(name: str, prefix: str, *, relative: bool = False) -> list
 
 def part_chooser(prefix: str, k: int) -> Setting:
     """sequential_lr's chooser for part k (1-based)."""
-    return Setting(f"{prefix}s{k}", "choice", PART_DEFAULTS[(k - 1) % len(PART_DEFAULTS)],
-                   lambda: t("sch.part", k=k), choices=sequenceable(), format=schedule_label)
+    return Setting(
+        f"{prefix}s{k}",
+        "choice",
+        PART_DEFAULTS[(k - 1) % len(PART_DEFAULTS)],
+        lambda: t("sch.part", k=k),
+        choices=sequenceable(),
+        format=schedule_label,
+    )
 
 
 def chooser(key: str, default: str = NONE) -> Setting:
-    return Setting(key, "choice", default, "sch.schedule", choices=(NONE, *schedule_names()), format=schedule_label)
+    return Setting(
+        key, "choice", default, "sch.schedule", choices=(NONE, *schedule_names()), format=schedule_label
+    )
 
 
 # ---- one walk over the settings tree, reading values from widgets, a URL-like dict, ... -----------------------
@@ -221,8 +256,9 @@ def collect(name: str, prefix: str, value_of: ValueOf, *, relative: bool = False
     return kwargs, problems
 
 
-def flat_settings(name: str, kwargs: Mapping[str, Any], prefix: str = "", *,
-                  relative: bool = False) -> list[tuple[Setting, Any]]:
+def flat_settings(
+    name: str, kwargs: Mapping[str, Any], prefix: str = "", *, relative: bool = False
+) -> list[tuple[Setting, Any]]:
     """The reverse of collect: each setting with the value it must hold to give `kwargs` (defaults filled)."""
     pairs = []
     spec = get_spec(name)
@@ -259,8 +295,15 @@ def _forget(state: UrlState, prefix: str, keep: str) -> None:
         del st.query_params[key]
 
 
-def read_schedule(state: UrlState, prefix: str, where=None, *, key: str | None = None, default: str = NONE,
-                  relative: bool = False) -> tuple[str, dict] | None:
+def read_schedule(
+    state: UrlState,
+    prefix: str,
+    where=None,
+    *,
+    key: str | None = None,
+    default: str = NONE,
+    relative: bool = False,
+) -> tuple[str, dict] | None:
     """Draw the chooser (key, default f"{prefix}name") and the chosen schedule's widgets into `where`.
 
     Returns (name, kwargs) or None for "none". A mistyped list or a combination the library refuses
@@ -341,9 +384,10 @@ def _scaled(name: str, kwargs: Mapping[str, Any], unit: float) -> dict:
     if name == "warmup" and out.get("schedule_kwargs"):
         out["schedule_kwargs"] = _scaled(out["schedule"], out["schedule_kwargs"], unit)
     if name == "sequential_lr":
-        out["schedulers"] = [(part, _scaled(part, part_kwargs, unit))
-                             for part, part_kwargs in ((e, {}) if isinstance(e, str) else e
-                                                       for e in out["schedulers"])]
+        out["schedulers"] = [
+            (part, _scaled(part, part_kwargs, unit))
+            for part, part_kwargs in ((e, {}) if isinstance(e, str) else e for e in out["schedulers"])
+        ]
     return out
 
 

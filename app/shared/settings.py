@@ -143,8 +143,9 @@ class UrlState:
             try:
                 return setting.parse(raw)
             except InvalidValue as bad:
-                self.notices.append(t("url.bad_value", key=setting.key, value=raw, reason=bad.reason,
-                                      default=setting.default))
+                self.notices.append(
+                    t("url.bad_value", key=setting.key, value=raw, reason=bad.reason, default=setting.default)
+                )
                 return setting.default
         if setting.key in self._shadow:
             return setting.clean(self._shadow[setting.key])
@@ -183,8 +184,12 @@ class UrlState:
             if style == "radio":
                 return where.radio(label, setting.choices, format_func=fmt, horizontal=True, **common)
             if style == "segmented":
-                return where.segmented_control(label, setting.choices, format_func=fmt,
-                                               selection_mode="single", **common) or setting.default
+                return (
+                    where.segmented_control(
+                        label, setting.choices, format_func=fmt, selection_mode="single", **common
+                    )
+                    or setting.default
+                )
             return where.selectbox(label, setting.choices, format_func=fmt, **common)
         if kind == "log":
             fmt = setting.format or (lambda v: f"{v:g}")

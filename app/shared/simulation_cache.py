@@ -54,5 +54,7 @@ def surface_scales(surface: Surface) -> tuple[float, float]:
 
 
 @lru_cache(maxsize=64)
-def cached_scales(name: str, formula: str | None, params: tuple[tuple[str, float], ...]) -> tuple[float, float]:
+def cached_scales(
+    name: str, formula: str | None, params: tuple[tuple[str, float], ...]
+) -> tuple[float, float]:
     return surface_scales(build_surface(name, formula, params))

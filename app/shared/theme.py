@@ -43,8 +43,13 @@ def slot_styles(names: list[str]) -> list[dict]:
     for slot, name in enumerate(names):
         repeat = seen.get(name, 0)
         seen[name] = repeat + 1
-        styles.append({"colour": optimizer_colour(name), "dash": DASHES[repeat % len(DASHES)],
-                       "symbol": SYMBOLS[slot % len(SYMBOLS)]})
+        styles.append(
+            {
+                "colour": optimizer_colour(name),
+                "dash": DASHES[repeat % len(DASHES)],
+                "symbol": SYMBOLS[slot % len(SYMBOLS)],
+            }
+        )
     return styles
 
 
@@ -105,8 +110,20 @@ PLOTLY_TEMPLATE = "plotly_white"
 
 # What a 2D scatter figure uses of the template. The rest (per-trace-type defaults, polar, geo, 3D scenes,
 # colour scales) is processed by plotly.js on every draw of a figure that carries it.
-_TEMPLATE_2D = ("autotypenumbers", "colorway", "font", "hovermode", "hoverlabel", "paper_bgcolor", "plot_bgcolor",
-                "xaxis", "yaxis", "shapedefaults", "annotationdefaults", "title")
+_TEMPLATE_2D = (
+    "autotypenumbers",
+    "colorway",
+    "font",
+    "hovermode",
+    "hoverlabel",
+    "paper_bgcolor",
+    "plot_bgcolor",
+    "xaxis",
+    "yaxis",
+    "shapedefaults",
+    "annotationdefaults",
+    "title",
+)
 
 
 @lru_cache(maxsize=1)

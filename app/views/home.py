@@ -14,7 +14,7 @@ st.title(t("home.title"))
 st.markdown(t("home.lead"))
 
 for row in range(0, len(CARDS), 2):
-    for column, key in zip(st.columns(2, gap="medium"), CARDS[row:row + 2], strict=False):
+    for column, key in zip(st.columns(2, gap="medium"), CARDS[row : row + 2], strict=False):
         with column.container(border=True):
             st.subheader(t(f"nav.{key}"))
             picture = ASSETS / f"{key}.png"

@@ -27,14 +27,35 @@ from .rule import Diagnostics, HyperParam, Rule, latex_lines
 from .sgd import MOMENTUM, NESTEROV, SGD
 from .textbook import ADAM_NO_BIAS_CORRECTION, MOMENTUM_EMA, RMSPROP_EPS_INSIDE
 
-__all__ = ["RULES", "Diagnostics", "HyperParam", "Rule", "latex_lines", "optimizer_names", "resolve_hyperparams"]
+__all__ = [
+    "RULES",
+    "Diagnostics",
+    "HyperParam",
+    "Rule",
+    "latex_lines",
+    "optimizer_names",
+    "resolve_hyperparams",
+]
 
 # name -> rule: torch.optim's optimizers, convenience names, then the textbook variants.
 RULES: dict[str, Rule] = {
     rule.name: rule
     for rule in (
-        SGD, MOMENTUM, NESTEROV, ADAGRAD, RMSPROP, ADADELTA, ADAM, AMSGRAD, ADAMW, NADAM, RADAM, ADAMAX,
-        MOMENTUM_EMA, RMSPROP_EPS_INSIDE, ADAM_NO_BIAS_CORRECTION,
+        SGD,
+        MOMENTUM,
+        NESTEROV,
+        ADAGRAD,
+        RMSPROP,
+        ADADELTA,
+        ADAM,
+        AMSGRAD,
+        ADAMW,
+        NADAM,
+        RADAM,
+        ADAMAX,
+        MOMENTUM_EMA,
+        RMSPROP_EPS_INSIDE,
+        ADAM_NO_BIAS_CORRECTION,
     )
 }
 
@@ -59,8 +80,10 @@ def resolve_hyperparams(name: str, hp: Mapping | None = None) -> dict:
     valid = [p.name for p in rule.hyperparams]
     unknown = [key for key in hp if key not in valid]
     if unknown:
-        raise ValueError(f"unknown hyperparameter(s) {', '.join(map(repr, unknown))} for {name!r}; "
-                         f"valid choices: {', '.join(valid)}")
+        raise ValueError(
+            f"unknown hyperparameter(s) {', '.join(map(repr, unknown))} for {name!r}; "
+            f"valid choices: {', '.join(valid)}"
+        )
     resolved = {p.name: _checked(name, p, hp.get(p.name, p.default)) for p in rule.hyperparams}
     if rule.check is not None:
         rule.check(resolved)

@@ -105,8 +105,9 @@ def decay_and_moments(grad, state, params, lr, weight_decay, decoupled: bool, be
 def _adam(grad, state: AdamState, params, lr, hp, step, decoupled: bool):
     beta1, beta2 = hp["betas"]
     eps, weight_decay = hp["eps"], hp["weight_decay"]
-    params, g, exp_avg, exp_avg_sq = decay_and_moments(grad, state, params, lr, weight_decay, decoupled,
-                                                       (beta1, beta2))
+    params, g, exp_avg, exp_avg_sq = decay_and_moments(
+        grad, state, params, lr, weight_decay, decoupled, (beta1, beta2)
+    )
     # $1 - \beta_1^t$ and $1 - \beta_2^t$
     bias_correction1 = 1 - beta1**step
     bias_correction2 = 1 - beta2**step
@@ -156,17 +157,24 @@ def _adamw_label(hp: dict, lang: str) -> str:
 
 def _adam_rule(name: str, label: dict, amsgrad: bool, note: str = "") -> Rule:
     return Rule(
-        name=name, label=label, hyperparams=_hyperparams(0.0, amsgrad), init=init, update=update,
+        name=name,
+        label=label,
+        hyperparams=_hyperparams(0.0, amsgrad),
+        init=init,
+        update=update,
         torch_class="torch.optim.Adam",
         torch_code=lambda hp: torch_constructor("torch.optim.Adam", hp, _NAMES),
-        label_for=_adam_label, static=("amsgrad",), note=note,
+        label_for=_adam_label,
+        static=("amsgrad",),
+        note=note,
     )
 
 
 ADAM = _adam_rule("adam", {"en": "Adam", "zh": "Adam"}, amsgrad=False)
 # Convenience name from the product's list: torch.optim.Adam(amsgrad=True).
-AMSGRAD = _adam_rule("amsgrad", {"en": "AMSGrad", "zh": "AMSGrad"}, amsgrad=True,
-                     note="torch.optim.Adam with amsgrad=True")
+AMSGRAD = _adam_rule(
+    "amsgrad", {"en": "AMSGrad", "zh": "AMSGrad"}, amsgrad=True, note="torch.optim.Adam with amsgrad=True"
+)
 ADAMW = Rule(
     name="adamw",
     label={"en": "AdamW (decoupled)", "zh": "AdamW(解耦权重衰减)"},

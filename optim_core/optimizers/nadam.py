@@ -57,8 +57,9 @@ def update(grad, state: NAdamState, params, lr, hp, step):
     eps, weight_decay, momentum_decay = hp["eps"], hp["weight_decay"], hp["momentum_decay"]
     bias_correction2 = 1 - beta2**step
     # weight decay (L2, or decoupled), then $m_t$ and $v_t$ exactly as Adam
-    params, g, exp_avg, exp_avg_sq = decay_and_moments(grad, state, params, lr, weight_decay,
-                                                       hp["decoupled_weight_decay"], (beta1, beta2))
+    params, g, exp_avg, exp_avg_sq = decay_and_moments(
+        grad, state, params, lr, weight_decay, hp["decoupled_weight_decay"], (beta1, beta2)
+    )
     # $\mu_t \leftarrow \beta_1 (1 - \frac{1}{2} 0.96^{t \psi})$
     mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
     # $\mu_{t+1} \leftarrow \beta_1 (1 - \frac{1}{2} 0.96^{(t+1) \psi})$

@@ -58,8 +58,9 @@ def update(grad, state: RAdamState, params, lr, hp, step):
     beta1, beta2 = hp["betas"]
     eps, weight_decay = hp["eps"], hp["weight_decay"]
     # weight decay (L2, or decoupled), then $m_t$ and $v_t$ exactly as Adam
-    params, g, exp_avg, exp_avg_sq = decay_and_moments(grad, state, params, lr, weight_decay,
-                                                       hp["decoupled_weight_decay"], (beta1, beta2))
+    params, g, exp_avg, exp_avg_sq = decay_and_moments(
+        grad, state, params, lr, weight_decay, hp["decoupled_weight_decay"], (beta1, beta2)
+    )
     # $1 - \beta_1^t$ and $1 - \beta_2^t$
     bias_correction1 = 1 - beta1**step
     bias_correction2 = 1 - beta2**step

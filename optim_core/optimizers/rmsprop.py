@@ -96,7 +96,9 @@ RMSPROP = Rule(
     label={"en": "RMSprop", "zh": "RMSprop"},
     hyperparams=(
         lr_param(1e-2),
-        HyperParam("alpha", 0.99, "float", 0.0, 1.0, high_open=True, help="α, smoothing of the squared-gradient EMA"),
+        HyperParam(
+            "alpha", 0.99, "float", 0.0, 1.0, high_open=True, help="α, smoothing of the squared-gradient EMA"
+        ),
         eps_param(1e-8),
         weight_decay_param(),
         HyperParam("momentum", 0.0, "float", 0.0, 1.0, high_open=True, help="μ, momentum factor"),

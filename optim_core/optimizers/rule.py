@@ -47,8 +47,12 @@ class Diagnostics(NamedTuple):
 
     def full(self, shape: tuple[int, int]) -> Diagnostics:
         """Each diagnostic as a float array of `shape` (R, 2), NaN where the rule has none."""
-        return Diagnostics(*(np.full(shape, np.nan) if value is None else np.broadcast_to(value, shape).astype(float)
-                             for value in self))
+        return Diagnostics(
+            *(
+                np.full(shape, np.nan) if value is None else np.broadcast_to(value, shape).astype(float)
+                for value in self
+            )
+        )
 
 
 @dataclass(frozen=True)

@@ -91,8 +91,15 @@ def _torch_code(hp: dict) -> str:
 
 def _rule(name: str, label: dict, momentum: float, nesterov: bool, note: str = "") -> Rule:
     return Rule(
-        name=name, label=label, hyperparams=_hyperparams(momentum, nesterov), init=init, update=update,
-        torch_class="torch.optim.SGD", torch_code=_torch_code, label_for=_label, static=("nesterov",),
+        name=name,
+        label=label,
+        hyperparams=_hyperparams(momentum, nesterov),
+        init=init,
+        update=update,
+        torch_class="torch.optim.SGD",
+        torch_code=_torch_code,
+        label_for=_label,
+        static=("nesterov",),
         check=_check,
         note=note,
     )
@@ -100,7 +107,17 @@ def _rule(name: str, label: dict, momentum: float, nesterov: bool, note: str = "
 
 SGD = _rule("sgd", {"en": "SGD", "zh": "SGD"}, 0.0, False)
 # Convenience names from the product's list: the same torch rule with other defaults.
-MOMENTUM = _rule("momentum", {"en": "SGD + momentum", "zh": "SGD + 动量"}, 0.9, False,
-                 note="torch.optim.SGD with momentum=0.9")
-NESTEROV = _rule("nesterov", {"en": "SGD + Nesterov", "zh": "SGD + Nesterov 动量"}, 0.9, True,
-                 note="torch.optim.SGD with momentum=0.9, nesterov=True")
+MOMENTUM = _rule(
+    "momentum",
+    {"en": "SGD + momentum", "zh": "SGD + 动量"},
+    0.9,
+    False,
+    note="torch.optim.SGD with momentum=0.9",
+)
+NESTEROV = _rule(
+    "nesterov",
+    {"en": "SGD + Nesterov", "zh": "SGD + Nesterov 动量"},
+    0.9,
+    True,
+    note="torch.optim.SGD with momentum=0.9, nesterov=True",
+)

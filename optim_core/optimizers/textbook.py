@@ -132,23 +132,26 @@ optimizer = {cls}(params, {args})
 '''
 
 _BODIES = {
-    "momentum_ema": '''                v = state.setdefault("momentum_buffer", torch.zeros_like(p))
+    "momentum_ema": """                v = state.setdefault("momentum_buffer", torch.zeros_like(p))
                 v.mul_(group["beta"]).add_(g, alpha=1 - group["beta"])  # v <- beta v + (1 - beta) g
-                p.add_(v, alpha=-group["lr"])''',
-    "rmsprop_eps_inside": '''                s = state.setdefault("square_avg", torch.zeros_like(p))
+                p.add_(v, alpha=-group["lr"])""",
+    "rmsprop_eps_inside": """                s = state.setdefault("square_avg", torch.zeros_like(p))
                 s.mul_(group["alpha"]).addcmul_(g, g, value=1 - group["alpha"])
-                p.sub_(group["lr"] / (s + group["eps"]).sqrt() * g)  # eps inside the sqrt''',
-    "adam_no_bias_correction": '''                beta1, beta2 = group["betas"]
+                p.sub_(group["lr"] / (s + group["eps"]).sqrt() * g)  # eps inside the sqrt""",
+    "adam_no_bias_correction": """                beta1, beta2 = group["betas"]
                 m = state.setdefault("exp_avg", torch.zeros_like(p))
                 v = state.setdefault("exp_avg_sq", torch.zeros_like(p))
                 m.mul_(beta1).add_(g, alpha=1 - beta1)
                 v.mul_(beta2).addcmul_(g, g, value=1 - beta2)
-                p.sub_(group["lr"] / (v.sqrt() + group["eps"]) * m)  # no bias correction''',
+                p.sub_(group["lr"] / (v.sqrt() + group["eps"]) * m)  # no bias correction""",
 }
 
 _CLASSES = {
     "momentum_ema": ("MomentumEMA", "Momentum as an EMA: v <- beta v + (1 - beta) g; p <- p - lr v."),
-    "rmsprop_eps_inside": ("RMSpropEpsInside", "RMSprop with eps inside the sqrt: p <- p - lr g / sqrt(s + eps)."),
+    "rmsprop_eps_inside": (
+        "RMSpropEpsInside",
+        "RMSprop with eps inside the sqrt: p <- p - lr g / sqrt(s + eps).",
+    ),
     "adam_no_bias_correction": ("AdamNoBiasCorrection", "Adam without bias correction of m and v."),
 }
 
@@ -158,7 +161,9 @@ def _variant_torch_code(name: str, hyperparams: tuple[HyperParam, ...]):
 
     def torch_code(hp: dict) -> str:
         return _TORCH_OPTIMIZER.format(
-            cls=cls, doc=doc, body=_BODIES[name],
+            cls=cls,
+            doc=doc,
+            body=_BODIES[name],
             signature=", ".join(f"{p.name}={fmt(p.default)}" for p in hyperparams),
             defaults="{" + ", ".join(f'"{p.name}": {p.name}' for p in hyperparams) + "}",
             args=", ".join(f"{p.name}={fmt(hp[p.name])}" for p in hyperparams),
@@ -168,25 +173,41 @@ def _variant_torch_code(name: str, hyperparams: tuple[HyperParam, ...]):
 
 
 def _variant(name, label, hyperparams, init, update, note) -> Rule:
-    return Rule(name=name, label=label, hyperparams=hyperparams, init=init, update=update, torch_class=None,
-                torch_code=_variant_torch_code(name, hyperparams), note=note)
+    return Rule(
+        name=name,
+        label=label,
+        hyperparams=hyperparams,
+        init=init,
+        update=update,
+        torch_class=None,
+        torch_code=_variant_torch_code(name, hyperparams),
+        note=note,
+    )
 
 
 MOMENTUM_EMA = _variant(
-    "momentum_ema", {"en": "Momentum (EMA)", "zh": "动量(EMA 形式)"},
+    "momentum_ema",
+    {"en": "Momentum (EMA)", "zh": "动量(EMA 形式)"},
     (lr_param(1e-2), HyperParam("beta", 0.9, "float", 0.0, 1.0, high_open=True, help="β, EMA factor")),
-    lambda params: MomentumEMAState(np.zeros_like(params)), update_momentum_ema,
+    lambda params: MomentumEMAState(np.zeros_like(params)),
+    update_momentum_ema,
     "textbook EMA momentum; torch.optim.SGD(momentum=β) uses v ← βv + g",
 )
 RMSPROP_EPS_INSIDE = _variant(
-    "rmsprop_eps_inside", {"en": "RMSprop (ε inside √)", "zh": "RMSprop(ε 在根号内)"},
-    (lr_param(1e-2), HyperParam("alpha", 0.99, "float", 0.0, 1.0, high_open=True, help="α, EMA factor"),
-     eps_param(1e-8)),
-    lambda params: RMSpropEpsInsideState(np.zeros_like(params)), update_rmsprop_eps_inside,
+    "rmsprop_eps_inside",
+    {"en": "RMSprop (ε inside √)", "zh": "RMSprop(ε 在根号内)"},
+    (
+        lr_param(1e-2),
+        HyperParam("alpha", 0.99, "float", 0.0, 1.0, high_open=True, help="α, EMA factor"),
+        eps_param(1e-8),
+    ),
+    lambda params: RMSpropEpsInsideState(np.zeros_like(params)),
+    update_rmsprop_eps_inside,
     "textbook RMSprop; torch.optim.RMSprop divides by √s + ε",
 )
 ADAM_NO_BIAS_CORRECTION = _variant(
-    "adam_no_bias_correction", {"en": "Adam (no bias correction)", "zh": "Adam(无偏差修正)"},
+    "adam_no_bias_correction",
+    {"en": "Adam (no bias correction)", "zh": "Adam(无偏差修正)"},
     (lr_param(1e-3), betas_param(), eps_param(1e-8)),
     lambda params: AdamNoBiasCorrectionState(np.zeros_like(params), np.zeros_like(params)),
     update_adam_no_bias_correction,

@@ -24,6 +24,18 @@ from optim_core.schedules.spec import DEFAULT_LR, ParamSpec, Schedule, ScheduleE
 for _module in ("decay", "cosine", "cyclic", "formulas", "sequential"):
     import_module(f"optim_core.schedules.{_module}")
 
-__all__ = ["DEFAULT_LR", "PLATEAU", "SCHEDULES", "ParamSpec", "Schedule", "ScheduleError", "ScheduleSpec",
-           "get_spec", "lr_curve", "noisy_plateau_series", "reduce_lr_on_plateau", "schedule_fn",
-           "schedule_names"]
+__all__ = [
+    "DEFAULT_LR",
+    "PLATEAU",
+    "SCHEDULES",
+    "ParamSpec",
+    "Schedule",
+    "ScheduleError",
+    "ScheduleSpec",
+    "get_spec",
+    "lr_curve",
+    "noisy_plateau_series",
+    "reduce_lr_on_plateau",
+    "schedule_fn",
+    "schedule_names",
+]

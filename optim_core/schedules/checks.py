@@ -21,8 +21,15 @@ def as_int(name: str, value: Any, *, low: int | None = None) -> int:
     return value
 
 
-def as_float(name: str, value: Any, *, low: float | None = None, high: float | None = None,
-             low_open: bool = False, high_open: bool = False) -> float:
+def as_float(
+    name: str,
+    value: Any,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> float:
     """A finite float in [low, high]; low_open / high_open exclude the bound."""
     if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
         raise ScheduleError(f"{name} must be a finite number, got {value!r}")

@@ -17,7 +17,8 @@ def cosine_between(base: float, eta_min: float, t_cur: int, period: int) -> floa
 
 
 @register(
-    "cosine_annealing_lr", label={"en": "Cosine annealing (CosineAnnealingLR)", "zh": "余弦退火 (CosineAnnealingLR)"},
+    "cosine_annealing_lr",
+    label={"en": "Cosine annealing (CosineAnnealingLR)", "zh": "余弦退火 (CosineAnnealingLR)"},
     latex=r"\eta_t = \eta_{\min} + \tfrac{1}{2}(\eta_0 - \eta_{\min})\left(1 + \cos\frac{\pi t}{T_{\max}}\right)",
     params=(ParamSpec("T_max", 100, "int", 1, 2000, required=True), _ETA_MIN),
     torch_class="CosineAnnealingLR",
@@ -51,12 +52,17 @@ def restart_position(t: int, T_0: int, T_mult: int) -> tuple[int, int]:
     "cosine_annealing_warm_restarts",
     label={"en": "Cosine with warm restarts (SGDR)", "zh": "带热重启的余弦退火 (SGDR)"},
     latex=r"\eta_t = \eta_{\min} + \tfrac{1}{2}(\eta_0 - \eta_{\min})\left(1 + \cos\frac{\pi T_{cur}}{T_i}\right),"
-          r"\quad T_i = T_0\, T_{mult}^{\,i}",
-    params=(ParamSpec("T_0", 50, "int", 1, 1000, required=True), ParamSpec("T_mult", 1, "int", 1, 4), _ETA_MIN),
+    r"\quad T_i = T_0\, T_{mult}^{\,i}",
+    params=(
+        ParamSpec("T_0", 50, "int", 1, 1000, required=True),
+        ParamSpec("T_mult", 1, "int", 1, 4),
+        _ETA_MIN,
+    ),
     torch_class="CosineAnnealingWarmRestarts",
 )
-def cosine_annealing_warm_restarts(*, lr: float = DEFAULT_LR, T_0: int, T_mult: int = 1,
-                                   eta_min: float = 0.0) -> Schedule:
+def cosine_annealing_warm_restarts(
+    *, lr: float = DEFAULT_LR, T_0: int, T_mult: int = 1, eta_min: float = 0.0
+) -> Schedule:
     """Anneal from lr to eta_min over T_0 steps, jump back to lr, repeat with periods growing by T_mult."""
     lr, eta_min = as_lr("lr", lr), as_lr("eta_min", eta_min)
     T_0, T_mult = as_int("T_0", T_0, low=1), as_int("T_mult", T_mult, low=1)

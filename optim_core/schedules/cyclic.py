@@ -24,11 +24,12 @@ def _check_momentum(cycle_momentum, base_momentum, max_momentum) -> None:
 
 
 @register(
-    "cyclic_lr", label={"en": "Cyclical LR (CyclicLR)", "zh": "循环学习率 (CyclicLR)"},
+    "cyclic_lr",
+    label={"en": "Cyclical LR (CyclicLR)", "zh": "循环学习率 (CyclicLR)"},
     latex=r"\eta_t = \eta_{base} + (\eta_{max} - \eta_{base})\, h_t\, \sigma_t,\quad "
-          r"c = \left\lfloor 1 + \tfrac{t}{u + d} \right\rfloor,\ x = 1 + \tfrac{t}{u + d} - c,\ "
-          r"h_t = \begin{cases} x / r & x \le r \\ (x - 1)/(r - 1) & x > r \end{cases},\ r = \tfrac{u}{u + d},\ "
-          r"\sigma_t = 1 \text{ (triangular)},\ 2^{1 - c} \text{ (triangular2)},\ \gamma^{t} \text{ (exp\_range)}",
+    r"c = \left\lfloor 1 + \tfrac{t}{u + d} \right\rfloor,\ x = 1 + \tfrac{t}{u + d} - c,\ "
+    r"h_t = \begin{cases} x / r & x \le r \\ (x - 1)/(r - 1) & x > r \end{cases},\ r = \tfrac{u}{u + d},\ "
+    r"\sigma_t = 1 \text{ (triangular)},\ 2^{1 - c} \text{ (triangular2)},\ \gamma^{t} \text{ (exp\_range)}",
     params=(
         ParamSpec("base_lr", 0.001, "float", 1e-5, 1.0, log_scale=True, required=True),
         ParamSpec("max_lr", 0.1, "float", 1e-4, 10.0, log_scale=True, required=True),
@@ -37,12 +38,23 @@ def _check_momentum(cycle_momentum, base_momentum, max_momentum) -> None:
         ParamSpec("mode", "triangular", "choice", choices=CYCLIC_MODES),
         ParamSpec("gamma", 1.0, "float", 0.9, 1.0),
     ),
-    torch_class="CyclicLR", uses_lr=False,
+    torch_class="CyclicLR",
+    uses_lr=False,
 )
-def cyclic_lr(*, lr: float = DEFAULT_LR, base_lr: float, max_lr: float, step_size_up: int = 2000,
-              step_size_down: int | None = None, mode: str = "triangular", gamma: float = 1.0,
-              scale_mode: str = "cycle", cycle_momentum: bool = True, base_momentum: float = 0.8,
-              max_momentum: float = 0.9) -> Schedule:
+def cyclic_lr(
+    *,
+    lr: float = DEFAULT_LR,
+    base_lr: float,
+    max_lr: float,
+    step_size_up: int = 2000,
+    step_size_down: int | None = None,
+    mode: str = "triangular",
+    gamma: float = 1.0,
+    scale_mode: str = "cycle",
+    cycle_momentum: bool = True,
+    base_momentum: float = 0.8,
+    max_momentum: float = 0.9,
+) -> Schedule:
     """Cycle between base_lr and max_lr: u = step_size_up steps up, d = step_size_down steps down.
 
     scale_mode only matters for a custom scale_fn (not offered here): for the three built-in modes torch
@@ -81,12 +93,13 @@ def _anneal(anneal_strategy: str, start: float, end: float, pct: float) -> float
 
 
 @register(
-    "one_cycle_lr", label={"en": "One cycle (OneCycleLR)", "zh": "单周期 (OneCycleLR)"},
+    "one_cycle_lr",
+    label={"en": "One cycle (OneCycleLR)", "zh": "单周期 (OneCycleLR)"},
     latex=r"\eta_{init} = \frac{\eta_{max}}{\mathrm{div\_factor}},\ "
-          r"\eta_{final} = \frac{\eta_{init}}{\mathrm{final\_div\_factor}};\quad "
-          r"\eta_{init} \nearrow \eta_{max}\ (t \le p N - 1) \searrow \eta_{final}\ (t = N - 1);\ "
-          r"\text{three\_phase: } \eta_{max} \searrow \eta_{init}\ (t \le 2 p N - 2) \searrow \eta_{final},\quad "
-          r"\mathrm{anneal}(a, b, \rho) = b + \tfrac{a - b}{2}(1 + \cos \pi \rho) \text{ or } a + (b - a)\rho",
+    r"\eta_{final} = \frac{\eta_{init}}{\mathrm{final\_div\_factor}};\quad "
+    r"\eta_{init} \nearrow \eta_{max}\ (t \le p N - 1) \searrow \eta_{final}\ (t = N - 1);\ "
+    r"\text{three\_phase: } \eta_{max} \searrow \eta_{init}\ (t \le 2 p N - 2) \searrow \eta_{final},\quad "
+    r"\mathrm{anneal}(a, b, \rho) = b + \tfrac{a - b}{2}(1 + \cos \pi \rho) \text{ or } a + (b - a)\rho",
     params=(
         ParamSpec("max_lr", 0.1, "float", 1e-4, 10.0, log_scale=True, required=True),
         ParamSpec("total_steps", 300, "int", 2, 10000, required=True),
@@ -96,13 +109,25 @@ def _anneal(anneal_strategy: str, start: float, end: float, pct: float) -> float
         ParamSpec("final_div_factor", 1e4, "float", 1.0, 1e6, log_scale=True),
         ParamSpec("three_phase", False, "bool"),
     ),
-    torch_class="OneCycleLR", uses_lr=False,
+    torch_class="OneCycleLR",
+    uses_lr=False,
 )
-def one_cycle_lr(*, lr: float = DEFAULT_LR, max_lr: float, total_steps: int | None = None,
-                 epochs: int | None = None, steps_per_epoch: int | None = None, pct_start: float = 0.3,
-                 anneal_strategy: str = "cos", cycle_momentum: bool = True, base_momentum: float = 0.85,
-                 max_momentum: float = 0.95, div_factor: float = 25.0, final_div_factor: float = 1e4,
-                 three_phase: bool = False) -> Schedule:
+def one_cycle_lr(
+    *,
+    lr: float = DEFAULT_LR,
+    max_lr: float,
+    total_steps: int | None = None,
+    epochs: int | None = None,
+    steps_per_epoch: int | None = None,
+    pct_start: float = 0.3,
+    anneal_strategy: str = "cos",
+    cycle_momentum: bool = True,
+    base_momentum: float = 0.85,
+    max_momentum: float = 0.95,
+    div_factor: float = 25.0,
+    final_div_factor: float = 1e4,
+    three_phase: bool = False,
+) -> Schedule:
     """Warm up to max_lr for a fraction pct_start of N = total_steps, then anneal far below the start.
 
     N is total_steps, or else epochs * steps_per_epoch. Steps 0 .. N are defined; torch raises past N.
@@ -127,15 +152,19 @@ def one_cycle_lr(*, lr: float = DEFAULT_LR, max_lr: float, total_steps: int | No
     min_lr = initial_lr / final_div_factor
     # (end_step, start_lr, end_lr) per phase, exactly torch's _schedule_phases
     if three_phase:
-        phases = [(float(pct * total) - 1, initial_lr, max_lr),
-                  (float(2 * pct * total) - 2, max_lr, initial_lr),
-                  (total - 1, initial_lr, min_lr)]
+        phases = [
+            (float(pct * total) - 1, initial_lr, max_lr),
+            (float(2 * pct * total) - 2, max_lr, initial_lr),
+            (total - 1, initial_lr, min_lr),
+        ]
     else:
         phases = [(float(pct * total) - 1, initial_lr, max_lr), (total - 1, max_lr, min_lr)]
     starts = [0.0] + [end for end, _, _ in phases[:-1]]
     if any(end <= start for start, (end, _, _) in zip(starts, phases, strict=True)):
-        raise ScheduleError(f"pct_start={pct} with {total} total steps leaves a phase with no steps; "
-                            f"pct_start * total_steps must exceed 1 and leave room for the later phase(s)")
+        raise ScheduleError(
+            f"pct_start={pct} with {total} total steps leaves a phase with no steps; "
+            f"pct_start * total_steps must exceed 1 and leave room for the later phase(s)"
+        )
 
     def schedule(t: int) -> float:
         if t > total:

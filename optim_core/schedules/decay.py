@@ -17,7 +17,8 @@ _GAMMA = ParamSpec("gamma", 0.1, "float", 0.01, 1.0, log_scale=True)
 
 
 @register(
-    "step_lr", label={"en": "Step decay (StepLR)", "zh": "等间隔阶梯衰减 (StepLR)"},
+    "step_lr",
+    label={"en": "Step decay (StepLR)", "zh": "等间隔阶梯衰减 (StepLR)"},
     latex=r"\eta_t = \eta_0 \, \gamma^{\lfloor t / \mathrm{step\_size} \rfloor}",
     params=(ParamSpec("step_size", 30, "int", 1, 1000, required=True), _GAMMA),
     torch_class="StepLR",
@@ -30,7 +31,8 @@ def step_lr(*, lr: float = DEFAULT_LR, step_size: int, gamma: float = 0.1) -> Sc
 
 
 @register(
-    "multi_step_lr", label={"en": "Milestone decay (MultiStepLR)", "zh": "里程碑衰减 (MultiStepLR)"},
+    "multi_step_lr",
+    label={"en": "Milestone decay (MultiStepLR)", "zh": "里程碑衰减 (MultiStepLR)"},
     latex=r"\eta_t = \eta_0 \, \gamma^{\,\#\{m \in \mathrm{milestones} \,:\, m \le t\}}",
     params=(ParamSpec("milestones", (30, 80), "int_list", 0, 1000, required=True), _GAMMA),
     torch_class="MultiStepLR",
@@ -46,9 +48,10 @@ def multi_step_lr(*, lr: float = DEFAULT_LR, milestones: list[int], gamma: float
 
 
 @register(
-    "constant_lr", label={"en": "Constant factor (ConstantLR)", "zh": "常数因子 (ConstantLR)"},
+    "constant_lr",
+    label={"en": "Constant factor (ConstantLR)", "zh": "常数因子 (ConstantLR)"},
     latex=r"\eta_t = \eta_0 \cdot \begin{cases} \mathrm{factor} & t < \mathrm{total\_iters} \\"
-          r" 1 & t \ge \mathrm{total\_iters} \end{cases}",
+    r" 1 & t \ge \mathrm{total\_iters} \end{cases}",
     params=(ParamSpec("factor", 1.0 / 3, "float", 0.01, 1.0), ParamSpec("total_iters", 5, "int", 1, 1000)),
     torch_class="ConstantLR",
 )
@@ -65,15 +68,20 @@ def constant_lr(*, lr: float = DEFAULT_LR, factor: float = 1.0 / 3, total_iters:
 
 
 @register(
-    "linear_lr", label={"en": "Linear ramp (LinearLR)", "zh": "线性变化 (LinearLR)"},
+    "linear_lr",
+    label={"en": "Linear ramp (LinearLR)", "zh": "线性变化 (LinearLR)"},
     latex=r"\eta_t = \eta_0 \left(s + (e - s)\,\frac{\min(t,\, T)}{T}\right),\quad "
-          r"s = \mathrm{start\_factor},\ e = \mathrm{end\_factor},\ T = \mathrm{total\_iters}",
-    params=(ParamSpec("start_factor", 1.0 / 3, "float", 0.01, 1.0), ParamSpec("end_factor", 1.0, "float", 0.0, 1.0),
-            ParamSpec("total_iters", 5, "int", 1, 1000)),
+    r"s = \mathrm{start\_factor},\ e = \mathrm{end\_factor},\ T = \mathrm{total\_iters}",
+    params=(
+        ParamSpec("start_factor", 1.0 / 3, "float", 0.01, 1.0),
+        ParamSpec("end_factor", 1.0, "float", 0.0, 1.0),
+        ParamSpec("total_iters", 5, "int", 1, 1000),
+    ),
     torch_class="LinearLR",
 )
-def linear_lr(*, lr: float = DEFAULT_LR, start_factor: float = 1.0 / 3, end_factor: float = 1.0,
-              total_iters: int = 5) -> Schedule:
+def linear_lr(
+    *, lr: float = DEFAULT_LR, start_factor: float = 1.0 / 3, end_factor: float = 1.0, total_iters: int = 5
+) -> Schedule:
     """Move the LR factor linearly from start_factor to end_factor over total_iters steps, then hold.
 
     Stricter than torch: total_iters = 0 is refused (the closed form would divide by zero).
@@ -86,7 +94,8 @@ def linear_lr(*, lr: float = DEFAULT_LR, start_factor: float = 1.0 / 3, end_fact
 
 
 @register(
-    "exponential_lr", label={"en": "Exponential decay (ExponentialLR)", "zh": "指数衰减 (ExponentialLR)"},
+    "exponential_lr",
+    label={"en": "Exponential decay (ExponentialLR)", "zh": "指数衰减 (ExponentialLR)"},
     latex=r"\eta_t = \eta_0 \, \gamma^{t}",
     params=(ParamSpec("gamma", 0.98, "float", 0.8, 1.0, required=True),),
     torch_class="ExponentialLR",
@@ -98,9 +107,10 @@ def exponential_lr(*, lr: float = DEFAULT_LR, gamma: float) -> Schedule:
 
 
 @register(
-    "polynomial_lr", label={"en": "Polynomial decay (PolynomialLR)", "zh": "多项式衰减 (PolynomialLR)"},
+    "polynomial_lr",
+    label={"en": "Polynomial decay (PolynomialLR)", "zh": "多项式衰减 (PolynomialLR)"},
     latex=r"\eta_t = \eta_0 \left(1 - \frac{\min(t,\, T)}{T}\right)^{p},\quad "
-          r"T = \mathrm{total\_iters},\ p = \mathrm{power}",
+    r"T = \mathrm{total\_iters},\ p = \mathrm{power}",
     params=(ParamSpec("total_iters", 5, "int", 1, 1000), ParamSpec("power", 1.0, "float", 0.1, 5.0)),
     torch_class="PolynomialLR",
 )

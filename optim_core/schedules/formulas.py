@@ -15,7 +15,8 @@ from optim_core.schedules.torch_code import lambda_lr, py
 
 
 @register(
-    "inverse_time", label={"en": "Inverse-time decay", "zh": "反比例(逆时间)衰减"},
+    "inverse_time",
+    label={"en": "Inverse-time decay", "zh": "反比例(逆时间)衰减"},
     latex=r"\eta_t = \frac{\eta_0}{1 + k\, t}",
     params=(ParamSpec("k", 0.01, "float", 1e-4, 1.0, log_scale=True),),
     code=lambda kw: lambda_lr(f"1 / (1 + {py(kw['k'])} * t)"),
@@ -27,7 +28,8 @@ def inverse_time(*, lr: float = DEFAULT_LR, k: float = 0.01) -> Schedule:
 
 
 @register(
-    "exponential_budget", label={"en": "Exponential decay over a budget", "zh": "按预算的指数衰减"},
+    "exponential_budget",
+    label={"en": "Exponential decay over a budget", "zh": "按预算的指数衰减"},
     latex=r"\eta_t = \eta_0 \, d^{\,t / T}",
     params=(ParamSpec("d", 0.01, "float", 1e-4, 1.0, log_scale=True), ParamSpec("T", 300, "int", 1, 10000)),
     code=lambda kw: lambda_lr(f"{py(kw['d'])} ** (t / {py(kw['T'])})"),
@@ -40,7 +42,8 @@ def exponential_budget(*, lr: float = DEFAULT_LR, d: float = 0.01, T: int = 300)
 
 
 @register(
-    "power", label={"en": "Power decay to zero", "zh": "幂次衰减到零"},
+    "power",
+    label={"en": "Power decay to zero", "zh": "幂次衰减到零"},
     latex=r"\eta_t = \eta_0 \left(1 - \frac{\min(t,\, T)}{T}\right)^{p}",
     params=(ParamSpec("T", 300, "int", 1, 10000), ParamSpec("p", 2.0, "float", 0.1, 5.0)),
     code=lambda kw: lambda_lr(f"(1 - min(t, {py(kw['T'])}) / {py(kw['T'])}) ** {py(kw['p'])}"),
@@ -52,7 +55,8 @@ def power(*, lr: float = DEFAULT_LR, T: int = 300, p: float = 2.0) -> Schedule:
 
 
 @register(
-    "inverse_sqrt", label={"en": "Inverse square root", "zh": "平方根倒数衰减"},
+    "inverse_sqrt",
+    label={"en": "Inverse square root", "zh": "平方根倒数衰减"},
     latex=r"\eta_t = \frac{\eta_0}{\sqrt{t + 1}}",
     params=(),
     code=lambda kw: lambda_lr("1 / math.sqrt(t + 1)"),
@@ -64,7 +68,8 @@ def inverse_sqrt(*, lr: float = DEFAULT_LR) -> Schedule:
 
 
 @register(
-    "staircase", label={"en": "Staircase exponential decay", "zh": "阶梯式指数衰减"},
+    "staircase",
+    label={"en": "Staircase exponential decay", "zh": "阶梯式指数衰减"},
     latex=r"\eta_t = \eta_0 \, d^{\lfloor t / s \rfloor}",
     params=(ParamSpec("d", 0.5, "float", 0.01, 1.0), ParamSpec("s", 50, "int", 1, 1000)),
     code=lambda kw: lambda_lr(f"{py(kw['d'])} ** (t // {py(kw['s'])})"),

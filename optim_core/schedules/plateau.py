@@ -14,13 +14,23 @@ from optim_core.schedules.checks import as_choice, as_float, as_int, as_lr
 from optim_core.schedules.spec import DEFAULT_LR, ParamSpec, ScheduleError, ScheduleSpec, attach_formula
 from optim_core.schedules.torch_code import script, torch_call
 
-_DEFAULTS = {"mode": "min", "factor": 0.1, "patience": 10, "threshold": 1e-4, "threshold_mode": "rel",
-             "cooldown": 0, "min_lr": 0.0, "eps": 1e-8}
+_DEFAULTS = {
+    "mode": "min",
+    "factor": 0.1,
+    "patience": 10,
+    "threshold": 1e-4,
+    "threshold_mode": "rel",
+    "cooldown": 0,
+    "min_lr": 0.0,
+    "eps": 1e-8,
+}
 
 # min mode, rel threshold shown; max mode flips the comparison, abs mode uses best -/+ threshold
-_LATEX = (r"\eta_{e+1} = \begin{cases} \max(\mathrm{factor} \cdot \eta_e,\ \mathrm{min\_lr}) & b_e > \mathrm{patience}"
-          r" \\ \eta_e & \text{otherwise} \end{cases},\quad b_e = \#\text{epochs since the metric last beat }"
-          r"\mathrm{best} \cdot (1 - \mathrm{threshold})")
+_LATEX = (
+    r"\eta_{e+1} = \begin{cases} \max(\mathrm{factor} \cdot \eta_e,\ \mathrm{min\_lr}) & b_e > \mathrm{patience}"
+    r" \\ \eta_e & \text{otherwise} \end{cases},\quad b_e = \#\text{epochs since the metric last beat }"
+    r"\mathrm{best} \cdot (1 - \mathrm{threshold})"
+)
 
 
 def _is_better(mode: str, threshold_mode: str, threshold: float, value: float, best: float) -> bool:
@@ -34,9 +44,19 @@ def _is_better(mode: str, threshold_mode: str, threshold: float, value: float, b
     return value > best + threshold
 
 
-def reduce_lr_on_plateau(metrics, *, lr: float = DEFAULT_LR, mode: str = "min", factor: float = 0.1,
-                         patience: int = 10, threshold: float = 1e-4, threshold_mode: str = "rel",
-                         cooldown: int = 0, min_lr: float = 0.0, eps: float = 1e-8) -> np.ndarray:
+def reduce_lr_on_plateau(
+    metrics,
+    *,
+    lr: float = DEFAULT_LR,
+    mode: str = "min",
+    factor: float = 0.1,
+    patience: int = 10,
+    threshold: float = 1e-4,
+    threshold_mode: str = "rel",
+    cooldown: int = 0,
+    min_lr: float = 0.0,
+    eps: float = 1e-8,
+) -> np.ndarray:
     """The LR in effect during each epoch, as torch's ReduceLROnPlateau sets it.
 
     Element t is the LR used while epoch t trains, i.e. before scheduler.step(metrics[t]); so element 0
@@ -83,8 +103,9 @@ def reduce_lr_on_plateau(metrics, *, lr: float = DEFAULT_LR, mode: str = "min", 
 attach_formula(reduce_lr_on_plateau, _LATEX)
 
 
-def noisy_plateau_series(n: int, seed: int = 0, *, start: float = 2.0, floor: float = 0.4,
-                         noise: float = 0.03) -> np.ndarray:
+def noisy_plateau_series(
+    n: int, seed: int = 0, *, start: float = 2.0, floor: float = 0.4, noise: float = 0.03
+) -> np.ndarray:
     """A validation-loss-like series of n epochs: a fast fall from `start` that flattens onto `floor`
     (96% of the way down after the first third), with multiplicative log-normal noise of size `noise`.
 
@@ -105,12 +126,14 @@ def _plateau_code(kwargs=None) -> str:
     kwargs = dict(kwargs or {})
     lr = kwargs.pop("lr", DEFAULT_LR)
     reduce_lr_on_plateau([1.0], lr=lr, **kwargs)  # the same checks, so bad arguments never print code
-    return script(lr, torch_call("ReduceLROnPlateau", {**_DEFAULTS, **kwargs}, _DEFAULTS), per_epoch_metric=True)
+    return script(
+        lr, torch_call("ReduceLROnPlateau", {**_DEFAULTS, **kwargs}, _DEFAULTS), per_epoch_metric=True
+    )
 
 
 PLATEAU = ScheduleSpec(
-    name="reduce_lr_on_plateau", label={"en": "Reduce on plateau (ReduceLROnPlateau)",
-                                        "zh": "平台期降低学习率 (ReduceLROnPlateau)"},
+    name="reduce_lr_on_plateau",
+    label={"en": "Reduce on plateau (ReduceLROnPlateau)", "zh": "平台期降低学习率 (ReduceLROnPlateau)"},
     params=(
         ParamSpec("mode", "min", "choice", choices=("min", "max")),
         ParamSpec("factor", 0.1, "float", 0.01, 0.99),
@@ -121,5 +144,8 @@ PLATEAU = ScheduleSpec(
         ParamSpec("min_lr", 0.0, "float", 0.0, 0.1),
         ParamSpec("eps", 1e-8, "float", 0.0, 1e-3),
     ),
-    latex=_LATEX, torch_code=_plateau_code, torch_class="ReduceLROnPlateau", build=None,
+    latex=_LATEX,
+    torch_code=_plateau_code,
+    torch_class="ReduceLROnPlateau",
+    build=None,
 )

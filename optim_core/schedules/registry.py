@@ -114,9 +114,16 @@ def _torch_code(name: str, kwargs: Mapping[str, Any] | None = None) -> str:
     return script(lr, scheduler_expr(name, {k: v for k, v in kwargs.items() if k != "lr"}))
 
 
-def register(name: str, *, label: dict[str, str], latex: str, params: tuple[ParamSpec, ...],
-             torch_class: str | None = None, code: Callable[[dict[str, Any]], str] | None = None,
-             uses_lr: bool = True) -> Callable:
+def register(
+    name: str,
+    *,
+    label: dict[str, str],
+    latex: str,
+    params: tuple[ParamSpec, ...],
+    torch_class: str | None = None,
+    code: Callable[[dict[str, Any]], str] | None = None,
+    uses_lr: bool = True,
+) -> Callable:
     """Decorator: add the schedule built by the decorated function to SCHEDULES.
 
     code(kwargs) -> the scheduler expression; by default `torch_class(optimizer, <non-default kwargs>)`.
@@ -127,18 +134,36 @@ def register(name: str, *, label: dict[str, str], latex: str, params: tuple[Para
         attach_formula(build, latex)
         expr = code
         if expr is None:
-            defaults = {k: p.default for k, p in inspect.signature(build).parameters.items()
-                        if p.default is not p.empty}
+            defaults = {
+                k: p.default
+                for k, p in inspect.signature(build).parameters.items()
+                if p.default is not p.empty
+            }
             expr = partial(torch_call, torch_class, defaults=defaults)
         _EXPRESSIONS[name] = expr
         SCHEDULES[name] = ScheduleSpec(
-            name=name, label=label, params=params, latex=latex, torch_code=partial(_torch_code, name),
-            torch_class=torch_class, build=build, uses_lr=uses_lr,
+            name=name,
+            label=label,
+            params=params,
+            latex=latex,
+            torch_code=partial(_torch_code, name),
+            torch_class=torch_class,
+            build=build,
+            uses_lr=uses_lr,
         )
         return build
 
     return decorate
 
 
-__all__ = ["DEFAULT_LR", "SCHEDULES", "bind", "get_spec", "lr_curve", "register", "schedule_fn", "schedule_names",
-           "scheduler_expr"]
+__all__ = [
+    "DEFAULT_LR",
+    "SCHEDULES",
+    "bind",
+    "get_spec",
+    "lr_curve",
+    "register",
+    "schedule_fn",
+    "schedule_names",
+    "scheduler_expr",
+]

@@ -23,8 +23,17 @@ from optim_core.schedules.spec import DEFAULT_LR, ParamSpec, Schedule, ScheduleE
 from optim_core.schedules.torch_code import py
 
 # torch schedulers whose step() rescales the current group["lr"] (so they follow the LR they are given)
-_CHAINABLE = frozenset({"step_lr", "multi_step_lr", "constant_lr", "linear_lr", "exponential_lr",
-                        "polynomial_lr", "cosine_annealing_lr"})
+_CHAINABLE = frozenset(
+    {
+        "step_lr",
+        "multi_step_lr",
+        "constant_lr",
+        "linear_lr",
+        "exponential_lr",
+        "polynomial_lr",
+        "cosine_annealing_lr",
+    }
+)
 _COMPOSITE = frozenset({"sequential_lr", "warmup"})
 
 
@@ -41,7 +50,9 @@ def _parse(schedulers) -> list[tuple[str, dict]]:
         name, kwargs = entry
         if not isinstance(name, str) or name in _COMPOSITE or name not in SCHEDULES:
             valid = [n for n in SCHEDULES if n not in _COMPOSITE]
-            raise ScheduleError(f"schedulers[{i}]: {name!r} cannot be sequenced; valid choices: {', '.join(valid)}")
+            raise ScheduleError(
+                f"schedulers[{i}]: {name!r} cannot be sequenced; valid choices: {', '.join(valid)}"
+            )
         if "lr" in kwargs:
             raise ScheduleError(f"schedulers[{i}]: give lr once, to sequential_lr, not to {name}")
         schedule_fn(name, **kwargs)  # check the arguments before replaying the construction
@@ -86,15 +97,19 @@ def _piece(k: int, name: str, kw: dict, base: float, reset_lr: float, one_cycle_
 
 def _sequential_code(kw: dict) -> str:
     subs = "".join(f"        {scheduler_expr(name, sub)},\n" for name, sub in _parse(kw["schedulers"]))
-    return (f"SequentialLR(\n    optimizer,\n    schedulers=[\n{subs}    ],\n"
-            f"    milestones={py(kw['milestones'])},\n)")
+    return (
+        f"SequentialLR(\n    optimizer,\n    schedulers=[\n{subs}    ],\n"
+        f"    milestones={py(kw['milestones'])},\n)"
+    )
 
 
 @register(
-    "sequential_lr", label={"en": "Schedules in sequence (SequentialLR)", "zh": "顺序组合 (SequentialLR)"},
+    "sequential_lr",
+    label={"en": "Schedules in sequence (SequentialLR)", "zh": "顺序组合 (SequentialLR)"},
     latex=r"\eta_t = S_k(t - m_k),\quad k = \#\{i \ge 1 : m_i \le t\},\ m_0 = 0",
     params=(ParamSpec("milestones", (10,), "int_list", 1, 10000, required=True),),
-    torch_class="SequentialLR", code=_sequential_code,
+    torch_class="SequentialLR",
+    code=_sequential_code,
 )
 def sequential_lr(*, lr: float = DEFAULT_LR, schedulers: list, milestones: list[int]) -> Schedule:
     """Run schedulers[k] from milestone m_k on, restarted at its own step 0 (torch's SequentialLR).
@@ -106,8 +121,10 @@ def sequential_lr(*, lr: float = DEFAULT_LR, schedulers: list, milestones: list[
     subs = _parse(schedulers)
     milestones = as_milestones("milestones", milestones, low=1)
     if len(milestones) != len(subs) - 1:
-        raise ScheduleError(f"need one milestone fewer than schedulers: got {len(subs)} schedulers "
-                            f"and {len(milestones)} milestones")
+        raise ScheduleError(
+            f"need one milestone fewer than schedulers: got {len(subs)} schedulers "
+            f"and {len(milestones)} milestones"
+        )
     bases, reset_lr, one_cycle_group = _bases(lr, subs)
     pieces = [_piece(k, name, kw, bases[k], reset_lr, one_cycle_group) for k, (name, kw) in enumerate(subs)]
     starts = (0, *milestones)
@@ -126,21 +143,34 @@ def _warmup_followers() -> tuple[str, ...]:
 def _warmup_code(kw: dict) -> str:
     follower = scheduler_expr(kw["schedule"], kw["schedule_kwargs"] or {})
     steps = py(kw["warmup_steps"])
-    return (f"SequentialLR(\n    optimizer,\n    schedulers=[\n"
-            f"        LinearLR(optimizer, start_factor={py(kw['start_factor'])}, total_iters={steps}),\n"
-            f"        {follower},\n    ],\n    milestones=[{steps}],\n)")
+    return (
+        f"SequentialLR(\n    optimizer,\n    schedulers=[\n"
+        f"        LinearLR(optimizer, start_factor={py(kw['start_factor'])}, total_iters={steps}),\n"
+        f"        {follower},\n    ],\n    milestones=[{steps}],\n)"
+    )
 
 
 @register(
-    "warmup", label={"en": "Linear warmup, then a schedule", "zh": "线性预热后接其他调度"},
+    "warmup",
+    label={"en": "Linear warmup, then a schedule", "zh": "线性预热后接其他调度"},
     latex=r"\eta_t = \begin{cases} \eta_0 \left(f + (1 - f)\,\frac{t}{W}\right) & t < W \\"
-          r" S(t - W) & t \ge W \end{cases},\quad f = \mathrm{start\_factor},\ W = \mathrm{warmup\_steps}",
-    params=(ParamSpec("warmup_steps", 10, "int", 1, 1000), ParamSpec("start_factor", 0.1, "float", 0.01, 1.0),
-            ParamSpec("schedule", "inverse_sqrt", "choice", choices=_warmup_followers())),
-    torch_class=None, code=_warmup_code,
+    r" S(t - W) & t \ge W \end{cases},\quad f = \mathrm{start\_factor},\ W = \mathrm{warmup\_steps}",
+    params=(
+        ParamSpec("warmup_steps", 10, "int", 1, 1000),
+        ParamSpec("start_factor", 0.1, "float", 0.01, 1.0),
+        ParamSpec("schedule", "inverse_sqrt", "choice", choices=_warmup_followers()),
+    ),
+    torch_class=None,
+    code=_warmup_code,
 )
-def warmup(*, lr: float = DEFAULT_LR, warmup_steps: int = 10, start_factor: float = 0.1,
-           schedule: str = "inverse_sqrt", schedule_kwargs: dict | None = None) -> Schedule:
+def warmup(
+    *,
+    lr: float = DEFAULT_LR,
+    warmup_steps: int = 10,
+    start_factor: float = 0.1,
+    schedule: str = "inverse_sqrt",
+    schedule_kwargs: dict | None = None,
+) -> Schedule:
     """Ramp the LR linearly from start_factor * lr towards lr over warmup_steps, then run `schedule`
     (built with schedule_kwargs and the same lr) from its own step 0.
 
@@ -153,7 +183,9 @@ def warmup(*, lr: float = DEFAULT_LR, warmup_steps: int = 10, start_factor: floa
     if schedule not in _warmup_followers():
         raise ScheduleError(f"schedule must be one of {', '.join(_warmup_followers())}; got {schedule!r}")
     if schedule_kwargs is not None and not isinstance(schedule_kwargs, Mapping):
-        raise ScheduleError(f"schedule_kwargs must be a dict of {schedule}'s arguments, got {schedule_kwargs!r}")
+        raise ScheduleError(
+            f"schedule_kwargs must be a dict of {schedule}'s arguments, got {schedule_kwargs!r}"
+        )
     schedule_kwargs = dict(schedule_kwargs or {})
     if "lr" in schedule_kwargs:
         raise ScheduleError("give lr once, to warmup, not in schedule_kwargs")

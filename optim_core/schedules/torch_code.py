@@ -46,7 +46,8 @@ def script(lr: float, expr: str, *, per_epoch_metric: bool = False) -> str:
         "",
         f"optimizer = torch.optim.SGD(model.parameters(), lr={py(lr)}{momentum})",
         f"scheduler = {expr}",
-        "# once per epoch, after validation: scheduler.step(val_loss)" if per_epoch_metric
+        "# once per epoch, after validation: scheduler.step(val_loss)"
+        if per_epoch_metric
         else "# every iteration: optimizer.step(); scheduler.step()",
     ]
     return "\n".join(lines) + "\n"

@@ -79,8 +79,9 @@ class RunConfig:
             if not isinstance(entry, dict) or "name" not in entry:
                 raise ConfigError(f"each optimizer entry needs a 'name', got {entry!r}")
             if entry["name"] not in optimizer_names():
-                raise ConfigError(f"unknown optimizer {entry['name']!r}; valid choices: "
-                                  f"{', '.join(optimizer_names())}")
+                raise ConfigError(
+                    f"unknown optimizer {entry['name']!r}; valid choices: {', '.join(optimizer_names())}"
+                )
             unknown = set(entry) - {"name", "hp", "label"}
             if unknown:
                 raise ConfigError(f"optimizer entry keys are name, hp, label; got {sorted(unknown)}")
@@ -120,7 +121,9 @@ class RunConfig:
             from optim_core.schedules import schedule_fn
 
             try:  # build it once now, so a bad name or argument fails at submit, not in a worker
-                schedule_fn(self.schedule, lr=1.0, **schedule_kwargs_for(self.schedule, self.schedule_kwargs, 1))
+                schedule_fn(
+                    self.schedule, lr=1.0, **schedule_kwargs_for(self.schedule, self.schedule_kwargs, 1)
+                )
             except (ValueError, TypeError) as error:
                 raise ConfigError(f"schedule {self.schedule!r}: {error}") from None
 

@@ -31,11 +31,32 @@ MAX_NATIVE_SIDE = 64
 SPLIT_SEED = 0  # fixed: the validation set must not move when the run's seed does
 MAX_IDX_BYTES = 1 << 30  # a decompressed IDX file larger than this is refused (gzip bombs)
 
-FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
-                   "Bag", "Ankle boot")
+FASHION_CLASSES = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
-FOOD11_CLASSES = ("Bread", "Dairy product", "Dessert", "Egg", "Fried food", "Meat", "Noodles/Pasta", "Rice",
-                  "Seafood", "Soup", "Vegetable/Fruit")
+FOOD11_CLASSES = (
+    "Bread",
+    "Dairy product",
+    "Dessert",
+    "Egg",
+    "Fried food",
+    "Meat",
+    "Noodles/Pasta",
+    "Rice",
+    "Seafood",
+    "Soup",
+    "Vegetable/Fruit",
+)
 
 
 class DataError(ValueError):
@@ -78,8 +99,10 @@ class ImageDataset:
 
     def describe(self) -> str:
         c, h, w = self.input_shape
-        return (f"{self.name}: {len(self.y_train)} train / {len(self.y_val)} validation images, "
-                f"{c}x{h}x{w}, {self.n_classes} classes")
+        return (
+            f"{self.name}: {len(self.y_train)} train / {len(self.y_val)} validation images, "
+            f"{c}x{h}x{w}, {self.n_classes} classes"
+        )
 
 
 def split_indices(n: int, val_fraction: float, seed: int = SPLIT_SEED) -> tuple[torch.Tensor, torch.Tensor]:
@@ -100,9 +123,18 @@ def _cap(x: np.ndarray, y: np.ndarray, limit: int | None, seed: int) -> tuple[np
     return x[keep], y[keep]
 
 
-def make_dataset(name: str, x: np.ndarray, y: np.ndarray, classes: tuple[str, ...], *,
-                 x_val: np.ndarray | None = None, y_val: np.ndarray | None = None, val_fraction: float = 0.2,
-                 max_samples: int | None = None, skipped: int = 0) -> ImageDataset:
+def make_dataset(
+    name: str,
+    x: np.ndarray,
+    y: np.ndarray,
+    classes: tuple[str, ...],
+    *,
+    x_val: np.ndarray | None = None,
+    y_val: np.ndarray | None = None,
+    val_fraction: float = 0.2,
+    max_samples: int | None = None,
+    skipped: int = 0,
+) -> ImageDataset:
     """Normalize raw images (N, C, H, W) into an ImageDataset.
 
     A format that ships its own validation/test split (MNIST t10k, CIFAR test_batch, HW3 validation/)
@@ -124,9 +156,15 @@ def make_dataset(name: str, x: np.ndarray, y: np.ndarray, classes: tuple[str, ..
     std = x.to(torch.float64).std(dim=(0, 2, 3)).clamp_min(1e-8)
     shift, scale = mean.float().view(1, -1, 1, 1), std.float().view(1, -1, 1, 1)
     return ImageDataset(
-        name=name, x_train=(x - shift) / scale, y_train=torch.tensor(y, dtype=torch.int64),
-        x_val=(x_val - shift) / scale, y_val=torch.tensor(y_val, dtype=torch.int64), classes=tuple(classes),
-        mean=tuple(mean.tolist()), std=tuple(std.tolist()), skipped=skipped,
+        name=name,
+        x_train=(x - shift) / scale,
+        y_train=torch.tensor(y, dtype=torch.int64),
+        x_val=(x_val - shift) / scale,
+        y_val=torch.tensor(y_val, dtype=torch.int64),
+        classes=tuple(classes),
+        mean=tuple(mean.tolist()),
+        std=tuple(std.tolist()),
+        skipped=skipped,
     )
 
 
@@ -153,12 +191,23 @@ def load_digits_dataset(val_fraction: float = 0.2, max_samples: int | None = Non
     """scikit-learn's bundled 8x8 digits: 1,797 images, 10 classes, no download."""
     images, labels = _digits_arrays()
     x = images.astype(np.float32)[:, None] / 16.0  # pixel values are 0..16
-    return make_dataset("digits", x, labels, tuple(str(c) for c in range(10)),
-                        val_fraction=val_fraction, max_samples=max_samples)
+    return make_dataset(
+        "digits",
+        x,
+        labels,
+        tuple(str(c) for c in range(10)),
+        val_fraction=val_fraction,
+        max_samples=max_samples,
+    )
 
 
-def load_synthetic(n: int = 2048, shape: tuple[int, int, int] = (3, 32, 32), n_classes: int = 10,
-                   seed: int = 0, val_fraction: float = 0.2) -> ImageDataset:
+def load_synthetic(
+    n: int = 2048,
+    shape: tuple[int, int, int] = (3, 32, 32),
+    n_classes: int = 10,
+    seed: int = 0,
+    val_fraction: float = 0.2,
+) -> ImageDataset:
     """Random images whose label is a fixed random linear function of the pixels (learnable, for timing)."""
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((n, *shape), dtype=np.float32)
@@ -221,8 +270,15 @@ def load_idx_dir(root: Path, **kwargs) -> ImageDataset:
     fashion = "fashion" in str(root).lower() or "fashion" in str(images).lower()
     n_classes = int(max(y.max(), -1 if y_val is None else y_val.max())) + 1
     classes = FASHION_CLASSES if fashion and n_classes <= 10 else tuple(str(c) for c in range(n_classes))
-    return make_dataset("fashion-mnist" if fashion else "mnist", x[:, None], y.astype(np.int64), classes,
-                        x_val=x_val, y_val=y_val, **kwargs)
+    return make_dataset(
+        "fashion-mnist" if fashion else "mnist",
+        x[:, None],
+        y.astype(np.int64),
+        classes,
+        x_val=x_val,
+        y_val=y_val,
+        **kwargs,
+    )
 
 
 # ---------------------------------------------------------------- CIFAR-10 "python" batches
@@ -231,15 +287,23 @@ def load_idx_dir(root: Path, **kwargs) -> ImageDataset:
 class _ArrayUnpickler(pickle.Unpickler):
     """Unpickles dicts, lists and NumPy arrays only: a pickle from an upload must not run code."""
 
-    ALLOWED = frozenset({
-        ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
-        ("numpy.core.numeric", "_frombuffer"), ("numpy._core.numeric", "_frombuffer"),
-        ("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode"),
-    })
+    ALLOWED = frozenset(
+        {
+            ("numpy.core.multiarray", "_reconstruct"),
+            ("numpy._core.multiarray", "_reconstruct"),
+            ("numpy.core.numeric", "_frombuffer"),
+            ("numpy._core.numeric", "_frombuffer"),
+            ("numpy", "ndarray"),
+            ("numpy", "dtype"),
+            ("_codecs", "encode"),
+        }
+    )
 
     def find_class(self, module: str, name: str):
         if (module, name) not in self.ALLOWED:
-            raise DataError(f"refusing to unpickle {module}.{name}: a CIFAR batch holds only arrays and lists")
+            raise DataError(
+                f"refusing to unpickle {module}.{name}: a CIFAR batch holds only arrays and lists"
+            )
         return super().find_class(module, name)
 
 
@@ -346,8 +410,9 @@ def load_image_folder(root: Path, image_size: int | None = None, **kwargs) -> Im
             classes.append(d.name)
             files += images
     if len(classes) < 2:
-        raise DataError(f"{root}: an image folder needs at least two class folders with images, "
-                        f"found {len(classes)}")
+        raise DataError(
+            f"{root}: an image folder needs at least two class folders with images, found {len(classes)}"
+        )
     skipped = sum(1 for d in class_dirs for p in d.rglob("*") if p.is_file() and not _is_image(p))
     x, kept, bad = _decode_images(files, image_size)
     y = np.asarray(labels, dtype=np.int64)[kept]
@@ -389,8 +454,16 @@ def load_food11(root: Path, image_size: int | None = None, **kwargs) -> ImageDat
     is_train = np.asarray(kept) < len(train_files)
     n_classes = int(y_all.max()) + 1
     classes = FOOD11_CLASSES if n_classes == len(FOOD11_CLASSES) else tuple(str(c) for c in range(n_classes))
-    return make_dataset("food11", x_all[is_train], y_all[is_train], classes, x_val=x_all[~is_train],
-                        y_val=y_all[~is_train], skipped=skip_a + skip_b + bad, **kwargs)
+    return make_dataset(
+        "food11",
+        x_all[is_train],
+        y_all[is_train],
+        classes,
+        x_val=x_all[~is_train],
+        y_val=y_all[~is_train],
+        skipped=skip_a + skip_b + bad,
+        **kwargs,
+    )
 
 
 # ---------------------------------------------------------------- one entry point
@@ -410,8 +483,10 @@ def detect_format(root: Path) -> str:
         return "food11"
     if any(d.is_dir() and any(_is_image(p) for p in d.rglob("*")) for d in root.iterdir()):
         return "folder"
-    raise DataError(f"{root}: found no IDX files, CIFAR-10 batches, HW3 training/validation folders "
-                    "or class folders of images")
+    raise DataError(
+        f"{root}: found no IDX files, CIFAR-10 batches, HW3 training/validation folders "
+        "or class folders of images"
+    )
 
 
 def _single_child(root: Path) -> Path:
@@ -420,8 +495,14 @@ def _single_child(root: Path) -> Path:
     return entries[0] if len(entries) == 1 and entries[0].is_dir() else root
 
 
-def load_dataset(source: str = "digits", path: str | Path | None = None, *, image_size: int | None = None,
-                 val_fraction: float = 0.2, max_samples: int | None = None) -> ImageDataset:
+def load_dataset(
+    source: str = "digits",
+    path: str | Path | None = None,
+    *,
+    image_size: int | None = None,
+    val_fraction: float = 0.2,
+    max_samples: int | None = None,
+) -> ImageDataset:
     """Load by name: 'digits' and 'synthetic' need no path; 'auto' detects the format of `path`."""
     if source not in DATASET_SOURCES:
         raise DataError(f"unknown dataset source {source!r}; valid choices: {', '.join(DATASET_SOURCES)}")

@@ -56,8 +56,14 @@ def default_torch_threads(max_workers: int) -> int:
 
 
 class JobManager:
-    def __init__(self, store_path: str | Path | None = None, max_workers: int | None = None, *,
-                 torch_threads: int | None = None, start: bool = True):
+    def __init__(
+        self,
+        store_path: str | Path | None = None,
+        max_workers: int | None = None,
+        *,
+        torch_threads: int | None = None,
+        start: bool = True,
+    ):
         self.store = RunStore(store_path)
         self.max_workers = default_max_workers() if max_workers is None else int(max_workers)
         if self.max_workers < 1:
@@ -87,9 +93,19 @@ class JobManager:
 
     def _spawn(self):
         process = self._ctx.Process(
-            target=worker_main, name="optim-lab-worker", daemon=True,
-            args=(str(self.store.path), self.max_workers, self.torch_threads, os.getpid(), self._shutdown,
-                  self._wake, self._ready))
+            target=worker_main,
+            name="optim-lab-worker",
+            daemon=True,
+            args=(
+                str(self.store.path),
+                self.max_workers,
+                self.torch_threads,
+                os.getpid(),
+                self._shutdown,
+                self._wake,
+                self._ready,
+            ),
+        )
         process.start()
         return process
 
@@ -102,8 +118,11 @@ class JobManager:
                         continue
                     for run in self.store.list_runs(status="running"):
                         if run.worker_pid == process.pid:
-                            self.store.mark_status(run.id, "interrupted",
-                                                   error=f"worker process died (exit code {process.exitcode})")
+                            self.store.mark_status(
+                                run.id,
+                                "interrupted",
+                                error=f"worker process died (exit code {process.exitcode})",
+                            )
                     self._workers[i] = self._spawn()
 
     def wait_ready(self, timeout: float = 60.0) -> bool:
@@ -188,8 +207,9 @@ def get_job_manager(store_path: str | Path | None = None, max_workers: int | Non
 # ---------------------------------------------------------------------- the worker process
 
 
-def worker_main(db_path: str, max_running: int, torch_threads: int, parent_pid: int, shutdown, wake,
-                ready) -> None:
+def worker_main(
+    db_path: str, max_running: int, torch_threads: int, parent_pid: int, shutdown, wake, ready
+) -> None:
     import torch
 
     torch.set_num_threads(torch_threads)
@@ -237,8 +257,13 @@ def _dataset_for(config):
     key = (config.dataset, config.data_path, config.image_size, config.val_fraction, config.max_samples)
     if key not in _DATA_CACHE:
         _DATA_CACHE.clear()
-        _DATA_CACHE[key] = load_dataset(config.dataset, config.data_path, image_size=config.image_size,
-                                        val_fraction=config.val_fraction, max_samples=config.max_samples)
+        _DATA_CACHE[key] = load_dataset(
+            config.dataset,
+            config.data_path,
+            image_size=config.image_size,
+            val_fraction=config.val_fraction,
+            max_samples=config.max_samples,
+        )
     return _DATA_CACHE[key]
 
 

@@ -78,8 +78,14 @@ def _per_lane_norms(tensors: list[torch.Tensor], n_lanes: int) -> torch.Tensor:
 
 
 class LaneGroup:
-    def __init__(self, lanes: list[Lane], batch_size: int, n_train: int, accumulation_steps: int = 1,
-                 clip_grad_norm: float | None = None):
+    def __init__(
+        self,
+        lanes: list[Lane],
+        batch_size: int,
+        n_train: int,
+        accumulation_steps: int = 1,
+        clip_grad_norm: float | None = None,
+    ):
         self.lanes, self.n = lanes, len(lanes)
         self.clip_grad_norm = clip_grad_norm
         self.packed = PackedCNN([lane.model for lane in lanes])
@@ -106,8 +112,8 @@ class LaneGroup:
     def _lane_vector(self, i: int) -> torch.nn.Parameter:
         """Lane i's whole model as one parameter: a view of its slice of `master` (and of `master_grad`)."""
         size = self.master.numel() // self.n
-        vector = torch.nn.Parameter(self.master[i * size:(i + 1) * size])
-        vector.grad = self.master_grad[i * size:(i + 1) * size]
+        vector = torch.nn.Parameter(self.master[i * size : (i + 1) * size])
+        vector.grad = self.master_grad[i * size : (i + 1) * size]
         return vector
 
     def optimizer_params(self, position: int) -> list[torch.nn.Parameter]:
@@ -129,14 +135,17 @@ class LaneGroup:
     def steps_per_epoch(self) -> int:
         return math.ceil(self.n_batches / self.accumulation)
 
-    def micro_step(self, x: torch.Tensor, y: torch.Tensor, index: int, epoch: int,
-                   dropout_mask: torch.Tensor | None) -> None:
+    def micro_step(
+        self, x: torch.Tensor, y: torch.Tensor, index: int, epoch: int, dropout_mask: torch.Tensor | None
+    ) -> None:
         """Forward/backward of micro-batch `index` for every lane; steps at the window's last batch."""
         window = index // self.accumulation
         last = min((window + 1) * self.accumulation, self.n_batches) - 1
         # Samples in this accumulation window: each micro-loss is a sum over the window's size, so the
         # accumulated gradient equals that of one batch of the whole window.
-        window_n = min((last + 1) * self.batch_size, self.n_train) - window * self.accumulation * self.batch_size
+        window_n = (
+            min((last + 1) * self.batch_size, self.n_train) - window * self.accumulation * self.batch_size
+        )
         logits = self.packed.forward(x, train=True, dropout_mask=dropout_mask)  # (L, B, classes)
         n, batch = self.n, len(y)
         if n == 1:  # the plain loop's ops: one loss, its own backward
@@ -210,8 +219,15 @@ class LaneGroup:
         # update/weight ratio ‖Δθ‖ / ‖θ‖, per lane
         update_norm = torch.linalg.vector_norm(self.prev_flat.view(n, -1), dim=1)
         ratio = update_norm / weight_norm.clamp_min(1e-12)
-        self.pending.append(PendingSteps(torch.stack([self.loss_acc, grad_norm, ratio]), tuple(stepped),
-                                         tuple(steps), tuple(lrs), epoch))
+        self.pending.append(
+            PendingSteps(
+                torch.stack([self.loss_acc, grad_norm, ratio]),
+                tuple(stepped),
+                tuple(steps),
+                tuple(lrs),
+                epoch,
+            )
+        )
         self.epoch_loss += self.loss_acc
         self.epoch_steps += 1
         self.loss_acc = None
@@ -236,17 +252,24 @@ class LaneGroup:
         loss = torch.zeros(n, device=x.device)
         correct = torch.zeros(n, device=x.device)
         for start in range(0, len(y), chunk):
-            xb, yb = x[start:start + chunk], y[start:start + chunk]
+            xb, yb = x[start : start + chunk], y[start : start + chunk]
             logits = self.packed.forward(xb, train=False)  # (L, b, classes)
-            loss += F.cross_entropy(logits.reshape(n * len(yb), -1), yb.repeat(n), reduction="none").view(n, -1).sum(1)
+            loss += (
+                F.cross_entropy(logits.reshape(n * len(yb), -1), yb.repeat(n), reduction="none")
+                .view(n, -1)
+                .sum(1)
+            )
             correct += (logits.argmax(-1) == yb).sum(1)
         return loss / len(y), correct / len(y)
 
     def state_dict(self) -> dict:
-        return {"loss_acc": None if self.loss_acc is None else self.loss_acc.clone(),
-                "epoch_loss": self.epoch_loss.clone(), "epoch_correct": self.epoch_correct.clone(),
-                "epoch_steps": self.epoch_steps,
-                "grads": [None if g is None else g.clone() for g in self._grads()]}
+        return {
+            "loss_acc": None if self.loss_acc is None else self.loss_acc.clone(),
+            "epoch_loss": self.epoch_loss.clone(),
+            "epoch_correct": self.epoch_correct.clone(),
+            "epoch_steps": self.epoch_steps,
+            "grads": [None if g is None else g.clone() for g in self._grads()],
+        }
 
     @torch.no_grad()
     def load_state_dict(self, state: dict) -> None:
@@ -275,8 +298,8 @@ def evaluate_model(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, chu
     loss = torch.zeros((), device=x.device)
     correct = torch.zeros((), device=x.device)
     for start in range(0, len(y), chunk):
-        logits = model(x[start:start + chunk])
-        loss += F.cross_entropy(logits, y[start:start + chunk], reduction="sum")
-        correct += (logits.argmax(-1) == y[start:start + chunk]).sum()
+        logits = model(x[start : start + chunk])
+        loss += F.cross_entropy(logits, y[start : start + chunk], reduction="sum")
+        correct += (logits.argmax(-1) == y[start : start + chunk]).sum()
     model.train(was_training)
     return loss / len(y), correct / len(y)

@@ -69,16 +69,28 @@ def suggest(lrs: list[float], smoothed: list[float]) -> tuple[float, float]:
     if best < 2:
         return lrs[best], lrs[best]
     # d(loss)/d(log lr), most negative before the minimum (fast.ai skips the noisy first points)
-    slope = np.gradient(values[:best + 1], np.log(np.asarray(lrs[:best + 1])))
+    slope = np.gradient(values[: best + 1], np.log(np.asarray(lrs[: best + 1])))
     skip = min(best // 10, 10)
     steepest = skip + int(np.argmin(slope[skip:]))
     return lrs[steepest], lrs[best]
 
 
-def lr_range_test(data: ImageDataset | None = None, optimizer: str = "sgd", hp: dict | None = None, *,
-                  start_lr: float = 1e-7, end_lr: float = 1.0, steps: int = 100, batch_size: int = 64,
-                  beta: float = 0.98, diverge_factor: float = 4.0, seed: int = 0, width: float = 1.0,
-                  batch_norm: bool = True, device: str = "auto") -> LRRangeResult:
+def lr_range_test(
+    data: ImageDataset | None = None,
+    optimizer: str = "sgd",
+    hp: dict | None = None,
+    *,
+    start_lr: float = 1e-7,
+    end_lr: float = 1.0,
+    steps: int = 100,
+    batch_size: int = 64,
+    beta: float = 0.98,
+    diverge_factor: float = 4.0,
+    seed: int = 0,
+    width: float = 1.0,
+    batch_norm: bool = True,
+    device: str = "auto",
+) -> LRRangeResult:
     dev = pick_device(device)
     data = (data or load_digits_dataset()).to(dev)
     schedule = exponential_lrs(start_lr, end_lr, steps)
@@ -95,7 +107,7 @@ def lr_range_test(data: ImageDataset | None = None, optimizer: str = "sgd", hp: 
         epoch, k = divmod(i, per_epoch)
         if k == 0:
             order = epoch_permutation(seed, epoch, n).to(dev)
-        idx = order[k * batch_size:(k + 1) * batch_size]
+        idx = order[k * batch_size : (k + 1) * batch_size]
         for group in opt.param_groups:
             group["lr"] = float(lr)
         loss = F.cross_entropy(model(data.x_train[idx]), data.y_train[idx])
@@ -110,5 +122,12 @@ def lr_range_test(data: ImageDataset | None = None, optimizer: str = "sgd", hp: 
             diverged = i < steps - 1
             break
     steepest, at_min = suggest(lrs, smoothed)
-    return LRRangeResult(lrs=lrs, losses=losses, smoothed=smoothed, suggested_lr=steepest,
-                         min_loss_lr=at_min, min_over_10=at_min / 10, diverged=diverged)
+    return LRRangeResult(
+        lrs=lrs,
+        losses=losses,
+        smoothed=smoothed,
+        suggested_lr=steepest,
+        min_loss_lr=at_min,
+        min_over_10=at_min / 10,
+        diverged=diverged,
+    )

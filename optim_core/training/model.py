@@ -68,18 +68,27 @@ class ConvBlock(nn.Module):
 
 
 class SmallCNN(nn.Module):
-    def __init__(self, in_shape: tuple[int, int, int], n_classes: int, width: float = 1.0,
-                 batch_norm: bool = True, dropout: float = 0.0):
+    def __init__(
+        self,
+        in_shape: tuple[int, int, int],
+        n_classes: int,
+        width: float = 1.0,
+        batch_norm: bool = True,
+        dropout: float = 0.0,
+    ):
         super().__init__()
         c, h, w = in_shape
         if n_classes < 2 or width <= 0 or not 0.0 <= dropout < 1.0:
-            raise ValueError(f"need n_classes >= 2, width > 0 and 0 <= dropout < 1; got {n_classes}, "
-                             f"{width}, {dropout}")
+            raise ValueError(
+                f"need n_classes >= 2, width > 0 and 0 <= dropout < 1; got {n_classes}, {width}, {dropout}"
+            )
         self.in_shape, self.n_classes = (c, h, w), n_classes
         self.width, self.batch_norm, self.dropout_p = width, batch_norm, dropout
         channels = block_channels(h, w, width)
-        self.blocks = nn.ModuleList(ConvBlock(a, b, batch_norm, first=i == 0)
-                                    for i, (a, b) in enumerate(zip([c, *channels[:-1]], channels, strict=True)))
+        self.blocks = nn.ModuleList(
+            ConvBlock(a, b, batch_norm, first=i == 0)
+            for i, (a, b) in enumerate(zip([c, *channels[:-1]], channels, strict=True))
+        )
         for _ in channels:
             h, w = h // 2, w // 2
         self.dropout = nn.Dropout(dropout)
@@ -154,7 +163,7 @@ class PackedCNN:
         views, offset = [], 0
         for shape in self.shapes:
             size = math.prod(shape)
-            views.append(flat[offset:offset + size].view(shape))
+            views.append(flat[offset : offset + size].view(shape))
             offset += size
         return views
 
@@ -164,16 +173,20 @@ class PackedCNN:
         sizes = [math.prod(shape) for shape in self.shapes]
         starts = [sum(sizes[:k]) for k in range(len(sizes))]
         per_lane = [size // self.n for size in sizes]
-        return torch.cat([torch.arange(start + lane * size, start + (lane + 1) * size)
-                          for lane in range(self.n) for start, size in zip(starts, per_lane, strict=True)]
-                         ).to(self.flat.device)
+        return torch.cat(
+            [
+                torch.arange(start + lane * size, start + (lane + 1) * size)
+                for lane in range(self.n)
+                for start, size in zip(starts, per_lane, strict=True)
+            ]
+        ).to(self.flat.device)
 
     def lane_slice(self, packed: torch.Tensor, i: int) -> torch.Tensor:
         """Lane i's part of a packed parameter, gradient or buffer (a view)."""
         if self.shared:
             return packed
         size = packed.shape[0] // self.n
-        return packed[i * size:(i + 1) * size]
+        return packed[i * size : (i + 1) * size]
 
     def param_list(self) -> list[nn.Parameter]:
         return list(self.params.values())
@@ -201,8 +214,16 @@ class PackedCNN:
                 bn, prefix = block.bn, f"blocks.{i}.bn."
                 if train:
                     self.buffers[prefix + "num_batches_tracked"].add_(1)
-                h = F.batch_norm(h, self.buffers[prefix + "running_mean"], self.buffers[prefix + "running_var"],
-                                 P[prefix + "weight"], P[prefix + "bias"], train, bn.momentum, bn.eps)
+                h = F.batch_norm(
+                    h,
+                    self.buffers[prefix + "running_mean"],
+                    self.buffers[prefix + "running_var"],
+                    P[prefix + "weight"],
+                    P[prefix + "bias"],
+                    train,
+                    bn.momentum,
+                    bn.eps,
+                )
             h = pool_relu(h)
         batch = h.shape[0]
         features = h.reshape(batch, L, -1)  # per lane: (C, H, W) flattened, as SmallCNN does
@@ -212,5 +233,6 @@ class PackedCNN:
         if L == 1:
             return F.linear(features.view(batch, -1), weight, bias).view(1, batch, -1)
         # logits[l, b] = W_l @ features[b, l] + b_l, one batched matmul
-        return torch.baddbmm(bias.view(L, 1, -1), features.transpose(0, 1),
-                             weight.view(L, -1, weight.shape[1]).transpose(1, 2))
+        return torch.baddbmm(
+            bias.view(L, 1, -1), features.transpose(0, 1), weight.view(L, -1, weight.shape[1]).transpose(1, 2)
+        )

@@ -66,8 +66,23 @@ CREATE INDEX IF NOT EXISTS metrics_by_run ON metrics (run_id, row);
 """
 
 
-_COLUMNS = frozenset({"config", "status", "error", "queued_at", "started_at", "finished_at", "worker_pid",
-                      "worker_host", "heartbeat", "stop_requested", "resume", "checkpoint", "summary"})
+_COLUMNS = frozenset(
+    {
+        "config",
+        "status",
+        "error",
+        "queued_at",
+        "started_at",
+        "finished_at",
+        "worker_pid",
+        "worker_host",
+        "heartbeat",
+        "stop_requested",
+        "resume",
+        "checkpoint",
+        "summary",
+    }
+)
 
 
 class RunNotFound(ValueError):
@@ -167,8 +182,10 @@ class RunStore:
             raise ValueError(f"unknown status {status!r}; valid: {', '.join(STATUSES)}")
         now = time.time()
         with self._tx() as db:
-            cur = db.execute("INSERT INTO runs (created, config, status, queued_at) VALUES (?, ?, ?, ?)",
-                             (now, json.dumps(config), status, now if status == "queued" else None))
+            cur = db.execute(
+                "INSERT INTO runs (created, config, status, queued_at) VALUES (?, ?, ?, ?)",
+                (now, json.dumps(config), status, now if status == "queued" else None),
+            )
             return int(cur.lastrowid)
 
     def get_run(self, run_id: int) -> RunRecord:
@@ -239,12 +256,16 @@ class RunStore:
             running = db.execute("SELECT COUNT(*) FROM runs WHERE status = 'running'").fetchone()[0]
             if running >= max_running:
                 return None
-            row = db.execute("SELECT id FROM runs WHERE status = 'queued' ORDER BY queued_at, id LIMIT 1").fetchone()
+            row = db.execute(
+                "SELECT id FROM runs WHERE status = 'queued' ORDER BY queued_at, id LIMIT 1"
+            ).fetchone()
             if row is None:
                 return None
-            db.execute("UPDATE runs SET status = 'running', started_at = ?, finished_at = NULL, heartbeat = ?, "
-                       "worker_pid = ?, worker_host = ?, error = NULL WHERE id = ?",
-                       (now, now, pid, socket.gethostname(), row["id"]))
+            db.execute(
+                "UPDATE runs SET status = 'running', started_at = ?, finished_at = NULL, heartbeat = ?, "
+                "worker_pid = ?, worker_host = ?, error = NULL WHERE id = ?",
+                (now, now, pid, socket.gethostname(), row["id"]),
+            )
         return self.get_run(row["id"])
 
     def requeue(self, run_id: int, resume: bool) -> None:
@@ -255,8 +276,11 @@ class RunStore:
                 raise RunNotFound(f"no run with id {run_id}")
             if row["status"] not in RESUMABLE:
                 raise ValueError(f"run {run_id} is {row['status']}; only {', '.join(RESUMABLE)} runs resume")
-            db.execute("UPDATE runs SET status = 'queued', queued_at = ?, stop_requested = 0, resume = ?, "
-                       "error = NULL, finished_at = NULL WHERE id = ?", (time.time(), int(resume), run_id))
+            db.execute(
+                "UPDATE runs SET status = 'queued', queued_at = ?, stop_requested = 0, resume = ?, "
+                "error = NULL, finished_at = NULL WHERE id = ?",
+                (time.time(), int(resume), run_id),
+            )
 
     def request_stop(self, run_id: int, reason: int = STOP_BY_USER) -> str:
         """A queued run stops at once; a running one is asked to (its worker polls stop_requested)."""
@@ -265,7 +289,9 @@ class RunStore:
             if row is None:
                 raise RunNotFound(f"no run with id {run_id}")
             if row["status"] == "queued":
-                db.execute("UPDATE runs SET status = 'stopped', finished_at = ? WHERE id = ?", (time.time(), run_id))
+                db.execute(
+                    "UPDATE runs SET status = 'stopped', finished_at = ? WHERE id = ?", (time.time(), run_id)
+                )
                 return "stopped"
             if row["status"] == "running":
                 db.execute("UPDATE runs SET stop_requested = ? WHERE id = ?", (int(reason), run_id))
@@ -286,7 +312,9 @@ class RunStore:
         """
         host, now, dead = socket.gethostname(), time.time(), []
         with self._tx() as db:
-            for row in db.execute("SELECT id, worker_pid, worker_host, heartbeat FROM runs WHERE status = 'running'"):
+            for row in db.execute(
+                "SELECT id, worker_pid, worker_host, heartbeat FROM runs WHERE status = 'running'"
+            ):
                 if row["worker_host"] == host:
                     alive = pid_alive(row["worker_pid"])
                 else:
@@ -294,8 +322,11 @@ class RunStore:
                 if not alive:
                     dead.append(row["id"])
             for run_id in dead:
-                db.execute("UPDATE runs SET status = 'interrupted', finished_at = ?, "
-                           "error = 'the worker process ended without finishing' WHERE id = ?", (now, run_id))
+                db.execute(
+                    "UPDATE runs SET status = 'interrupted', finished_at = ?, "
+                    "error = 'the worker process ended without finishing' WHERE id = ?",
+                    (now, run_id),
+                )
         return dead
 
     # ------------------------------------------------------------------ metrics
@@ -305,8 +336,11 @@ class RunStore:
         rows = [(run_id, str(o), int(s), int(e), str(n), float(v)) for o, s, e, n, v in rows]
         if rows:
             with self._tx() as db:
-                db.executemany("INSERT INTO metrics (run_id, optimizer, step, epoch, name, value) "
-                               "VALUES (?, ?, ?, ?, ?, ?)", rows)
+                db.executemany(
+                    "INSERT INTO metrics (run_id, optimizer, step, epoch, name, value) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    rows,
+                )
         return len(rows)
 
     def read_metrics(self, run_id: int, since_row: int = 0, names: Iterable[str] | None = None):
@@ -334,8 +368,10 @@ class RunStore:
                 db.execute("DELETE FROM metrics WHERE run_id = ?", (run_id,))
                 return
             for optimizer, step in steps.items():
-                db.execute("DELETE FROM metrics WHERE run_id = ? AND optimizer = ? AND step > ?",
-                           (run_id, optimizer, step))
+                db.execute(
+                    "DELETE FROM metrics WHERE run_id = ? AND optimizer = ? AND step > ?",
+                    (run_id, optimizer, step),
+                )
 
     def export_csv(self, run_id: int, path: str | Path | None = None) -> str:
         """All metrics of a run, long format, as CSV text (also written to `path` if given)."""

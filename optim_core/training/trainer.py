@@ -39,8 +39,17 @@ from optim_core.training.model import SmallCNN
 from optim_core.training.variants import has_weight_decay, make_optimizer
 
 CHECKPOINT_FORMAT = 2  # 2: a lane's optimizer state is one flat vector when lanes are packed
-EPOCH_METRICS = ("epoch_train_loss", "epoch_train_acc", "val_loss", "val_acc", "ema_val_loss", "ema_val_acc",
-                 "epoch_time", "elapsed", "optimizer_time")
+EPOCH_METRICS = (
+    "epoch_train_loss",
+    "epoch_train_acc",
+    "val_loss",
+    "val_acc",
+    "ema_val_loss",
+    "ema_val_acc",
+    "epoch_time",
+    "elapsed",
+    "optimizer_time",
+)
 TIMING_METRICS = frozenset({"epoch_time", "elapsed", "optimizer_time"})
 
 
@@ -115,9 +124,14 @@ def make_lr_fn(config: RunConfig, base_lr: float, steps_per_epoch: int) -> Calla
     if config.schedule is not None:
         from optim_core.schedules import schedule_fn
 
-        length = config.epochs if config.schedule_unit == "epoch" else config.epochs * steps_per_epoch - warmup
-        schedule = schedule_fn(config.schedule, lr=base_lr,
-                               **schedule_kwargs_for(config.schedule, config.schedule_kwargs, length))
+        length = (
+            config.epochs if config.schedule_unit == "epoch" else config.epochs * steps_per_epoch - warmup
+        )
+        schedule = schedule_fn(
+            config.schedule,
+            lr=base_lr,
+            **schedule_kwargs_for(config.schedule, config.schedule_kwargs, length),
+        )
     per_epoch = config.schedule_unit == "epoch"
 
     def lr_at(step: int, epoch: int) -> float:
@@ -139,15 +153,26 @@ class Trainer:
     trainer can be saved (`save_checkpoint`) and continued (`from_checkpoint(...).run()`).
     """
 
-    def __init__(self, config: RunConfig, data: ImageDataset | None = None, *,
-                 callback: TrainingCallback | None = None, should_stop: Callable[[], bool] | None = None):
+    def __init__(
+        self,
+        config: RunConfig,
+        data: ImageDataset | None = None,
+        *,
+        callback: TrainingCallback | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ):
         if not isinstance(config, RunConfig):
             raise ConfigError(f"Trainer needs a RunConfig, got {type(config).__name__}")
         self.config = config
         self.device = pick_device(config.device)
         if data is None:
-            data = load_dataset(config.dataset, config.data_path, image_size=config.image_size,
-                                val_fraction=config.val_fraction, max_samples=config.max_samples)
+            data = load_dataset(
+                config.dataset,
+                config.data_path,
+                image_size=config.image_size,
+                val_fraction=config.val_fraction,
+                max_samples=config.max_samples,
+            )
         self.data = data.to(self.device)
         self.callback = callback or TrainingCallback()
         self.should_stop = should_stop
@@ -167,8 +192,13 @@ class Trainer:
         # device), and without disturbing the caller's global RNG.
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(cfg.seed)
-            base = SmallCNN(data.input_shape, data.n_classes, width=cfg.width, batch_norm=cfg.batch_norm,
-                            dropout=cfg.dropout)
+            base = SmallCNN(
+                data.input_shape,
+                data.n_classes,
+                width=cfg.width,
+                batch_norm=cfg.batch_norm,
+                dropout=cfg.dropout,
+            )
         base = base.to(self.device)
         self.features = base.head.in_features
         by_size: dict[int, list[Lane]] = {}
@@ -195,16 +225,26 @@ class Trainer:
                 l2_by_trainer = wd
             ema = None
             if cfg.ema_decay is not None:
-                ema = AveragedModel(copy.deepcopy(base), multi_avg_fn=get_ema_multi_avg_fn(cfg.ema_decay),
-                                    use_buffers=True)
+                ema = AveragedModel(
+                    copy.deepcopy(base), multi_avg_fn=get_ema_multi_avg_fn(cfg.ema_decay), use_buffers=True
+                )
             steps_per_epoch = math.ceil(math.ceil(n_train / size) / cfg.accumulation_steps)
-            lane = Lane(index=index, spec=spec._replace(batch_size=size), model=model, hp=hp,
-                        lr_at=make_lr_fn(cfg, hp["lr"], steps_per_epoch),
-                        l2_by_trainer=l2_by_trainer, decoupled_wd=decoupled, ema=ema)
+            lane = Lane(
+                index=index,
+                spec=spec._replace(batch_size=size),
+                model=model,
+                hp=hp,
+                lr_at=make_lr_fn(cfg, hp["lr"], steps_per_epoch),
+                l2_by_trainer=l2_by_trainer,
+                decoupled_wd=decoupled,
+                ema=ema,
+            )
             by_size.setdefault(size, []).append(lane)
             self.lanes.append(lane)
-        self.groups = [LaneGroup(lanes, size, n_train, cfg.accumulation_steps, cfg.clip_grad_norm)
-                       for size, lanes in by_size.items()]
+        self.groups = [
+            LaneGroup(lanes, size, n_train, cfg.accumulation_steps, cfg.clip_grad_norm)
+            for size, lanes in by_size.items()
+        ]
         for g in self.groups:  # after packing: the optimizers must hold the lanes' final tensors
             for position, lane in enumerate(g.lanes):
                 lane.optimizer = make_optimizer(lane.spec.name, g.optimizer_params(position), lane.hp)
@@ -236,9 +276,14 @@ class Trainer:
             for i in range(self.batch, n_micro):
                 for g in self.groups:
                     if g.active and i < g.n_batches:
-                        idx = order[i * g.batch_size:(i + 1) * g.batch_size]
-                        g.micro_step(data.x_train[idx], data.y_train[idx], i, epoch + 1,
-                                     self._dropout_mask(len(idx), epoch, i))
+                        idx = order[i * g.batch_size : (i + 1) * g.batch_size]
+                        g.micro_step(
+                            data.x_train[idx],
+                            data.y_train[idx],
+                            i,
+                            epoch + 1,
+                            self._dropout_mask(len(idx), epoch, i),
+                        )
                 self.batch = i + 1
                 if self._stop_requested():
                     self.epoch_train_time += time.perf_counter() - started
@@ -264,7 +309,8 @@ class Trainer:
     def _maybe_flush(self) -> None:
         pending = sum(len(g.pending) for g in self.groups)
         if pending >= self.config.metrics_chunk or (
-                pending and time.perf_counter() - self._last_flush >= self.config.metrics_interval_s):
+            pending and time.perf_counter() - self._last_flush >= self.config.metrics_interval_s
+        ):
             self._flush()
 
     def _flush(self) -> None:
@@ -300,20 +346,36 @@ class Trainer:
             for position, lane in enumerate(g.lanes):
                 if lane.done:
                     continue
-                ema = evaluate_model(lane.ema.module, data.x_val, data.y_val) if lane.ema is not None else None
-                measured.append((lane, g, position, torch.stack([
-                    train_loss[position], train_acc[position], val_loss[position], val_acc[position],
-                    *(ema if ema is not None else ())])))
+                ema = (
+                    evaluate_model(lane.ema.module, data.x_val, data.y_val) if lane.ema is not None else None
+                )
+                measured.append(
+                    (
+                        lane,
+                        g,
+                        position,
+                        torch.stack(
+                            [
+                                train_loss[position],
+                                train_acc[position],
+                                val_loss[position],
+                                val_acc[position],
+                                *(ema if ema is not None else ()),
+                            ]
+                        ),
+                    )
+                )
         host = torch.cat([m[3] for m in measured]).tolist() if measured else []  # the epoch's one sync
         self.elapsed = time.perf_counter() - run_started
         rows, offset = [], 0
         for lane, g, position, stacked in measured:
-            values = host[offset:offset + stacked.numel()]
+            values = host[offset : offset + stacked.numel()]
             offset += stacked.numel()
             names = EPOCH_METRICS[:4] + (EPOCH_METRICS[4:6] if lane.ema is not None else ())
             named = dict(zip(names, values, strict=True))
-            named.update(epoch_time=self.epoch_train_time, elapsed=self.elapsed,
-                         optimizer_time=lane.optimizer_time)
+            named.update(
+                epoch_time=self.epoch_train_time, elapsed=self.elapsed, optimizer_time=lane.optimizer_time
+            )
             rows += [MetricRow(lane.label, lane.step, epoch, k, float(v)) for k, v in named.items()]
             self.last_val[lane.label] = (named["val_loss"], named["val_acc"], named.get("ema_val_acc"))
             self._track_best(lane, g, position, named["val_acc"], epoch)
@@ -337,14 +399,28 @@ class Trainer:
         lanes = []
         for lane in self.lanes:
             val_loss, val_acc, ema_acc = self.last_val.get(lane.label, (math.nan, math.nan, None))
-            lanes.append(LaneResult(
-                label=lane.label, optimizer=lane.spec.name, steps=lane.step, final_val_acc=val_acc,
-                final_val_loss=val_loss, best_val_acc=lane.best_acc if lane.best_acc > -math.inf else math.nan,
-                best_epoch=lane.best_epoch, ema_val_acc=ema_acc, early_stopped=lane.done,
-                optimizer_time=lane.optimizer_time))
+            lanes.append(
+                LaneResult(
+                    label=lane.label,
+                    optimizer=lane.spec.name,
+                    steps=lane.step,
+                    final_val_acc=val_acc,
+                    final_val_loss=val_loss,
+                    best_val_acc=lane.best_acc if lane.best_acc > -math.inf else math.nan,
+                    best_epoch=lane.best_epoch,
+                    ema_val_acc=ema_acc,
+                    early_stopped=lane.done,
+                    optimizer_time=lane.optimizer_time,
+                )
+            )
         self.cpu_time = time.process_time() - self._cpu_started
-        return TrainResult(status=status, epochs_completed=self.epoch, elapsed=self.elapsed,
-                           cpu_time=self.cpu_time, lanes=lanes)
+        return TrainResult(
+            status=status,
+            epochs_completed=self.epoch,
+            elapsed=self.elapsed,
+            cpu_time=self.cpu_time,
+            lanes=lanes,
+        )
 
     # ------------------------------------------------------------------ checkpoints
 
@@ -352,24 +428,37 @@ class Trainer:
         """Everything needed to continue exactly; plain containers and tensors (torch.load weights_only)."""
         lanes = []
         for lane in self.lanes:
-            lanes.append({
-                "label": lane.label, "step": lane.step, "done": lane.done, "stale": lane.stale,
-                "best_acc": lane.best_acc, "best_epoch": lane.best_epoch, "optimizer_time": lane.optimizer_time,
-                "model": {k: v.detach().clone() for k, v in lane.model.state_dict().items()},
-                "optimizer": copy.deepcopy(lane.optimizer.state_dict()),
-                "ema": None if lane.ema is None else copy.deepcopy(lane.ema.state_dict()),
-                "best_state": lane.best_state,
-            })
+            lanes.append(
+                {
+                    "label": lane.label,
+                    "step": lane.step,
+                    "done": lane.done,
+                    "stale": lane.stale,
+                    "best_acc": lane.best_acc,
+                    "best_epoch": lane.best_epoch,
+                    "optimizer_time": lane.optimizer_time,
+                    "model": {k: v.detach().clone() for k, v in lane.model.state_dict().items()},
+                    "optimizer": copy.deepcopy(lane.optimizer.state_dict()),
+                    "ema": None if lane.ema is None else copy.deepcopy(lane.ema.state_dict()),
+                    "best_state": lane.best_state,
+                }
+            )
         rng = {"cpu": torch.get_rng_state()}
         if self.device.type == "cuda":
             rng["cuda"] = torch.cuda.get_rng_state(self.device)
         return {
-            "format": CHECKPOINT_FORMAT, "config": self.config.to_dict(), "epoch": self.epoch,
-            "batch": self.batch, "epoch_train_time": self.epoch_train_time, "elapsed": self.elapsed,
+            "format": CHECKPOINT_FORMAT,
+            "config": self.config.to_dict(),
+            "epoch": self.epoch,
+            "batch": self.batch,
+            "epoch_train_time": self.epoch_train_time,
+            "elapsed": self.elapsed,
             "cpu_time": self.cpu_time,
             "history": [tuple(row) for row in self.history],
             "last_val": {k: list(v) for k, v in self.last_val.items()},
-            "lanes": lanes, "groups": [g.state_dict() for g in self.groups], "rng": rng,
+            "lanes": lanes,
+            "groups": [g.state_dict() for g in self.groups],
+            "rng": rng,
         }
 
     def load_state_dict(self, state: dict) -> None:
@@ -410,8 +499,9 @@ class Trainer:
         return path
 
     @classmethod
-    def from_checkpoint(cls, checkpoint: str | Path | dict, data: ImageDataset | None = None,
-                        **kwargs) -> Trainer:
+    def from_checkpoint(
+        cls, checkpoint: str | Path | dict, data: ImageDataset | None = None, **kwargs
+    ) -> Trainer:
         state = checkpoint if isinstance(checkpoint, dict) else load_checkpoint(checkpoint)
         trainer = cls(RunConfig.from_dict(state["config"]), data, **kwargs)
         trainer.load_state_dict(state)

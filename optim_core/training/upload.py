@@ -51,8 +51,9 @@ def _wanted(path: PurePosixPath) -> bool:
     return path.suffix.lower() in IMAGE_SUFFIXES or bool(_DATA_FILE.search(path.name))
 
 
-def extract_zip(data: bytes, dest: Path, *, max_total_bytes: int = MAX_UPLOAD_BYTES,
-                max_files: int = MAX_UPLOAD_FILES) -> ExtractResult:
+def extract_zip(
+    data: bytes, dest: Path, *, max_total_bytes: int = MAX_UPLOAD_BYTES, max_files: int = MAX_UPLOAD_FILES
+) -> ExtractResult:
     """Unpack the zip `data` into the new or empty directory `dest`."""
     dest = Path(dest)
     try:
@@ -65,8 +66,10 @@ def extract_zip(data: bytes, dest: Path, *, max_total_bytes: int = MAX_UPLOAD_BY
             raise DataError(f"the zip holds {len(files)} files; the limit is {max_files}")
         declared = sum(info.file_size for info, _ in files)
         if declared > max_total_bytes:
-            raise DataError(f"the zip unpacks to {declared / 2**20:.1f} MiB; the limit is "
-                            f"{max_total_bytes / 2**20:.1f} MiB")
+            raise DataError(
+                f"the zip unpacks to {declared / 2**20:.1f} MiB; the limit is "
+                f"{max_total_bytes / 2**20:.1f} MiB"
+            )
         keep = [(info, path) for info, path in files if _wanted(path)]
         skipped = [info.filename for info, path in files if not _wanted(path)]
         dest.mkdir(parents=True, exist_ok=True)
@@ -79,8 +82,9 @@ def extract_zip(data: bytes, dest: Path, *, max_total_bytes: int = MAX_UPLOAD_BY
             raise
     entries = [p for p in dest.iterdir()]
     root = entries[0] if len(entries) == 1 and entries[0].is_dir() else dest
-    return ExtractResult(root=root, n_files=len(keep), n_skipped=len(skipped),
-                         skipped_examples=tuple(skipped[:5]))
+    return ExtractResult(
+        root=root, n_files=len(keep), n_skipped=len(skipped), skipped_examples=tuple(skipped[:5])
+    )
 
 
 def _write_all(archive: zipfile.ZipFile, keep: list, dest: Path, max_total_bytes: int) -> None:
@@ -95,8 +99,10 @@ def _write_all(archive: zipfile.ZipFile, keep: list, dest: Path, max_total_bytes
                 while chunk := src.read(1 << 20):
                     written += len(chunk)
                     if written > max_total_bytes:
-                        raise DataError(f"the zip unpacks to more than {max_total_bytes / 2**20:.1f} MiB "
-                                        "(its headers understate it); refusing the archive")
+                        raise DataError(
+                            f"the zip unpacks to more than {max_total_bytes / 2**20:.1f} MiB "
+                            "(its headers understate it); refusing the archive"
+                        )
                     out.write(chunk)
         except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError) as error:
             raise DataError(f"zip entry {info.filename!r} cannot be read: {error}") from None

@@ -99,7 +99,9 @@ class AdamNoBiasCorrection(Optimizer):
     without it the first steps are short, since :math:`m_1 = (1-\beta_1) g_1`.
     """
 
-    def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8):
+    def __init__(
+        self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8
+    ):
         super().__init__(params, {"lr": lr, "betas": tuple(betas), "eps": eps})
 
     @torch.no_grad()
@@ -132,9 +134,21 @@ TEXTBOOK_VARIANTS: dict[str, type[Optimizer]] = {
 
 # A learning rate that trains the small CNN on digits within a few epochs (batch 64).
 CNN_DEFAULT_LR = {
-    "sgd": 0.05, "momentum": 0.02, "nesterov": 0.02, "adagrad": 0.02, "rmsprop": 1e-3, "adadelta": 1.0,
-    "adam": 1e-3, "amsgrad": 1e-3, "adamw": 1e-3, "nadam": 2e-3, "radam": 1e-3, "adamax": 2e-3,
-    "momentum_ema": 0.05, "rmsprop_eps_inside": 1e-3, "adam_no_bias_correction": 1e-3,
+    "sgd": 0.05,
+    "momentum": 0.02,
+    "nesterov": 0.02,
+    "adagrad": 0.02,
+    "rmsprop": 1e-3,
+    "adadelta": 1.0,
+    "adam": 1e-3,
+    "amsgrad": 1e-3,
+    "adamw": 1e-3,
+    "nadam": 2e-3,
+    "radam": 1e-3,
+    "adamax": 2e-3,
+    "momentum_ema": 0.05,
+    "rmsprop_eps_inside": 1e-3,
+    "adam_no_bias_correction": 1e-3,
 }
 _FUSED_ON_CUDA = (torch.optim.Adam, torch.optim.AdamW, torch.optim.SGD)
 

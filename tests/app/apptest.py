@@ -10,8 +10,14 @@ MAIN = str(Path(__file__).resolve().parents[2] / "app" / "main.py")
 GLOBAL_KEYS = ("lang", "present")
 
 
-def open_view(view: str, query: dict | None = None, *, state: dict | None = None, timeout: float = 60,
-              check: bool = True) -> AppTest:
+def open_view(
+    view: str,
+    query: dict | None = None,
+    *,
+    state: dict | None = None,
+    timeout: float = 60,
+    check: bool = True,
+) -> AppTest:
     """The page app/views/<view>/page.py opened from a link carrying `query`.
 
     The entry point runs first (it sets up navigation and the URL state); a page switch clears the URL,

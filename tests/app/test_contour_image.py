@@ -19,8 +19,9 @@ def decode(uri: str) -> Image.Image:
     return Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1])))
 
 
-@pytest.mark.parametrize(("low", "high", "step"), [(0.0, 8.0, 0.5), (-3.2, 11.7, 1.0), (0.0, 0.31, 0.02),
-                                                    (1e4, 1e4 + 1.0, 0.05)])
+@pytest.mark.parametrize(
+    ("low", "high", "step"), [(0.0, 8.0, 0.5), (-3.2, 11.7, 1.0), (0.0, 0.31, 0.02), (1e4, 1e4 + 1.0, 0.05)]
+)
 def test_levels_are_round_and_at_most_levels_bands(low, high, step):
     edges = level_edges(low, high)
     assert len(edges) + 1 <= LEVELS and np.all((edges > low) & (edges < high))
@@ -33,8 +34,7 @@ def test_a_flat_or_empty_surface_has_no_levels():
 
 
 def test_bands_lines_and_undefined_pixels():
-    z = np.array([[0.0, 0.0, 2.0, 2.0],
-                  [0.0, 0.0, 2.0, np.nan]])
+    z = np.array([[0.0, 0.0, 2.0, 2.0], [0.0, 0.0, 2.0, np.nan]])
     index = band_indices(z, np.array([1.0]))  # two bands: below 1 and above
     bands = 2
     assert index[1, 0] == 0 and index[0, 2] == 1
@@ -61,7 +61,7 @@ def test_undefined_regions_are_transparent_and_formulas_work():
     image = decode(contour_png(surface.f, surface.bounds, theme.CONTOUR_SCALE, size=(60, 40))).convert("RGBA")
     alpha = np.asarray(image)[..., 3]
     left = int(60 * (0 - x0) / (x1 - x0))  # x < 0: sqrt undefined
-    assert (alpha[:, :left - 1] == 0).all() and (alpha[:, left + 1:] == 255).all()
+    assert (alpha[:, : left - 1] == 0).all() and (alpha[:, left + 1 :] == 255).all()
 
 
 def test_log_levels_and_size_of_the_built_in_surfaces():

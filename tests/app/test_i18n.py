@@ -17,8 +17,11 @@ def test_every_key_has_both_languages():
 
 def test_chinese_strings_are_translated():
     # a zh string identical to its en string is allowed only for symbols and formulas
-    untranslated = [k for k, (en, zh) in STRINGS.items() if en == zh and re.search(r"[A-Za-z]{4,}", en)
-                    and not en.startswith("f(") and "log" not in en]
+    untranslated = [
+        k
+        for k, (en, zh) in STRINGS.items()
+        if en == zh and re.search(r"[A-Za-z]{4,}", en) and not en.startswith("f(") and "log" not in en
+    ]
     assert not untranslated, untranslated
 
 

@@ -74,9 +74,19 @@ def test_one_band_per_optimizer():
 
 
 def test_url_settings_are_restored():
-    query = {"surface": "ravine", "condition": "50", "b_opt": "adam", "b_lr": "0.05", "b_grid": "20",
-             "b_steps": "150", "sw_opts": "sgd,nesterov", "sw_metric": "steps_to_tol", "sw_steps": "100", "sw_starts": "4",
-             "sw_tol": "0.001"}
+    query = {
+        "surface": "ravine",
+        "condition": "50",
+        "b_opt": "adam",
+        "b_lr": "0.05",
+        "b_grid": "20",
+        "b_steps": "150",
+        "sw_opts": "sgd,nesterov",
+        "sw_metric": "steps_to_tol",
+        "sw_steps": "100",
+        "sw_starts": "4",
+        "sw_tol": "0.001",
+    }
     at = analysis(query)
     assert at.selectbox(key="surface").value == "ravine"
     assert at.select_slider(key="condition").value == pytest.approx(50.0)
@@ -102,8 +112,14 @@ def test_a_picked_point_links_to_the_playground():
     assert url.path == "/playground"
     query = dict(urllib.parse.parse_qsl(url.query))
     # the LR snapped to the Playground's slider grid; the surface and its parameter carried along
-    assert query == {"surface": "ravine", "n_opt": "1", "o1": "adam", "o1_lr": "0.03", "steps": "50",
-                     "condition": "50"}
+    assert query == {
+        "surface": "ravine",
+        "n_opt": "1",
+        "o1": "adam",
+        "o1_lr": "0.03",
+        "steps": "50",
+        "condition": "50",
+    }
     links = at.get("page_link")
     assert links and "0.03" in links[0].proto.label
     assert "playground" in links[0].proto.page
@@ -113,7 +129,9 @@ def test_a_picked_point_links_to_the_playground():
         at.query_params[key] = value
     at.run()
     assert not at.exception, [e.value for e in at.exception]
-    assert at.selectbox(key="o1").value == "adam" and at.select_slider(key="o1_lr").value == pytest.approx(0.03)
+    assert at.selectbox(key="o1").value == "adam" and at.select_slider(key="o1_lr").value == pytest.approx(
+        0.03
+    )
     assert at.slider(key="steps").value == 50 and at.selectbox(key="surface").value == "ravine"
 
 
@@ -133,8 +151,9 @@ def test_bad_input_gives_messages_not_tracebacks():
 
 
 def test_custom_formula_gets_basins():
-    at = analysis({**SMALL, "surface": "custom", "formula": "x**4 - 2*x**2 + y**2", "b_lr": "0.01",
-                   "b_steps": "600"})
+    at = analysis(
+        {**SMALL, "surface": "custom", "formula": "x**4 - 2*x**2 + y**2", "b_lr": "0.01", "b_steps": "600"}
+    )
     z = heatmap(chart_spec(at, "basin_chart"))
     assert set(np.unique(z)) == {2, 3}  # the two minima at x = ±1
 
@@ -167,6 +186,8 @@ def test_a_grid_too_large_for_memory_runs_fewer_steps_and_says_so():
 
 def test_a_new_optimizer_starts_from_its_own_default_lr():
     at = analysis(SMALL)
-    assert at.select_slider(key="b_lr").value == pytest.approx(0.0025)  # sgd on Himmelblau: capped by curvature
+    assert at.select_slider(key="b_lr").value == pytest.approx(
+        0.0025
+    )  # sgd on Himmelblau: capped by curvature
     at.selectbox(key="b_opt").set_value("adam").run()
     assert at.select_slider(key="b_lr").value == pytest.approx(0.05)  # adam: 0.02 × the view's width / 4

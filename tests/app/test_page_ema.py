@@ -46,6 +46,7 @@ def upload(at: AppTest, name: str, data: bytes) -> AppTest:
 
 # ---- the series ---------------------------------------------------------------------------------
 
+
 def test_default_page_draws_the_library_numbers():
     at = ema_page()
     spec = chart_spec(at, "ema_series")
@@ -61,7 +62,9 @@ def test_default_page_draws_the_library_numbers():
     # the formulas come from optim_core.smoothing, one st.latex each
     assert [el.value.strip("$\n") for el in at.latex] == EMA_LATEX
     kernel = trace(chart_spec(at, "ema_kernel"), "kernel")
-    assert kernel["y"][0] == pytest.approx(0.1 / (1 - 0.9**365)) and kernel["y"][1] == pytest.approx(0.09 / (1 - 0.9**365))
+    assert kernel["y"][0] == pytest.approx(0.1 / (1 - 0.9**365)) and kernel["y"][1] == pytest.approx(
+        0.09 / (1 - 0.9**365)
+    )
     text = " ".join(m.value for m in at.markdown)
     assert "**10 points**" in text
     assert not dict(at.query_params)  # defaults stay out of the URL
@@ -80,7 +83,9 @@ def test_beta_change_changes_the_ema_trace():
     assert spec["layout"]["shapes"][0]["x1"] == bias_region(0.98) + 0.5
     assert at.query_params["beta"] == "0.98"
     kernel_spec = chart_spec(at, "ema_kernel")
-    assert any(s.get("x0") == pytest.approx(49.5) for s in kernel_spec["layout"]["shapes"])  # the 1/(1-β) mark
+    assert any(
+        s.get("x0") == pytest.approx(49.5) for s in kernel_spec["layout"]["shapes"]
+    )  # the 1/(1-β) mark
 
 
 def test_bias_correction_toggle_emphasises_the_other_ema():
@@ -127,7 +132,9 @@ def test_url_values_are_restored():
     assert at.number_input(key="seed").value == 7
     spec = chart_spec(at, "ema_series")
     assert values(trace(spec, "raw")) == pytest.approx(daily_temperatures(7))
-    assert values(trace(spec, "ema")) == pytest.approx(ema(daily_temperatures(7), 0.95, debias=False), abs=1e-5)
+    assert values(trace(spec, "ema")) == pytest.approx(
+        ema(daily_temperatures(7), 0.95, debias=False), abs=1e-5
+    )
     assert not at.warning
 
 
@@ -151,6 +158,7 @@ def test_chinese_labels():
 
 
 # ---- uploads ------------------------------------------------------------------------------------
+
 
 def test_uploaded_csv_column_is_smoothed():
     at = upload(ema_page(), "run.csv", CSV)
@@ -176,16 +184,22 @@ def test_upload_source_without_a_file_falls_back_to_the_temperatures():
     assert len(trace(chart_spec(at, "ema_series"), "raw")["y"]) == 365
 
 
-@pytest.mark.parametrize(("data", "expected"), [
-    (b"", "the file is empty"),
-    (b"   \n\n", "the file is empty"),
-    (b"name,city\nann,paris\nbob,rome\n", "no column holds numbers (found: name, city)"),
-    ("温度\n12\n13\n".encode("utf-16"), "it is not UTF-8 or GBK text"),
-    (b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00\xff\xfe\x00\x00" * 50, "it is not UTF-8 or GBK text"),
-    (b"a,b\n1,2\n3,4,5\n", "line 3 has 3 cells, but the table has 2 columns"),
-    (b"a,b,c\n", "only a header line (a, b, c)"),
-    (b"1\n" * (25 * 2**20), "the file is 50 MB, larger than the 10 MB limit"),
-])
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"", "the file is empty"),
+        (b"   \n\n", "the file is empty"),
+        (b"name,city\nann,paris\nbob,rome\n", "no column holds numbers (found: name, city)"),
+        ("温度\n12\n13\n".encode("utf-16"), "it is not UTF-8 or GBK text"),
+        (
+            b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00\xff\xfe\x00\x00" * 50,
+            "it is not UTF-8 or GBK text",
+        ),
+        (b"a,b\n1,2\n3,4,5\n", "line 3 has 3 cells, but the table has 2 columns"),
+        (b"a,b,c\n", "only a header line (a, b, c)"),
+        (b"1\n" * (25 * 2**20), "the file is 50 MB, larger than the 10 MB limit"),
+    ],
+)
 def test_bad_csv_gets_a_clear_message_and_the_page_keeps_working(data, expected):
     at = upload(ema_page(), "bad.csv", data)
     assert len(at.error) == 1
@@ -201,7 +215,9 @@ def test_csv_error_is_translated():
 
 
 def test_gbk_csv_with_a_chinese_header_is_read():
-    at = upload(ema_page(), "gbk.csv", "日期,气温\n2024-01-01,3.5\n2024-01-02,4.0\n2024-01-03,2.5\n".encode("gbk"))
+    at = upload(
+        ema_page(), "gbk.csv", "日期,气温\n2024-01-01,3.5\n2024-01-02,4.0\n2024-01-03,2.5\n".encode("gbk")
+    )
     assert not at.error
     spec = chart_spec(at, "ema_series")
     assert values(trace(spec, "raw")) == pytest.approx([3.5, 4.0, 2.5])
@@ -209,6 +225,7 @@ def test_gbk_csv_with_a_chinese_header_is_read():
 
 
 # ---- inside Adam --------------------------------------------------------------------------------
+
 
 def test_recorded_adam_moments_are_emas_of_the_gradient():
     """The tie between the libraries: Adam's m and v are optim_core.smoothing's EMAs of g and g²."""

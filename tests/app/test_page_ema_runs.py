@@ -31,8 +31,13 @@ def saved(tmp_path_factory):
     """A runs folder with a finished 2-optimizer run, and a queued one the page must not offer."""
     path = tmp_path_factory.mktemp("ema-runs")
     store = RunStore(path)
-    config = RunConfig(optimizers=[{"name": "sgd", "label": "SGD"}, {"name": "adam", "label": "Adam"}],
-                       epochs=2, width=0.25, max_samples=400, metrics_interval_s=0.0)
+    config = RunConfig(
+        optimizers=[{"name": "sgd", "label": "SGD"}, {"name": "adam", "label": "Adam"}],
+        epochs=2,
+        width=0.25,
+        max_samples=400,
+        metrics_interval_s=0.0,
+    )
     run = store.create_run(config.to_dict())
     store.update(run, status="running")
     result = Trainer(config, callback=ToStore(store, run)).run()
@@ -40,7 +45,9 @@ def saved(tmp_path_factory):
     store.mark_status(run, "finished")
     queued = store.create_run(config.to_dict())
     losses = store.read_metrics(run, names=["train_loss"])
-    series = {lane: rows.sort_values("step")["value"].to_numpy() for lane, rows in losses.groupby("optimizer")}
+    series = {
+        lane: rows.sort_values("step")["value"].to_numpy() for lane, rows in losses.groupby("optimizer")
+    }
     return {"path": path, "run": run, "queued": queued, "series": series}
 
 

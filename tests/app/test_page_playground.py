@@ -23,7 +23,9 @@ def chart_spec(at: AppTest, key: str) -> dict:
 
 def path_traces(spec: dict) -> list[dict]:
     """The faint full paths on the map (the loss and LR panels use other axes)."""
-    return [d for d in spec["data"] if d.get("mode") == "lines" and len(d.get("x", [])) > 30 and "xaxis" not in d]
+    return [
+        d for d in spec["data"] if d.get("mode") == "lines" and len(d.get("x", [])) > 30 and "xaxis" not in d
+    ]
 
 
 def test_default_page_has_four_animated_paths():
@@ -33,10 +35,13 @@ def test_default_page_has_four_animated_paths():
     assert len(paths) == 4 and all(len(p["x"]) == 101 for p in paths)
     # the surface is one picture pinned to the map's axes, not a contour trace redrawn on every change
     (picture,) = spec["layout"]["images"]
-    assert picture["source"].startswith("data:image/png;base64,") and (picture["xref"], picture["yref"]) == ("x", "y")
+    assert picture["source"].startswith("data:image/png;base64,") and (picture["xref"], picture["yref"]) == (
+        "x",
+        "y",
+    )
     assert all(d["type"] == "scatter" for d in spec["data"])
     grid = spec["data"][map_figure.CLICK_TRACE]  # a click reports the trace it hit by index
-    assert grid["name"] == "click-grid" and len(grid["x"]) == len(grid["y"]) == map_figure.CLICK_GRID ** 2
+    assert grid["name"] == "click-grid" and len(grid["x"]) == len(grid["y"]) == map_figure.CLICK_GRID**2
     assert spec["frames"], "the map animates"
     # frames carry only x and y of the moving traces: a trail per optimizer, all heads, all loss markers
     moving = [spec["data"][i] for i in spec["frames"][0]["traces"]]
@@ -61,7 +66,10 @@ def test_arrows_are_shapes_with_heads_pointing_along_them():
     (heads,) = [d for d in spec["data"] if d.get("meta") == "arrow-heads"]
     assert heads["marker"]["angleref"] == "previous" and heads["marker"]["symbol"] == "arrow"
     # tail (invisible), tip (visible) for each arrow; each tip ends a line shape that starts at its tail
-    assert heads["marker"]["size"][0::2] == [0] * (len(heads["x"]) // 2) and min(heads["marker"]["size"][1::2]) > 0
+    assert (
+        heads["marker"]["size"][0::2] == [0] * (len(heads["x"]) // 2)
+        and min(heads["marker"]["size"][1::2]) > 0
+    )
     lines = {(s["x0"], s["y0"], s["x1"], s["y1"]) for s in spec["layout"]["shapes"] if s["type"] == "line"}
     for k in range(0, len(heads["x"]), 2):
         assert (heads["x"][k], heads["y"][k], heads["x"][k + 1], heads["y"][k + 1]) in lines
@@ -118,8 +126,15 @@ def test_payload_for_six_optimizers_is_small():
 
 def test_schedule_link_drives_the_paths_and_the_lr_panel():
     plain = path_traces(chart_spec(playground({"n_opt": "1", "o1": "sgd"}), "map"))[0]
-    at = playground({"n_opt": "1", "o1": "sgd", "sched": "cosine_annealing_lr", "sched_T_max": "100",
-                     "sched_eta_min": "0.1"})
+    at = playground(
+        {
+            "n_opt": "1",
+            "o1": "sgd",
+            "sched": "cosine_annealing_lr",
+            "sched_T_max": "100",
+            "sched_eta_min": "0.1",
+        }
+    )
     spec = chart_spec(at, "map")
     assert "xaxis2" in spec["layout"], "the LR panel is drawn"
     lr_trace = next(d for d in spec["data"] if d.get("yaxis") == "y2" and d.get("mode") == "lines")
@@ -138,10 +153,14 @@ def test_a_refused_schedule_shows_an_error_and_the_page_works():
 
 
 def test_curvature_at_the_saddle_point():
-    at = playground({"surface": "saddle", "x0": "0", "y0": "0", "n_opt": "1", "o1": "sgd", "curv": "true", "t": "0"})
+    at = playground(
+        {"surface": "saddle", "x0": "0", "y0": "0", "n_opt": "1", "o1": "sgd", "curv": "true", "t": "0"}
+    )
     curvature = next(tb for tb in html_tables(at) if "λ_min" in tb.columns)
     assert curvature.iloc[0]["point"] == "saddle point"
-    assert float(curvature.iloc[0]["λ_min"]) == pytest.approx(-2) and float(curvature.iloc[0]["λ_max"]) == pytest.approx(2)
+    assert float(curvature.iloc[0]["λ_min"]) == pytest.approx(-2) and float(
+        curvature.iloc[0]["λ_max"]
+    ) == pytest.approx(2)
     assert curvature.iloc[0]["GD bound 2/λ_max"] == "1"
     shapes = chart_spec(at, "map")["layout"]["shapes"]
     lines = [s for s in shapes if s["type"] == "line"]
@@ -149,8 +168,18 @@ def test_curvature_at_the_saddle_point():
 
 
 def test_readout_shows_each_optimizer_at_the_inspected_step():
-    at = playground({"surface": "bowl", "n_opt": "2", "o1": "sgd", "o1_lr": "0.1", "o2": "adam", "x0": "1", "y0": "1",
-                     "t": "0"})
+    at = playground(
+        {
+            "surface": "bowl",
+            "n_opt": "2",
+            "o1": "sgd",
+            "o1_lr": "0.1",
+            "o2": "adam",
+            "x0": "1",
+            "y0": "1",
+            "t": "0",
+        }
+    )
     readout = html_tables(at)[0]
     assert list(readout["optimizer"]) == ["SGD", "Adam"]
     assert readout.iloc[0]["position (x, y)"] == "(+1, +1)"
@@ -179,19 +208,40 @@ def test_torch_code_is_drawn_only_when_open():
 def test_exports_hold_the_trajectories():
     from app.views.playground import model
 
-    config = model.PlaygroundConfig(surface="bowl", formula=None, surface_params=(),
-                                    slots=(model.SlotConfig("adam", (("lr", 0.05),)),
-                                           model.SlotConfig("sgd", (("lr", 0.1),))),
-                                    start=(1.0, 1.0), steps=20, noise="batch", seed=0, clip_norm=None,
-                                    weight_decay=0.0)
+    config = model.PlaygroundConfig(
+        surface="bowl",
+        formula=None,
+        surface_params=(),
+        slots=(model.SlotConfig("adam", (("lr", 0.05),)), model.SlotConfig("sgd", (("lr", 0.1),))),
+        start=(1.0, 1.0),
+        steps=20,
+        noise="batch",
+        seed=0,
+        clip_norm=None,
+        weight_decay=0.0,
+    )
     result = model.run(config)
     csv = model.export_csv(result).splitlines()
     assert csv[0].startswith("optimizer,step,x,y,loss,grad_x")
     assert len(csv) == 1 + 2 * 21
     first = csv[1].split(",")
     assert float(first[2]) == 1.0 and float(first[3]) == 1.0
-    text = {k: k for k in ("play", "pause", "step", "loss", "height", "minimum", "saddle", "start", "click_hint",
-                           "diverged", "lr_multiplier")}
+    text = {
+        k: k
+        for k in (
+            "play",
+            "pause",
+            "step",
+            "loss",
+            "height",
+            "minimum",
+            "saddle",
+            "start",
+            "click_hint",
+            "diverged",
+            "lr_multiplier",
+        )
+    }
     html = result.html(presenter=False, text=text)
     assert html.lstrip().lower().startswith("<!doctype html>") and "Plotly.newPlot" in html
     assert "addFrames" in html or '"frames"' in html, "the animation travels with the file"

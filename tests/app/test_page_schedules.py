@@ -70,13 +70,18 @@ def test_default_page_shows_torch_exact_cosine(open_page):
     shown = curves(at)
     assert list(shown) == ["CosineAnnealingLR(T_max=100)"]
     # bit for bit what optim_core computes (JSON floats round-trip exactly)
-    assert shown["CosineAnnealingLR(T_max=100)"] == lr_curve("cosine_annealing_lr", 300, lr=0.1, T_max=100).tolist()
+    assert (
+        shown["CosineAnnealingLR(T_max=100)"]
+        == lr_curve("cosine_annealing_lr", 300, lr=0.1, T_max=100).tolist()
+    )
     layout = chart(at, "curves")["layout"]
     assert layout["hovermode"] == "x unified"
     assert ".15~g" in chart(at, "curves")["data"][0]["hovertemplate"]
     assert not at.error and not at.warning
     assert any(r"\cos" in latex.value for latex in at.latex)  # the formula
-    assert any("CosineAnnealingLR(optimizer, T_max=100)" in code.value for code in at.code)  # the PyTorch code
+    assert any(
+        "CosineAnnealingLR(optimizer, T_max=100)" in code.value for code in at.code
+    )  # the PyTorch code
     table = at.dataframe[0].value
     assert len(table) == 300 and table.iloc[:, 1].tolist() == shown["CosineAnnealingLR(T_max=100)"]
 
@@ -87,7 +92,10 @@ def test_changing_a_parameter_changes_the_curve(open_page):
     at.number_input(key="sched_T_max").set_value(50).run()
     after = curves(at)
     assert before != after
-    assert after["CosineAnnealingLR(T_max=50)"] == lr_curve("cosine_annealing_lr", 300, lr=0.1, T_max=50).tolist()
+    assert (
+        after["CosineAnnealingLR(T_max=50)"]
+        == lr_curve("cosine_annealing_lr", 300, lr=0.1, T_max=50).tolist()
+    )
     assert url_value(at, "sched_T_max") == "50"
     # the base LR and the number of steps apply too
     at.slider(key="steps").set_value(40).run()
@@ -114,14 +122,26 @@ def test_keep_curve_adds_a_trace_and_remove_takes_it_away(open_page):
 
 
 def test_url_restores_the_view(open_page):
-    at = open_page({"sched": "multi_step_lr", "sched_milestones": "20,40", "sched_gamma": "0.5", "steps": "60",
-                    "lr": "0.2", "logy": "true", "keep": "exponential_lr|gamma=0.9;warmup|schedule=step_lr"})
+    at = open_page(
+        {
+            "sched": "multi_step_lr",
+            "sched_milestones": "20,40",
+            "sched_gamma": "0.5",
+            "steps": "60",
+            "lr": "0.2",
+            "logy": "true",
+            "keep": "exponential_lr|gamma=0.9;warmup|schedule=step_lr",
+        }
+    )
     assert at.selectbox(key="sched").value == "multi_step_lr"
     assert at.text_input(key="sched_milestones").value == "20,40"
     assert at.select_slider(key="sched_gamma").value == pytest.approx(0.5)
     shown = curves(at)
-    assert set(shown) == {"MultiStepLR(milestones=[20,40], gamma=0.5)", "ExponentialLR(gamma=0.9)",
-                          "warmup() → StepLR(step_size=30)"}
+    assert set(shown) == {
+        "MultiStepLR(milestones=[20,40], gamma=0.5)",
+        "ExponentialLR(gamma=0.9)",
+        "warmup() → StepLR(step_size=30)",
+    }
     expected = lr_curve("multi_step_lr", 60, lr=0.2, milestones=[20, 40], gamma=0.5)
     assert shown["MultiStepLR(milestones=[20,40], gamma=0.5)"] == expected.tolist()
     warm = lr_curve("warmup", 60, lr=0.2, schedule="step_lr", schedule_kwargs={"step_size": 30})
@@ -131,19 +151,34 @@ def test_url_restores_the_view(open_page):
 
 
 def test_composites_are_flattened_into_settings(open_page):
-    at = open_page({"sched": "sequential_lr", "sched_milestones": "10,50", "sched_s2": "step_lr",
-                    "sched_s2_step_size": "20"})
-    assert [at.selectbox(key=f"sched_s{k}").value for k in (1, 2, 3)] == ["linear_lr", "step_lr", "exponential_lr"]
+    at = open_page(
+        {
+            "sched": "sequential_lr",
+            "sched_milestones": "10,50",
+            "sched_s2": "step_lr",
+            "sched_s2_step_size": "20",
+        }
+    )
+    assert [at.selectbox(key=f"sched_s{k}").value for k in (1, 2, 3)] == [
+        "linear_lr",
+        "step_lr",
+        "exponential_lr",
+    ]
     (values,) = curves(at).values()
-    expected = lr_curve("sequential_lr", 300, lr=0.1, milestones=[10, 50],
-                        schedulers=[("linear_lr", {}), ("step_lr", {"step_size": 20}),
-                                    ("exponential_lr", {"gamma": 0.98})])
+    expected = lr_curve(
+        "sequential_lr",
+        300,
+        lr=0.1,
+        milestones=[10, 50],
+        schedulers=[("linear_lr", {}), ("step_lr", {"step_size": 20}), ("exponential_lr", {"gamma": 0.98})],
+    )
     assert values == expected.tolist()
 
 
 def test_bad_url_values_fall_back_with_a_notice(open_page):
-    at = open_page({"steps": "banana", "sched": "nope", "keep": "step_lr|bogus=1", "lr": "-3",
-                    "plt_patience": "1000"})
+    at = open_page(
+        {"steps": "banana", "sched": "nope", "keep": "step_lr|bogus=1", "lr": "-3", "plt_patience": "1000"}
+    )
     notices = warnings(at)
     for bad in ("banana", "nope", "bogus", "-3", "1000"):
         assert bad in notices, bad
@@ -219,7 +254,9 @@ def test_presenter_mode_uses_the_large_look(open_page):
 
 def test_largest_view_stays_small_and_kept_curves_are_bounded(open_page):
     six = "step_lr;cosine_annealing_warm_restarts;cyclic_lr;inverse_sqrt;warmup;exponential_lr"
-    at = open_page({"steps": "5000", "sched": "sequential_lr", "sched_milestones": "100,1000,3000", "keep": six})
+    at = open_page(
+        {"steps": "5000", "sched": "sequential_lr", "sched_milestones": "100,1000,3000", "keep": six}
+    )
     assert len(curves(at)) == 7 and not at.warning and not at.error
     assert at.button(key="keep_curve").disabled  # full
     size = next(len(c.proto.spec) for c in at.get("plotly_chart") if "curves" in c.proto.id)
@@ -260,15 +297,49 @@ EXAMPLES = [
     ("multi_step_lr", {"milestones": (10, 40), "gamma": 0.1}),
     ("cosine_annealing_lr", {"T_max": 60, "eta_min": 0.01}),
     ("cosine_annealing_warm_restarts", {"T_0": 20, "T_mult": 2, "eta_min": 0.005}),
-    ("cyclic_lr", {"base_lr": 0.002, "max_lr": 0.05, "step_size_up": 20, "step_size_down": 30,
-                   "mode": "triangular2", "gamma": 1.0}),
-    ("one_cycle_lr", {"max_lr": 0.2, "total_steps": 120, "pct_start": 0.25, "anneal_strategy": "linear",
-                      "div_factor": 25.0, "final_div_factor": 1e4, "three_phase": True}),
-    ("warmup", {"warmup_steps": 15, "start_factor": 0.2, "schedule": "cosine_annealing_lr",
-                "schedule_kwargs": {"T_max": 50, "eta_min": 0.001}}),
-    ("sequential_lr", {"milestones": (10, 60), "schedulers": [("linear_lr", {"start_factor": 0.1, "total_iters": 10}),
-                                                               ("cosine_annealing_lr", {"T_max": 50, "eta_min": 0.002}),
-                                                               ("constant_lr", {})]}),
+    (
+        "cyclic_lr",
+        {
+            "base_lr": 0.002,
+            "max_lr": 0.05,
+            "step_size_up": 20,
+            "step_size_down": 30,
+            "mode": "triangular2",
+            "gamma": 1.0,
+        },
+    ),
+    (
+        "one_cycle_lr",
+        {
+            "max_lr": 0.2,
+            "total_steps": 120,
+            "pct_start": 0.25,
+            "anneal_strategy": "linear",
+            "div_factor": 25.0,
+            "final_div_factor": 1e4,
+            "three_phase": True,
+        },
+    ),
+    (
+        "warmup",
+        {
+            "warmup_steps": 15,
+            "start_factor": 0.2,
+            "schedule": "cosine_annealing_lr",
+            "schedule_kwargs": {"T_max": 50, "eta_min": 0.001},
+        },
+    ),
+    (
+        "sequential_lr",
+        {
+            "milestones": (10, 60),
+            "schedulers": [
+                ("linear_lr", {"start_factor": 0.1, "total_iters": 10}),
+                ("cosine_annealing_lr", {"T_max": 50, "eta_min": 0.002}),
+                ("constant_lr", {}),
+            ],
+        },
+    ),
 ]
 
 
@@ -276,7 +347,9 @@ EXAMPLES = [
 def test_encoded_curve_decodes_to_the_same_curve(name, kwargs):
     decoded_name, decoded = decode_curve(encode_curve(name, kwargs))
     assert decoded_name == name
-    np.testing.assert_array_equal(lr_curve(name, 120, lr=0.1, **decoded), lr_curve(name, 120, lr=0.1, **kwargs))
+    np.testing.assert_array_equal(
+        lr_curve(name, 120, lr=0.1, **decoded), lr_curve(name, 120, lr=0.1, **kwargs)
+    )
 
 
 def test_every_schedule_round_trips_with_its_defaults():
@@ -286,9 +359,19 @@ def test_every_schedule_round_trips_with_its_defaults():
         lr_curve(name, 50, **kwargs)  # the page's defaults make a valid schedule
 
 
-@pytest.mark.parametrize("text", ["", "nope", "step_lr|step_size", "step_lr|step_size=0", "step_lr|gamma=x",
-                                  "multi_step_lr|milestones=3,2", "step_lr|step_size=5|step_size=6",
-                                  "sequential_lr|milestones=1,2,3,4"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "nope",
+        "step_lr|step_size",
+        "step_lr|step_size=0",
+        "step_lr|gamma=x",
+        "multi_step_lr|milestones=3,2",
+        "step_lr|step_size=5|step_size=6",
+        "sequential_lr|milestones=1,2,3,4",
+    ],
+)
 def test_bad_encoded_curves_are_refused(text):
     with pytest.raises(InvalidValue):
         decode_curve(text)
@@ -303,7 +386,9 @@ def test_playground_link_is_the_relative_shape(name, kwargs):
     if get_spec(name).uses_lr:
         np.testing.assert_allclose(shape * lr, lr_curve(name, 100, lr=lr, **kwargs), rtol=1e-12, atol=1e-15)
     else:  # cyclic / one-cycle: the peak is the optimizer's own LR
-        np.testing.assert_allclose(shape * kwargs["max_lr"], lr_curve(name, 100, **kwargs), rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(
+            shape * kwargs["max_lr"], lr_curve(name, 100, **kwargs), rtol=1e-12, atol=1e-15
+        )
         assert relative["max_lr"] == 1.0
 
 
@@ -312,8 +397,14 @@ def test_playground_link_format():
     path, _, query = link.partition("?")
     assert path == "/playground"
     params = dict(urllib.parse.parse_qsl(query))
-    assert params == {"sched": "warmup", "sched_warmup_steps": "15", "sched_start_factor": "0.2",
-                      "sched_schedule": "cosine_annealing_lr", "sched_then_T_max": "50", "sched_then_eta_min": "0.01"}
+    assert params == {
+        "sched": "warmup",
+        "sched_warmup_steps": "15",
+        "sched_start_factor": "0.2",
+        "sched_schedule": "cosine_annealing_lr",
+        "sched_then_T_max": "50",
+        "sched_then_eta_min": "0.01",
+    }
     link = playground_link("multi_step_lr", {"milestones": (30, 80), "gamma": 0.1})
     assert link == "/playground?sched=multi_step_lr&sched_milestones=30,80&sched_gamma=0.1"
 
@@ -331,7 +422,9 @@ def test_int_list_setting_checks_url_values():
 def test_log_axis_leaves_gaps_for_zero():
     values = lr_curve("power", 20, T=10)  # reaches exactly 0 at step 10
     curve = view.Curve("power", "power", {"T": 10}, values, "#000", "solid")
-    (trace,) = view.schedules_figure([curve], presenter=False, text={"step": "t", "lr": "lr"}, log_y=True).data
+    (trace,) = view.schedules_figure(
+        [curve], presenter=False, text={"step": "t", "lr": "lr"}, log_y=True
+    ).data
     assert list(trace.y[10:]) == [None] * 10
     assert trace.y[0] == pytest.approx(0.1)
 
@@ -353,8 +446,15 @@ def test_long_formulas_are_broken_into_lines():
 
 def test_view_module_does_not_import_streamlit():
     tree = ast.parse((ROOT / "app" / "views" / "schedules" / "figures.py").read_text(encoding="utf-8"))
-    imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
-                for alias in node.names}
-    imported |= {node.module.split(".")[0] for node in ast.walk(tree)
-                 if isinstance(node, ast.ImportFrom) and node.module}
+    imported = {
+        alias.name.split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    }
+    imported |= {
+        node.module.split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module
+    }
     assert "streamlit" not in imported

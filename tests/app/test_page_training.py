@@ -68,8 +68,11 @@ def start(at: AppTest) -> int:
 
 
 def texts(at: AppTest) -> str:
-    return " ".join(e.value for kind in ("markdown", "caption", "info", "success", "warning", "error")
-                    for e in at.get(kind))
+    return " ".join(
+        e.value
+        for kind in ("markdown", "caption", "info", "success", "warning", "error")
+        for e in at.get(kind)
+    )
 
 
 def test_default_setup():
@@ -78,7 +81,9 @@ def test_default_setup():
     assert at.selectbox(key="data").value == "digits"
     assert at.slider(key="lanes").value == 3
     assert [at.selectbox(key=f"l{i}").value for i in (1, 2, 3)] == ["sgd", "momentum", "adam"]
-    assert at.select_slider(key="l1_lr").value == pytest.approx(0.05)  # the CNN's default, not the Playground's
+    assert at.select_slider(key="l1_lr").value == pytest.approx(
+        0.05
+    )  # the CNN's default, not the Playground's
     assert at.select_slider(key="l3_lr").value == pytest.approx(1e-3)
     page = texts(at)
     assert "digits: 1,438 training and 359 validation images of 1×8×8, 10 classes" in page
@@ -194,13 +199,19 @@ def test_comparing_two_runs_overlays_their_curves():
     get_job_manager().wait(second, timeout=120)
     at = training({"run": str(second), "cmp": str(first)})
     lanes = set(charts(at)["tr_chart_loss"][1]["lane"])
-    assert lanes == {f"#{second} SGD", f"#{second} SGD + momentum", f"#{second} Adam", f"#{first} SGD",
-                     f"#{first} SGD + momentum"}
+    assert lanes == {
+        f"#{second} SGD",
+        f"#{second} SGD + momentum",
+        f"#{second} Adam",
+        f"#{first} SGD",
+        f"#{first} SGD + momentum",
+    }
 
 
 def test_lr_range_test_runs_aside_and_its_suggestion_fills_the_lr():
-    at = training({"lanes": "2", "l2": "adam", "lrt_lane": "2", "lrt_steps": "40", "subset": "300",
-                   "width": "0.25"})
+    at = training(
+        {"lanes": "2", "l2": "adam", "lrt_lane": "2", "lrt_steps": "40", "subset": "300", "width": "0.25"}
+    )
     at.button(key="tr_lrt_run").click().run()
     wait_until(at, lambda at: "tr_lrt_chart" in charts(at))
     spec, frame = charts(at)["tr_lrt_chart"]
@@ -212,7 +223,9 @@ def test_lr_range_test_runs_aside_and_its_suggestion_fills_the_lr():
     use.click().run()
     grid_value = at.select_slider(key="l2_lr").value
     assert grid_value == pytest.approx(suggested, rel=0.25)  # the nearest value of the slider's grid
-    assert dict(at.query_params).get("l2_lr", "0.001") == f"{grid_value:.10g}"  # in the URL unless the default
+    assert (
+        dict(at.query_params).get("l2_lr", "0.001") == f"{grid_value:.10g}"
+    )  # in the URL unless the default
 
 
 def test_a_bad_path_is_a_clear_error_not_a_traceback(tmp_path):
@@ -256,8 +269,16 @@ def test_a_bad_sweep_list_is_an_error():
 
 
 def test_a_batch_size_sweep_runs_one_optimizer_per_size_on_an_epoch_axis():
-    at = training({"sweep": "true", "sweep_sizes": "16,full", "epochs": "2", "subset": "200", "width": "0.25",
-                   "l1": "adam"})
+    at = training(
+        {
+            "sweep": "true",
+            "sweep_sizes": "16,full",
+            "epochs": "2",
+            "subset": "200",
+            "width": "0.25",
+            "l1": "adam",
+        }
+    )
     run = start(at)
     assert get_job_manager().wait(run, timeout=120).status == "finished"
     at.radio(key="xaxis").set_value("epoch").run()
@@ -266,7 +287,9 @@ def test_a_batch_size_sweep_runs_one_optimizer_per_size_on_an_epoch_axis():
     assert set(by_lane) == {"Adam bs=16", "Adam bs=full"}
     assert len(by_lane["Adam bs=16"]) == 2 * 13 and len(by_lane["Adam bs=full"]) == 2  # 200 images
     # on the epoch axis both end at epoch 2, however many steps they took
-    assert by_lane["Adam bs=16"][-1] == pytest.approx(2.0) and by_lane["Adam bs=full"] == pytest.approx([1.0, 2.0])
+    assert by_lane["Adam bs=16"][-1] == pytest.approx(2.0) and by_lane["Adam bs=full"] == pytest.approx(
+        [1.0, 2.0]
+    )
     assert at.query_params["xaxis"] == "epoch"
 
 

@@ -77,18 +77,32 @@ def run(n: int = 40, steps: int = 500, subset: int = 0, repeats: int = 3) -> dic
     map_s = statistics.median(times)
     ratio = loop_total_s / map_s
     return {
-        "benchmark": "basins", "surface": SURFACE, "optimizer": OPTIMIZER[0], "hyperparams": OPTIMIZER[1],
-        "grid": f"{n}x{n}", "starts": total, "steps": steps,
-        "basin_map_s": round(map_s, 5), "basin_map_runs_s": [round(s, 5) for s in times],
+        "benchmark": "basins",
+        "surface": SURFACE,
+        "optimizer": OPTIMIZER[0],
+        "hyperparams": OPTIMIZER[1],
+        "grid": f"{n}x{n}",
+        "starts": total,
+        "steps": steps,
+        "basin_map_s": round(map_s, 5),
+        "basin_map_runs_s": [round(s, 5) for s in times],
         "single_engine_call_s": round(engine_s, 5),
-        "one_by_one": {"mode": mode, "timed_starts": int(len(chosen)), "timed_s": round(loop_s, 4),
-                       "all_starts_s": round(loop_total_s, 4)},
-        "ratio": round(ratio, 2), "ratio_engine_only": round(loop_total_s / engine_s, 2),
-        "target_ratio": TARGET, "met": ratio >= TARGET,
+        "one_by_one": {
+            "mode": mode,
+            "timed_starts": int(len(chosen)),
+            "timed_s": round(loop_s, 4),
+            "all_starts_s": round(loop_total_s, 4),
+        },
+        "ratio": round(ratio, 2),
+        "ratio_engine_only": round(loop_total_s / engine_s, 2),
+        "target_ratio": TARGET,
+        "met": ratio >= TARGET,
         # the same work: the one-by-one end points equal the basin map's
         "max_abs_diff": float(np.max(np.abs(basins.final.reshape(-1, 2)[chosen] - finals))),
         "label_counts": {str(k): v for k, v in basins.counts().items()},
-        "numpy": np.__version__, "python": platform.python_version(), "machine": platform.machine(),
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
         "cpus": os.cpu_count(),
     }
 
@@ -97,7 +111,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=40)
     parser.add_argument("--steps", type=int, default=500)
-    parser.add_argument("--subset", type=int, default=0, help="time K starts one by one and extrapolate (0: all)")
+    parser.add_argument(
+        "--subset", type=int, default=0, help="time K starts one by one and extrapolate (0: all)"
+    )
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     print(json.dumps(run(args.n, args.steps, args.subset, args.repeats)))

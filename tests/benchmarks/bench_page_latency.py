@@ -42,8 +42,16 @@ WATCH = """(() => { window.__longTasks = [];
   document.addEventListener('keydown', () => { window.__keyAt = performance.now(); window.__longTasks = []; }, true); })();"""
 SETTLED = "() => Math.max(window.__redrawnAt, ...window.__longTasks) - window.__keyAt"
 PAGES = {  # name: (script, URL path, the slider that is moved)
-    "bare": (ROOT / "tests" / "benchmarks" / "bare_page.py", "", '[data-testid="stMain"] input[type="range"]'),
-    "playground": (ROOT / "app" / "main.py", "/playground?steps=300&o1_lr=0.0001", '.st-key-o1_lr input[type="range"]'),
+    "bare": (
+        ROOT / "tests" / "benchmarks" / "bare_page.py",
+        "",
+        '[data-testid="stMain"] input[type="range"]',
+    ),
+    "playground": (
+        ROOT / "app" / "main.py",
+        "/playground?steps=300&o1_lr=0.0001",
+        '.st-key-o1_lr input[type="range"]',
+    ),
 }
 
 
@@ -56,10 +64,14 @@ def change_once(page, slider_selector: str) -> tuple[float, float]:
     thumb.focus()
     start = time.perf_counter()
     thumb.press("ArrowRight")
-    page.wait_for_function(f"""before => {{ const s = ({SIGNATURE})('{MAP}');
+    page.wait_for_function(
+        f"""before => {{ const s = ({SIGNATURE})('{MAP}');
                                  if (s === null || s === before) return false;
                                  window.__redrawnAt = performance.now(); return true; }}""",
-                           arg=before, timeout=30_000, polling="raf")
+        arg=before,
+        timeout=30_000,
+        polling="raf",
+    )
     elapsed = time.perf_counter() - start
     wait_for_app(page)  # at least 0.6 s of quiet: the page's long tasks of this change are over
     return elapsed, page.evaluate(SETTLED) / 1000
@@ -85,7 +97,9 @@ def run(changes: int = 20, warmup: int = 2) -> dict:
             for name, (_, _, slider) in PAGES.items():
                 change_once(pages[name], slider)
         for i in range(changes):
-            order = list(PAGES) if i % 2 == 0 else list(reversed(PAGES))  # ABBA: neither side always goes first
+            order = (
+                list(PAGES) if i % 2 == 0 else list(reversed(PAGES))
+            )  # ABBA: neither side always goes first
             for name in order:
                 redrawn, quiet = change_once(pages[name], PAGES[name][2])
                 times[name].append(redrawn)
@@ -93,16 +107,23 @@ def run(changes: int = 20, warmup: int = 2) -> dict:
         browser.close()
     bare, playground = statistics.median(times["bare"]), statistics.median(times["playground"])
     return {
-        "benchmark": "page_latency", "changes": changes, "unit": "s",
-        "bare_median": round(bare, 4), "playground_median": round(playground, 4),
+        "benchmark": "page_latency",
+        "changes": changes,
+        "unit": "s",
+        "bare_median": round(bare, 4),
+        "playground_median": round(playground, 4),
         "bare_all": [round(v, 4) for v in times["bare"]],
         "playground_all": [round(v, 4) for v in times["playground"]],
-        "ratio": round(playground / bare, 3), "target_ratio_max": 1.5, "met": playground / bare <= 1.5,
+        "ratio": round(playground / bare, 3),
+        "target_ratio_max": 1.5,
+        "met": playground / bare <= 1.5,
         "settled_bare_median": round(statistics.median(settled["bare"]), 4),
         "settled_playground_median": round(statistics.median(settled["playground"]), 4),
-        "settled_ratio": round(statistics.median(settled["playground"]) / statistics.median(settled["bare"]), 3),
+        "settled_ratio": round(
+            statistics.median(settled["playground"]) / statistics.median(settled["bare"]), 3
+        ),
         "setup": "4 optimizers x 300 steps, defaults otherwise; Chromium headless --disable-gpu; "
-                 "changes alternate between the two pages",
+        "changes alternate between the two pages",
     }
 
 

@@ -118,16 +118,26 @@ def case_a(steps: int = 1000, repeats: int = 5, torch_repeats: int = 3) -> dict:
     sim_s, sim_cpu = _median(ours["compiled"], "wall"), _median(ours["compiled"], "cpu")
     numpy_s, numpy_cpu = _median(ours["numpy"], "wall"), _median(ours["numpy"], "cpu")
     return {
-        "optimizers": len(OPTIMIZERS), "starts": 1, "steps": steps, "backend": "compiled",
-        "simulate_s": round(sim_s, 5), "torch_s": round(torch_s, 5),
-        "ratio": round(torch_s / sim_s, 2), "target_ratio": TARGET_A, "met": torch_s / sim_s >= TARGET_A,
+        "optimizers": len(OPTIMIZERS),
+        "starts": 1,
+        "steps": steps,
+        "backend": "compiled",
+        "simulate_s": round(sim_s, 5),
+        "torch_s": round(torch_s, 5),
+        "ratio": round(torch_s / sim_s, 2),
+        "target_ratio": TARGET_A,
+        "met": torch_s / sim_s >= TARGET_A,
         "compile_s": round(compile_clock.wall, 2),
-        "numpy_simulate_s": round(numpy_s, 5), "numpy_ratio": round(torch_s / numpy_s, 2),
+        "numpy_simulate_s": round(numpy_s, 5),
+        "numpy_ratio": round(torch_s / numpy_s, 2),
         "simulate_us_per_step": round(sim_s / steps * 1e6, 2),
         "numpy_us_per_step": round(numpy_s / steps * 1e6, 2),
         "torch_us_per_optimizer_step": round(torch_s / (steps * len(OPTIMIZERS)) * 1e6, 2),
-        "simulate_cpu_s": round(sim_cpu, 5), "numpy_cpu_s": round(numpy_cpu, 5), "torch_cpu_s": round(torch_cpu, 5),
-        "cpu_ratio": round(torch_cpu / sim_cpu, 2), "numpy_cpu_ratio": round(torch_cpu / numpy_cpu, 2),
+        "simulate_cpu_s": round(sim_cpu, 5),
+        "numpy_cpu_s": round(numpy_cpu, 5),
+        "torch_cpu_s": round(torch_cpu, 5),
+        "cpu_ratio": round(torch_cpu / sim_cpu, 2),
+        "numpy_cpu_ratio": round(torch_cpu / numpy_cpu, 2),
         # the same work: positions agree with torch's (autograd vs exact gradients differ in the last bits)
         "max_abs_diff_vs_torch": float(np.max(np.abs(traj.xy[:, 0] - positions))),
         "simulate_runs_s": [round(c.wall, 5) for c in ours["compiled"]],
@@ -149,36 +159,63 @@ def case_b(a_per_step: dict, starts: int = 400, steps: int = 500, repeats: int =
             clock, traj = timed_simulate(OPTIMIZERS, points, steps, backend)
             clocks.append(clock)
             del traj
-        per_step[backend] = {"wall": _median(clocks, "wall") / trajectory_steps,
-                             "cpu": _median(clocks, "cpu") / trajectory_steps, "runs": clocks}
+        per_step[backend] = {
+            "wall": _median(clocks, "wall") / trajectory_steps,
+            "cpu": _median(clocks, "cpu") / trajectory_steps,
+            "runs": clocks,
+        }
     numpy = per_step["numpy"]
     ratio = a_per_step["numpy"]["wall"] / numpy["wall"]
     return {
-        "optimizers": len(OPTIMIZERS), "starts": starts, "steps": steps, "backend": "numpy",
-        "simulate_s": round(numpy["wall"] * trajectory_steps, 5), "ns_per_trajectory_step": round(numpy["wall"] * 1e9, 2),
+        "optimizers": len(OPTIMIZERS),
+        "starts": starts,
+        "steps": steps,
+        "backend": "numpy",
+        "simulate_s": round(numpy["wall"] * trajectory_steps, 5),
+        "ns_per_trajectory_step": round(numpy["wall"] * 1e9, 2),
         "a_ns_per_trajectory_step": round(a_per_step["numpy"]["wall"] * 1e9, 2),
-        "cheaper_than_a": round(ratio, 2), "target_ratio": TARGET_B, "met": ratio >= TARGET_B,
+        "cheaper_than_a": round(ratio, 2),
+        "target_ratio": TARGET_B,
+        "met": ratio >= TARGET_B,
         "cpu_cheaper_than_a": round(a_per_step["numpy"]["cpu"] / numpy["cpu"], 2),
         "runs_s": [round(c.wall, 5) for c in numpy["runs"]],
         "compiled_ns_per_trajectory_step": round(per_step["compiled"]["wall"] * 1e9, 2),
-        "compiled_cheaper_than_compiled_a": round(a_per_step["compiled"]["wall"] / per_step["compiled"]["wall"], 2),
+        "compiled_cheaper_than_compiled_a": round(
+            a_per_step["compiled"]["wall"] / per_step["compiled"]["wall"], 2
+        ),
     }
 
 
-def run(steps_a: int = 1000, starts_b: int = 400, steps_b: int = 500, repeats: int = 5,
-        torch_repeats: int = 3) -> dict:
+def run(
+    steps_a: int = 1000, starts_b: int = 400, steps_b: int = 500, repeats: int = 5, torch_repeats: int = 3
+) -> dict:
     import numba
     import torch
 
     a = case_a(steps_a, repeats, torch_repeats)
     trajectory_steps = a["optimizers"] * a["starts"] * a["steps"]
-    a_per_step = {"compiled": {"wall": a["simulate_s"] / trajectory_steps, "cpu": a["simulate_cpu_s"] / trajectory_steps},
-                  "numpy": {"wall": a["numpy_simulate_s"] / trajectory_steps, "cpu": a["numpy_cpu_s"] / trajectory_steps}}
+    a_per_step = {
+        "compiled": {
+            "wall": a["simulate_s"] / trajectory_steps,
+            "cpu": a["simulate_cpu_s"] / trajectory_steps,
+        },
+        "numpy": {
+            "wall": a["numpy_simulate_s"] / trajectory_steps,
+            "cpu": a["numpy_cpu_s"] / trajectory_steps,
+        },
+    }
     b = case_b(a_per_step, starts_b, steps_b, repeats)
     return {
-        "benchmark": "simulate", "a": a, "b": b,
-        "numpy": np.__version__, "numba": numba.__version__, "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
-        "python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count(),
+        "benchmark": "simulate",
+        "a": a,
+        "b": b,
+        "numpy": np.__version__,
+        "numba": numba.__version__,
+        "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(),
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
         # timings on a shared machine: the load says how much to trust them
         "load_average_1m": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
     }

@@ -68,8 +68,9 @@ def classic_course_loop(data, optimizers, epochs: int, batch_size: int, seed: in
         torch.manual_seed(seed)
         model = SmallCNN(data.input_shape, data.n_classes).to(device)
         optimizer = make_optimizer(entry["name"], model.parameters(), entry.get("hp"))
-        loader = DataLoader(train, batch_size=batch_size, shuffle=True,
-                            generator=torch.Generator().manual_seed(seed))
+        loader = DataLoader(
+            train, batch_size=batch_size, shuffle=True, generator=torch.Generator().manual_seed(seed)
+        )
         for _ in range(epochs):
             model.train()
             train_loss, train_accs = [], []
@@ -90,8 +91,11 @@ def classic_course_loop(data, optimizers, epochs: int, batch_size: int, seed: in
                 correct += (logits.argmax(dim=-1) == labels).sum().item()
             accs[entry["name"]] = correct / len(valid)
         synchronize(torch.device(device))
-    return {"wall_s": time.perf_counter() - started, "cpu_s": time.process_time() - cpu_started,
-            "final_val_acc": accs}
+    return {
+        "wall_s": time.perf_counter() - started,
+        "cpu_s": time.process_time() - cpu_started,
+        "final_val_acc": accs,
+    }
 
 
 def app_job_path(manager: JobManager, config: RunConfig) -> dict:
@@ -116,8 +120,16 @@ def compare_job_path(data, run_config: RunConfig, repeats: int, threads: int, de
             apps, classics = [], []
             for _ in range(repeats):
                 apps.append(app_job_path(manager, run_config))
-                classics.append(classic_course_loop(data, run_config.optimizers, run_config.epochs,
-                                                    run_config.batch_size, run_config.seed, device))
+                classics.append(
+                    classic_course_loop(
+                        data,
+                        run_config.optimizers,
+                        run_config.epochs,
+                        run_config.batch_size,
+                        run_config.seed,
+                        device,
+                    )
+                )
         finally:
             manager.shutdown()
     app = min(apps, key=lambda r: r["wall_s"])
@@ -131,7 +143,9 @@ def compare_job_path(data, run_config: RunConfig, repeats: int, threads: int, de
         "classic_wall_s": [round(r["wall_s"], 3) for r in classics],
         "app_training_cpu_s": [round(r["cpu_s"], 3) for r in apps],
         "classic_cpu_s": [round(r["cpu_s"], 3) for r in classics],
-        "cpu_ratio_app_over_classic": round(min(r["cpu_s"] for r in apps) / min(r["cpu_s"] for r in classics), 3),
+        "cpu_ratio_app_over_classic": round(
+            min(r["cpu_s"] for r in apps) / min(r["cpu_s"] for r in classics), 3
+        ),
         "worker_pool_start_s": round(pool_start_s, 3),
         "ratio_app_over_classic": round(ratio, 3),
         "app_final_val_acc": {k: round(v, 4) for k, v in app["final_val_acc"].items()},
@@ -153,7 +167,7 @@ def bare_epochs(data, entry: dict, epochs: int, batch_size: int, seed: int, devi
         started = time.perf_counter()
         order = torch.randperm(n, generator=torch.Generator().manual_seed(epoch)).to(device)
         for start in range(0, n, batch_size):
-            idx = order[start:start + batch_size]
+            idx = order[start : start + batch_size]
             loss = F.cross_entropy(model(data.x_train[idx]), data.y_train[idx])
             optimizer.zero_grad()
             loss.backward()
@@ -179,8 +193,9 @@ class _EpochClock(TrainingCallback):
 def app_epochs(data, entry: dict, epochs: int, batch_size: int, seed: int, device) -> _EpochClock:
     """Per-epoch seconds of the Trainer with every per-step metric (loss, LR, grad norm, update ratio)."""
     clock = _EpochClock()
-    config = RunConfig(optimizers=[entry], epochs=epochs, batch_size=batch_size, seed=seed,
-                       device=torch.device(device).type)
+    config = RunConfig(
+        optimizers=[entry], epochs=epochs, batch_size=batch_size, seed=seed, device=torch.device(device).type
+    )
     Trainer(config, data, callback=clock).run()
     return clock
 
@@ -199,12 +214,19 @@ def compare_bare_loop(data, entry: dict, epochs: int, batch_size: int, repeats: 
         app_whole += clock.whole[1:]
     ratio = min(app_train) / min(bare)
     return {
-        "optimizer": entry["name"], "batch_size": batch_size, "epochs": epochs, "repeats": repeats,
+        "optimizer": entry["name"],
+        "batch_size": batch_size,
+        "epochs": epochs,
+        "repeats": repeats,
         "bare_epoch_s": {"min": round(min(bare), 5), "median": round(statistics.median(bare), 5)},
-        "app_epoch_train_phase_s": {"min": round(min(app_train), 5),
-                                    "median": round(statistics.median(app_train), 5)},
-        "app_epoch_with_validation_s": {"min": round(min(app_whole), 5),
-                                        "median": round(statistics.median(app_whole), 5)},
+        "app_epoch_train_phase_s": {
+            "min": round(min(app_train), 5),
+            "median": round(statistics.median(app_train), 5),
+        },
+        "app_epoch_with_validation_s": {
+            "min": round(min(app_whole), 5),
+            "median": round(statistics.median(app_whole), 5),
+        },
         "ratio_app_over_bare": round(ratio, 3),
         "ratio_of_medians": round(statistics.median(app_train) / statistics.median(bare), 3),
         "target": "ratio (fastest epochs, training phase) <= 1.10; validation is reported beside it",
@@ -217,27 +239,45 @@ def run(quick: bool = False, repeats: int | None = None, threads: int | None = N
     torch.set_num_threads(threads)
     repeats = repeats or (1 if quick else 3)
     epochs = 1 if quick else 10
-    result: dict = {"device_cpu": describe_device("cpu"), "torch_threads": threads, "quick": quick,
-                    "repeats": repeats}
+    result: dict = {
+        "device_cpu": describe_device("cpu"),
+        "torch_threads": threads,
+        "quick": quick,
+        "repeats": repeats,
+    }
     digits = load_dataset("digits", max_samples=256 if quick else None)
     optimizers = SIX[:2] if quick else SIX
-    config = RunConfig(optimizers=optimizers, epochs=epochs, batch_size=64, clip_grad_norm=CLIP, device="cpu",
-                       max_samples=256 if quick else None)
+    config = RunConfig(
+        optimizers=optimizers,
+        epochs=epochs,
+        batch_size=64,
+        clip_grad_norm=CLIP,
+        device="cpu",
+        max_samples=256 if quick else None,
+    )
     result["a_jobs_vs_classic_cpu"] = compare_job_path(digits, config, repeats, threads, "cpu")
     if threads != 1:
         torch.set_num_threads(1)
         result["a_jobs_vs_classic_cpu_one_thread"] = compare_job_path(digits, config, repeats, 1, "cpu")
         torch.set_num_threads(threads)
-    result["b_app_vs_bare_cpu"] = compare_bare_loop(digits, SIX[4], 3 if quick else 10, 64,
-                                                    1 if quick else 2 * repeats, "cpu")
+    result["b_app_vs_bare_cpu"] = compare_bare_loop(
+        digits, SIX[4], 3 if quick else 10, 64, 1 if quick else 2 * repeats, "cpu"
+    )
     if torch.cuda.is_available():
         cifar = load_dataset("synthetic")
-        cuda_config = RunConfig(optimizers=optimizers, epochs=epochs, batch_size=128, clip_grad_norm=CLIP,
-                                dataset="synthetic", device="cuda")
+        cuda_config = RunConfig(
+            optimizers=optimizers,
+            epochs=epochs,
+            batch_size=128,
+            clip_grad_norm=CLIP,
+            dataset="synthetic",
+            device="cuda",
+        )
         result["device_cuda"] = describe_device("cuda")
         result["c_jobs_vs_classic_cuda"] = compare_job_path(cifar, cuda_config, repeats, threads, "cuda")
-        result["c_app_vs_bare_cuda"] = compare_bare_loop(cifar, SIX[4], 3 if quick else 10, 128,
-                                                         1 if quick else 2 * repeats, "cuda")
+        result["c_app_vs_bare_cuda"] = compare_bare_loop(
+            cifar, SIX[4], 3 if quick else 10, 128, 1 if quick else 2 * repeats, "cuda"
+        )
     else:
         result["c_cuda"] = "skipped: torch sees no CUDA device on this machine"
     return result
@@ -247,8 +287,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes (seconds)")
     parser.add_argument("--repeats", type=int, default=None)
-    parser.add_argument("--threads", type=int, default=None,
-                        help="torch threads, for both sides (default: what the app's worker uses)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch threads, for both sides (default: what the app's worker uses)",
+    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
     result = run(quick=args.quick, repeats=args.repeats, threads=args.threads)

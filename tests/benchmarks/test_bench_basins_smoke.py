@@ -40,7 +40,12 @@ def test_subset_is_extrapolated_and_says_so():
 
 
 def test_script_prints_one_json_object():
-    done = subprocess.run([sys.executable, str(SCRIPT), "--n", "3", "--steps", "5", "--repeats", "1"],
-                          capture_output=True, text=True, timeout=120, check=True)
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), "--n", "3", "--steps", "5", "--repeats", "1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     result = json.loads(done.stdout)
     assert {"basin_map_s", "one_by_one", "ratio", "met"} <= set(result)

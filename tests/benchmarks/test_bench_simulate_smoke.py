@@ -47,9 +47,24 @@ def test_torch_loop_records_the_same_trajectories_as_simulate():
 
 def test_script_prints_one_json_object():
     done = subprocess.run(
-        [sys.executable, str(SCRIPT), "--repeats", "1", "--torch-repeats", "1", "--steps-a", "5",
-         "--starts-b", "2", "--steps-b", "5"],
-        capture_output=True, text=True, timeout=600, check=True,  # numba compiles the rules
+        [
+            sys.executable,
+            str(SCRIPT),
+            "--repeats",
+            "1",
+            "--torch-repeats",
+            "1",
+            "--steps-a",
+            "5",
+            "--starts-b",
+            "2",
+            "--steps-b",
+            "5",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,  # numba compiles the rules
     )
     result = json.loads(done.stdout)
     assert set(result) >= {"a", "b", "numpy", "torch"}

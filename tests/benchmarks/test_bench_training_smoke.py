@@ -23,13 +23,20 @@ def digits():
 
 
 def test_classic_loop_and_job_path_report_comparable_numbers(bench, digits):
-    config = RunConfig(optimizers=bench.SIX[:2], epochs=1, batch_size=32, clip_grad_norm=bench.CLIP, device="cpu",
-                       max_samples=128)
+    config = RunConfig(
+        optimizers=bench.SIX[:2],
+        epochs=1,
+        batch_size=32,
+        clip_grad_norm=bench.CLIP,
+        device="cpu",
+        max_samples=128,
+    )
     report = bench.compare_job_path(digits, config, repeats=1, threads=1, device="cpu")
     assert set(report["app_final_val_acc"]) == set(report["classic_final_val_acc"]) == {"sgd", "momentum"}
     # the times are rounded to 1 ms in the report: compare loosely
-    assert report["ratio_app_over_classic"] == pytest.approx(report["app_wall_s"][0] / report["classic_wall_s"][0],
-                                                             rel=0.1, abs=0.05)
+    assert report["ratio_app_over_classic"] == pytest.approx(
+        report["app_wall_s"][0] / report["classic_wall_s"][0], rel=0.1, abs=0.05
+    )
     assert all(0.0 <= acc <= 1.0 for acc in report["classic_final_val_acc"].values())
     assert isinstance(report["target_met"], bool)
 
@@ -43,9 +50,11 @@ def test_bare_loop_comparison(bench, digits):
 
 
 def test_bare_loop_and_classic_loop_really_train(bench, digits):
-    times = bench.bare_epochs(digits, {"name": "adam", "hp": {"lr": 0.01}}, epochs=2, batch_size=32, seed=0,
-                              device="cpu")
+    times = bench.bare_epochs(
+        digits, {"name": "adam", "hp": {"lr": 0.01}}, epochs=2, batch_size=32, seed=0, device="cpu"
+    )
     assert len(times) == 2 and all(t > 0 for t in times)
-    classic = bench.classic_course_loop(digits, [{"name": "adam", "hp": {"lr": 0.01}}], epochs=3, batch_size=32,
-                                        seed=0, device="cpu")
+    classic = bench.classic_course_loop(
+        digits, [{"name": "adam", "hp": {"lr": 0.01}}], epochs=3, batch_size=32, seed=0, device="cpu"
+    )
     assert classic["final_val_acc"]["adam"] > 0.5  # well above the 10% of chance

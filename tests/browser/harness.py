@@ -16,14 +16,23 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
 
 
 def chromium_path() -> str:
     path = shutil.which("chromium") or shutil.which("chromium-browser")
     if not path:
-        raise RuntimeError("Debian's chromium is not installed: run `make test` as root, or apt-get install chromium")
+        raise RuntimeError(
+            "Debian's chromium is not installed: run `make test` as root, or apt-get install chromium"
+        )
     return path
 
 
@@ -34,15 +43,36 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def streamlit_server(script: str | Path = ROOT / "app" / "main.py", env: dict | None = None, timeout: float = 90):
+def streamlit_server(
+    script: str | Path = ROOT / "app" / "main.py", env: dict | None = None, timeout: float = 90
+):
     """Run `streamlit run script` on a free port; yield its base URL; stop it afterwards."""
     port = free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
-           "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-           "--server.address", "127.0.0.1"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(script),
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+        "--server.address",
+        "127.0.0.1",
+    ]
     log = open(ROOT / f".streamlit-test-{port}.log", "w")  # noqa: SIM115 (closed below)
-    process = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                               env={**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"})
+    process = subprocess.Popen(
+        cmd,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"},
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout

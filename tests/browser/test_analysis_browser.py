@@ -12,7 +12,7 @@ from tests.browser.harness import assert_no_exception, wait_for_app
 pytestmark = pytest.mark.browser
 
 SMALL = "b_grid=20&b_steps=100&sw_steps=60&sw_starts=3"
-CHART = '.st-key-{key} .js-plotly-plot'
+CHART = ".st-key-{key} .js-plotly-plot"
 
 
 def open_page(page, app_url, query: str = SMALL):
@@ -31,18 +31,23 @@ def point_position(page, trace_name: str, index: int) -> dict:
             const box = gd.querySelector('.nsewdrag').getBoundingClientRect();
             return {x: box.left + xa.d2p(trace.x[index]), y: box.top + ya.d2p(trace.y[index]),
                     lr: trace.x[index]}; }""",
-        [CHART.format(key="sweep_chart"), trace_name, index])
+        [CHART.format(key="sweep_chart"), trace_name, index],
+    )
 
 
 def test_loads_without_exception(page, app_url):
     open_page(page, app_url, "")  # the defaults: a 40 × 40 basin map and three optimizers swept
     assert_no_exception(page)
     assert page.locator("h1").first.inner_text().startswith("Analysis")
-    z = page.evaluate("sel => document.querySelector(sel).data.find(d => d.type === 'heatmap').z",
-                      CHART.format(key="basin_chart"))
+    z = page.evaluate(
+        "sel => document.querySelector(sel).data.find(d => d.type === 'heatmap').z",
+        CHART.format(key="basin_chart"),
+    )
     assert len(z) == 40 and len(z[0]) == 40
-    names = page.evaluate("sel => document.querySelector(sel).data.filter(d => d.fill === 'tonexty').length",
-                          CHART.format(key="sweep_chart"))
+    names = page.evaluate(
+        "sel => document.querySelector(sel).data.filter(d => d.fill === 'tonexty').length",
+        CHART.format(key="sweep_chart"),
+    )
     assert names == 3
 
 

@@ -15,8 +15,13 @@ SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_page_latenc
 
 def test_script_prints_the_ratio_of_the_two_pages():
     # its own process: the script drives its own Playwright, which cannot share this session's thread
-    done = subprocess.run([sys.executable, str(SCRIPT), "--changes", "1", "--warmup", "0"], capture_output=True,
-                          text=True, timeout=300, check=True)
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), "--changes", "1", "--warmup", "0"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
     result = json.loads(done.stdout)
     assert len(result["bare_all"]) == len(result["playground_all"]) == 1
     assert 0 < result["bare_median"] < 30 and 0 < result["playground_median"] < 30

@@ -28,7 +28,8 @@ def upload(page, name: str, data: bytes):
     page.locator(f"{SIDEBAR} label").filter(has_text="Upload a CSV").click()
     wait_for_app(page)
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
-        files=[{"name": name, "mimeType": "text/csv", "buffer": data}])
+        files=[{"name": name, "mimeType": "text/csv", "buffer": data}]
+    )
     page.wait_for_timeout(500)
     wait_for_app(page)
 

@@ -23,7 +23,9 @@ def map_paths(page) -> list:
     data = page.evaluate(
         """sel => { const gd = document.querySelector(sel);
                  return gd.data.filter(d => d.mode === 'lines' && d.x && d.x.length > 30 && !d.xaxis)
-                               .map(d => ({name: d.name, x: d.x, y: d.y})); }""", MAP)
+                               .map(d => ({name: d.name, x: d.x, y: d.y})); }""",
+        MAP,
+    )
     return data
 
 
@@ -63,12 +65,15 @@ def test_play_advances_the_animation(page, app_url):
 
 def test_the_surface_picture_is_drawn_under_the_paths(page, app_url):
     open_page(page, app_url)
-    drawn = page.evaluate("""sel => { const gd = document.querySelector(sel);
+    drawn = page.evaluate(
+        """sel => { const gd = document.querySelector(sel);
         const image = gd.querySelector('.layer-below image, .imagelayer image');
         const box = image && image.getBoundingClientRect();
         const plot = gd.querySelector('.nsewdrag').getBoundingClientRect();
         return image && {href: image.getAttribute('href') || image.getAttribute('xlink:href'),
-                         dx: Math.abs(box.left - plot.left), dw: Math.abs(box.width - plot.width)}; }""", MAP)
+                         dx: Math.abs(box.left - plot.left), dw: Math.abs(box.width - plot.width)}; }""",
+        MAP,
+    )
     assert drawn and drawn["href"].startswith("data:image/png")
     assert drawn["dx"] < 2 and drawn["dw"] < 2, "the picture covers the map's axes exactly"
 
@@ -119,10 +124,13 @@ def test_switching_to_chinese_changes_labels(page, app_url):
 def test_clicking_the_map_sets_the_start(page, app_url):
     open_page(page, app_url, "?surface=bowl")
     # the pixel of the point (1, -1) on the map's axes
-    x, y = page.evaluate("""sel => { const gd = document.querySelector(sel);
+    x, y = page.evaluate(
+        """sel => { const gd = document.querySelector(sel);
         const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
         const box = gd.querySelector('.nsewdrag').getBoundingClientRect();
-        return [box.left + xa.d2p(1.0), box.top + ya.d2p(-1.0)]; }""", MAP)
+        return [box.left + xa.d2p(1.0), box.top + ya.d2p(-1.0)]; }""",
+        MAP,
+    )
     page.mouse.move(x, y)
     page.wait_for_timeout(300)
     page.mouse.click(x, y)
@@ -141,8 +149,13 @@ def test_clicking_the_map_sets_the_start(page, app_url):
 def test_lr_change_reruns_only_the_map_fragment(page, app_url):
     """An LR slider sits in a fragment with the map: the sidebar is not sent again, the link still follows."""
     frames: list[bytes] = []
-    page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: frames.append(
-        payload if isinstance(payload, bytes) else payload.encode())))
+    page.on(
+        "websocket",
+        lambda ws: ws.on(
+            "framereceived",
+            lambda payload: frames.append(payload if isinstance(payload, bytes) else payload.encode()),
+        ),
+    )
     open_page(page, app_url, "?n_opt=1&o1=sgd")
     assert any(b"Common settings" in f for f in frames), "a whole-page run sends the sidebar"
     before = map_paths(page)[0]

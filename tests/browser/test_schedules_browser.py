@@ -9,7 +9,7 @@ from tests.browser.harness import assert_no_exception, wait_for_app
 
 pytestmark = pytest.mark.browser
 
-CHART = '.st-key-curves .js-plotly-plot'
+CHART = ".st-key-curves .js-plotly-plot"
 # Every URL the app shows, including those set by history.pushState / replaceState (a page switch sets the
 # URL, and the page it lands on may rewrite it at the end of its run).
 RECORD_URLS = """
@@ -30,8 +30,9 @@ def open_page(page, app_url, query: str = ""):
 
 
 def traces(page) -> list[dict]:
-    return page.evaluate("sel => document.querySelector(sel).data.map(d => ({name: d.name, y: Array.from(d.y)}))",
-                         CHART)
+    return page.evaluate(
+        "sel => document.querySelector(sel).data.map(d => ({name: d.name, y: Array.from(d.y)}))", CHART
+    )
 
 
 def test_loads_without_exception(page, app_url):
@@ -42,7 +43,7 @@ def test_loads_without_exception(page, app_url):
     assert curve["y"] == lr_curve("cosine_annealing_lr", 300, lr=0.1, T_max=100).tolist()
     hover = page.evaluate("sel => document.querySelector(sel)._fullLayout.hovermode", CHART)
     assert hover == "x unified"
-    assert page.locator('.st-key-plateau .js-plotly-plot').count() == 1
+    assert page.locator(".st-key-plateau .js-plotly-plot").count() == 1
 
 
 def test_keep_curve_adds_a_trace_kept_in_the_url(page, app_url):
@@ -50,7 +51,7 @@ def test_keep_curve_adds_a_trace_kept_in_the_url(page, app_url):
     page.get_by_role("button", name="Keep this curve").first.click()
     page.wait_for_timeout(400)
     wait_for_app(page)
-    field = page.locator('.st-key-sched_step_size input')
+    field = page.locator(".st-key-sched_step_size input")
     field.fill("10")
     field.press("Enter")
     page.wait_for_timeout(400)
@@ -74,8 +75,12 @@ def test_playground_link_navigates_with_the_schedule(page, app_url):
     assert landed, urls
     # the Playground may not read these yet (it may then drop them from the address bar): the link carried them
     carried = [dict(urllib.parse.parse_qsl(u.query)) for u in landed]
-    assert any(q.get("sched") == "cosine_annealing_lr" and q.get("sched_T_max") == "80"
-               and q.get("sched_eta_min") == "0" for q in carried), urls
+    assert any(
+        q.get("sched") == "cosine_annealing_lr"
+        and q.get("sched_T_max") == "80"
+        and q.get("sched_eta_min") == "0"
+        for q in carried
+    ), urls
 
 
 def test_switching_to_chinese_changes_labels(page, app_url):

@@ -67,7 +67,7 @@ def test_a_run_streams_stops_and_is_still_there_after_a_reload(page, app_url):
     cells = page.evaluate(HISTORY_CELLS)
     row = cells.index(f"#{run}")
     assert cells[row + 1] == "stopped"
-    assert "SGD, SGD + momentum" in cells[row:row + 7]
+    assert "SGD, SGD + momentum" in cells[row : row + 7]
 
     # the bare link with the run id, in a fresh page, opens the same run
     page.goto(f"{app_url}/training?run={run}")

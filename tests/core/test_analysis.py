@@ -58,8 +58,12 @@ def test_himmelblau_basins_of_hand_checked_starts():
     basins = basin_map("himmelblau", "sgd", {"lr": 0.002}, n=11, steps=1500)
     assert basins.labels.shape == (11, 11) and basins.final.shape == (11, 11, 2)
     # starts next to each of the four minima end in that minimum; (3, 2) is itself a minimum
-    for start, minimum in [((3, 2), (3.0, 2.0)), ((-3, 3), (-2.805, 3.131)), ((-4, -3), (-3.779, -3.283)),
-                           ((4, -2), (3.584, -1.848))]:
+    for start, minimum in [
+        ((3, 2), (3.0, 2.0)),
+        ((-3, 3), (-2.805, 3.131)),
+        ((-4, -3), (-3.779, -3.283)),
+        ((4, -2), (3.584, -1.848)),
+    ]:
         assert label_at(basins, *start) == minimum_near(basins, *minimum), start
     # from the origin ∇f = (−14, −22): descent heads into x, y > 0, where (3, 2) is the only minimum
     assert label_at(basins, 0, 0) == minimum_near(basins, 3.0, 2.0)
@@ -83,7 +87,9 @@ def test_huge_lr_diverges_except_at_a_minimum():
     assert label_at(basins, 5, 5) == DIVERGED and label_at(basins, 0, 0) == DIVERGED
     assert label_at(basins, 3, 2) == minimum_near(basins, 3, 2)  # ∇f = 0 there: no step at all
     assert np.count_nonzero(basins.labels == DIVERGED) == 11 * 11 - 1
-    assert basins.counts()[DIVERGED] == 120 and (basins.steps_to_converge[basins.labels == DIVERGED] == -1).all()
+    assert (
+        basins.counts()[DIVERGED] == 120 and (basins.steps_to_converge[basins.labels == DIVERGED] == -1).all()
+    )
 
 
 def test_too_few_steps_leaves_runs_still_moving():
@@ -153,8 +159,15 @@ def test_steps_to_tol_matches_the_closed_form_on_a_bowl():
     lam, tol = 2.0, 1e-6
     start = np.array([[1.0, -0.5]])
     lrs = np.array([0.05, 0.2, 0.5, 0.8])
-    sweep = lr_sweep(get_surface("bowl", curvature=lam), ["sgd"], lrs=lrs, starts=start, steps=400,
-                     metric="steps_to_tol", tol=tol)
+    sweep = lr_sweep(
+        get_surface("bowl", curvature=lam),
+        ["sgd"],
+        lrs=lrs,
+        starts=start,
+        steps=400,
+        metric="steps_to_tol",
+        tol=tol,
+    )
     f0 = 0.5 * lam * float((start**2).sum())
     # f_t = f0 (1 − lr λ)^(2t) ≤ tol  ⇔  t ≥ log(tol / f0) / (2 log|1 − lr λ|)
     with np.errstate(divide="ignore"):
@@ -165,8 +178,16 @@ def test_steps_to_tol_matches_the_closed_form_on_a_bowl():
 
 
 def test_sweep_spread_brackets_the_median_and_noise_seeds_differ():
-    sweep = lr_sweep("himmelblau", ["adam", "sgd"], lrs=np.geomspace(1e-3, 0.3, 6), n_starts=6, jitter=0.0,
-                     grad_noise=5.0, seed=3, steps=60)
+    sweep = lr_sweep(
+        "himmelblau",
+        ["adam", "sgd"],
+        lrs=np.geomspace(1e-3, 0.3, 6),
+        n_starts=6,
+        jitter=0.0,
+        grad_noise=5.0,
+        seed=3,
+        steps=60,
+    )
     finite = np.isfinite(sweep.high)
     assert (sweep.low <= sweep.median).all() and (sweep.median[finite] <= sweep.high[finite]).all()
     assert finite.sum() >= 6  # most of the sweep converged or kept moving without diverging
@@ -225,8 +246,9 @@ def test_eigen_decomposition_matches_numpy_eigh():
     expected_values, expected_vectors = np.linalg.eigh(matrices)
     np.testing.assert_allclose(values, expected_values, atol=1e-12 * np.abs(matrices).max())
     np.testing.assert_allclose(matrices @ vectors, vectors * values[:, None, :], atol=1e-10)
-    np.testing.assert_allclose(np.swapaxes(vectors, -1, -2) @ vectors, np.broadcast_to(np.eye(2), (500, 2, 2)),
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        np.swapaxes(vectors, -1, -2) @ vectors, np.broadcast_to(np.eye(2), (500, 2, 2)), atol=1e-12
+    )
     distinct = np.abs(expected_values[:, 1] - expected_values[:, 0]) > 1e-6
     overlap = np.abs(np.sum(vectors * expected_vectors, axis=-2))  # |cos| between matching columns
     np.testing.assert_allclose(overlap[distinct], 1.0, atol=1e-9)

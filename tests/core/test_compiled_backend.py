@@ -45,8 +45,9 @@ def both(*args, **kwargs):
 
 def assert_same(reference, compiled, atol=1e-13):
     for field in FIELDS:
-        np.testing.assert_allclose(getattr(compiled, field), getattr(reference, field), rtol=0, atol=atol,
-                                   err_msg=field)
+        np.testing.assert_allclose(
+            getattr(compiled, field), getattr(reference, field), rtol=0, atol=atol, err_msg=field
+        )
     np.testing.assert_array_equal(compiled.diverged_at, reference.diverged_at)
     assert compiled.labels == reference.labels
 
@@ -58,17 +59,31 @@ def test_every_rule_matches_the_numpy_backend_exactly():
 
 def test_noise_clipping_schedules_and_per_run_hyperparameters_match():
     # two Adams with different lr and betas advance as one group with per-run (R, 1) hyperparameters
-    configs = [("adam", {"lr": 0.01}), ("adam", {"lr": 0.03, "betas": (0.8, 0.99)}), ("sgd", {"lr": 1e-3}),
-               ("rmsprop", {"lr": 1e-3, "momentum": 0.5}), ("rmsprop", {"lr": 3e-3, "momentum": 0.9})]
+    configs = [
+        ("adam", {"lr": 0.01}),
+        ("adam", {"lr": 0.03, "betas": (0.8, 0.99)}),
+        ("sgd", {"lr": 1e-3}),
+        ("rmsprop", {"lr": 1e-3, "momentum": 0.5}),
+        ("rmsprop", {"lr": 3e-3, "momentum": 0.9}),
+    ]
     schedule = np.cos(np.linspace(0, np.pi / 2, 200)) + 0.01
-    reference, compiled = both("himmelblau", configs, [(0.0, 0.0), (-3.0, 3.0), (4.0, -4.0)], 200,
-                               grad_noise=2.0, seed=5, clip_grad_norm=5.0, lr_schedule=schedule)
+    reference, compiled = both(
+        "himmelblau",
+        configs,
+        [(0.0, 0.0), (-3.0, 3.0), (4.0, -4.0)],
+        200,
+        grad_noise=2.0,
+        seed=5,
+        clip_grad_norm=5.0,
+        lr_schedule=schedule,
+    )
     assert_same(reference, compiled)
 
 
 def test_divergence_is_frozen_at_the_same_step():
-    reference, compiled = both("rosenbrock", [("sgd", {"lr": 0.05}), ("adam", {"lr": 0.01})],
-                               [(-1.5, 2.0), (1.0, 1.0)], 100)
+    reference, compiled = both(
+        "rosenbrock", [("sgd", {"lr": 0.05}), ("adam", {"lr": 0.01})], [(-1.5, 2.0), (1.0, 1.0)], 100
+    )
     assert reference.diverged_at[0, 0] >= 0  # the case this test is about
     assert_same(reference, compiled)
 
@@ -76,15 +91,20 @@ def test_divergence_is_frozen_at_the_same_step():
 @pytest.mark.parametrize("name", surface_names())
 def test_every_built_in_surface_compiles_and_matches(name):
     surface = get_surface(name)
-    reference, compiled = both(surface, [("adam", {"lr": 0.01}), ("momentum", {"lr": 1e-3})],
-                               [surface.start], 100)
+    reference, compiled = both(
+        surface, [("adam", {"lr": 0.01}), ("momentum", {"lr": 1e-3})], [surface.start], 100
+    )
     # Beale's yⁱ: numba's integer power may differ from NumPy's in the last bit
     assert_same(reference, compiled, atol=1e-12)
 
 
 def test_matches_torch_directly():
     surface = get_surface("rosenbrock")
-    for name, hp in [("adam", {"lr": 0.01}), ("nadam", {"lr": 0.01}), ("rmsprop", {"lr": 1e-3, "centered": True})]:
+    for name, hp in [
+        ("adam", {"lr": 0.01}),
+        ("nadam", {"lr": 0.01}),
+        ("rmsprop", {"lr": 1e-3, "centered": True}),
+    ]:
         traj = simulate(surface, [(name, hp)], [surface.start], 300, backend="compiled")
         expected, _ = torch_run(name, hp, surface, surface.start, steps=300)
         np.testing.assert_allclose(traj.xy[0, 0], expected, rtol=0, atol=1e-9, err_msg=name)

@@ -172,8 +172,12 @@ def test_long_series_is_stable():
 
 @pytest.mark.parametrize("bad", [1.0, 1.5, -0.1, NAN, INF, "0.9", None, True])
 def test_bad_beta(bad):
-    for call in (lambda: ema([1.0], bad), lambda: ema_weights(bad, 3), lambda: effective_window(bad),
-                 lambda: bias_region(bad)):
+    for call in (
+        lambda: ema([1.0], bad),
+        lambda: ema_weights(bad, 3),
+        lambda: effective_window(bad),
+        lambda: bias_region(bad),
+    ):
         with pytest.raises(ValueError, match="beta must be a number in"):
             call()
 
@@ -201,8 +205,10 @@ def test_sma_warm_up():
 
 
 @settings(deadline=None, max_examples=150)
-@given(values=st.lists(st.one_of(moderate, st.sampled_from([NAN, INF, -INF])), max_size=80),
-       window=st.integers(1, 20))
+@given(
+    values=st.lists(st.one_of(moderate, st.sampled_from([NAN, INF, -INF])), max_size=80),
+    window=st.integers(1, 20),
+)
 def test_property_sma_matches_naive_loop(values, window):
     assert_matches(sma(values, window), naive_sma(values, window), values)
 

@@ -35,12 +35,29 @@ from optim_core.surfaces import Surface, get_surface
 from tests.parity.torch_reference import grad_or_zero
 
 TORCH_FUNCTIONS = {
-    "sin": torch.sin, "cos": torch.cos, "tan": torch.tan, "exp": torch.exp, "log": torch.log,
-    "sqrt": torch.sqrt, "tanh": torch.tanh, "sinh": torch.sinh, "cosh": torch.cosh, "abs": torch.abs,
+    "sin": torch.sin,
+    "cos": torch.cos,
+    "tan": torch.tan,
+    "exp": torch.exp,
+    "log": torch.log,
+    "sqrt": torch.sqrt,
+    "tanh": torch.tanh,
+    "sinh": torch.sinh,
+    "cosh": torch.cosh,
+    "abs": torch.abs,
     # torch.sign(NaN) is 0; NumPy's (and ours) is NaN: keep NaN so "f is undefined here" propagates alike
-    "sign": lambda u: torch.where(torch.isnan(u), u, torch.sign(u)), "arctan": torch.atan, "atan": torch.atan, "sigmoid": torch.sigmoid,
+    "sign": lambda u: torch.where(torch.isnan(u), u, torch.sign(u)),
+    "arctan": torch.atan,
+    "atan": torch.atan,
+    "sigmoid": torch.sigmoid,
 }
-TORCH_OPS = {ast.Add: torch.add, ast.Sub: torch.sub, ast.Mult: torch.mul, ast.Div: torch.div, ast.Pow: torch.pow}
+TORCH_OPS = {
+    ast.Add: torch.add,
+    ast.Sub: torch.sub,
+    ast.Mult: torch.mul,
+    ast.Div: torch.div,
+    ast.Pow: torch.pow,
+}
 
 
 def torch_value(text, x, y):
@@ -56,8 +73,12 @@ def torch_value(text, x, y):
         if isinstance(node, ast.Constant):
             return torch.tensor(float(node.value), dtype=torch.float64)
         if isinstance(node, ast.Name):
-            return {"x": x, "y": y, "pi": torch.tensor(math.pi, dtype=torch.float64),
-                    "e": torch.tensor(math.e, dtype=torch.float64)}[node.id]
+            return {
+                "x": x,
+                "y": y,
+                "pi": torch.tensor(math.pi, dtype=torch.float64),
+                "e": torch.tensor(math.e, dtype=torch.float64),
+            }[node.id]
         if isinstance(node, ast.Call):
             return TORCH_FUNCTIONS[node.func.id](walk(node.args[0]))
         raise AssertionError(ast.dump(node))
@@ -163,9 +184,11 @@ def formulas(max_leaves=8):
     def grow(children):
         return st.one_of(
             st.tuples(children, st.sampled_from(["+", "-", "*", "/"]), children).map(
-                lambda t: f"({t[0]} {t[1]} {t[2]})"),
+                lambda t: f"({t[0]} {t[1]} {t[2]})"
+            ),
             st.tuples(children, st.sampled_from(["2", "3", "-1", "0.5", "-2", "1.5"])).map(
-                lambda t: f"({t[0]})**{t[1]}"),
+                lambda t: f"({t[0]})**{t[1]}"
+            ),
             st.tuples(st.sampled_from(FUNCTIONS), children).map(lambda t: f"{t[0]}({t[1]})"),
             children.map(lambda c: f"-({c})"),
             children.map(lambda c: f"2**({c})"),
@@ -185,9 +208,16 @@ def test_random_formulas_match_torch(text, seed):
     assert_matches_torch(text, n=40, seed=seed)
 
 
-@pytest.mark.parametrize("text, hidden", [
-    ("x/x + y", True), ("sin(y - y)*x", True), ("x**2*x**-2", True), ("x*y + 2", False), ("exp(x)/exp(x)", True),
-])
+@pytest.mark.parametrize(
+    "text, hidden",
+    [
+        ("x/x + y", True),
+        ("sin(y - y)*x", True),
+        ("x**2*x**-2", True),
+        ("x*y + 2", False),
+        ("exp(x)/exp(x)", True),
+    ],
+)
 def test_hidden_constant_filter(text, hidden):
     assert has_hidden_constant(text) is hidden
 
@@ -209,72 +239,81 @@ def test_normalized_text_parses_back_to_the_same_function(text):
 # simplification
 
 
-@pytest.mark.parametrize("text, var, expected", [
-    ("x**2", "x", "2*x"),
-    ("x**3", "x", "3*x**2"),
-    ("3*x + y", "x", "3"),
-    ("3*x + y", "y", "1"),
-    ("x*y", "x", "y"),
-    ("x*y", "y", "x"),
-    ("x**2 - y**2", "y", "-2*y"),
-    ("sin(x)", "x", "cos(x)"),
-    ("cos(2*x)", "x", "-2*sin(2*x)"),
-    ("exp(x)", "x", "exp(x)"),
-    ("exp(y)", "x", "0"),
-    ("log(x)", "x", "1/x"),
-    ("x + 0*y", "y", "0"),
-    ("e**x", "x", "e**x"),
-    ("x**-1", "x", "-x**(-2)"),
-    ("5", "x", "0"),
-    ("pi*x", "x", "pi"),
-])
+@pytest.mark.parametrize(
+    "text, var, expected",
+    [
+        ("x**2", "x", "2*x"),
+        ("x**3", "x", "3*x**2"),
+        ("3*x + y", "x", "3"),
+        ("3*x + y", "y", "1"),
+        ("x*y", "x", "y"),
+        ("x*y", "y", "x"),
+        ("x**2 - y**2", "y", "-2*y"),
+        ("sin(x)", "x", "cos(x)"),
+        ("cos(2*x)", "x", "-2*sin(2*x)"),
+        ("exp(x)", "x", "exp(x)"),
+        ("exp(y)", "x", "0"),
+        ("log(x)", "x", "1/x"),
+        ("x + 0*y", "y", "0"),
+        ("e**x", "x", "e**x"),
+        ("x**-1", "x", "-x**(-2)"),
+        ("5", "x", "0"),
+        ("pi*x", "x", "pi"),
+    ],
+)
 def test_first_derivatives_are_simplified(text, var, expected):
     assert to_text(derivative(parse_expression(text), var)) == expected
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("x**2", "2"),
-    ("x**3", "6*x"),
-    ("sin(x)", "-sin(x)"),
-    ("x*y", "0"),
-    ("3*x + 2", "0"),
-    ("exp(x)", "exp(x)"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("x**2", "2"),
+        ("x**3", "6*x"),
+        ("sin(x)", "-sin(x)"),
+        ("x*y", "0"),
+        ("3*x + 2", "0"),
+        ("exp(x)", "exp(x)"),
+    ],
+)
 def test_second_derivatives_are_simplified(text, expected):
     e = parse_expression(text)
     assert to_text(derivative(derivative(e, "x"), "x")) == expected
 
 
-@pytest.mark.parametrize("text, normalized", [
-    ("x**2 - y**2 + 0.1*sin(5*x)", "x**2 - y**2 + 0.1*sin(5*x)"),
-    ("  x^2".replace("^", "**"), "x**2"),
-    ("2*3*x", "6*x"),
-    ("x*2", "2*x"),
-    ("x + 0", "x"),
-    ("1*x", "x"),
-    ("x - -2", "x + 2"),
-    ("x + -2", "x - 2"),
-    ("--x", "x"),
-    ("-(x - y)", "y - x"),
-    ("+x", "x"),
-    ("(x)", "x"),
-    ("x**1", "x"),
-    ("x**0", "1"),
-    ("2**3", "8"),
-    ("(x + y)*(x - y)", "(x + y)*(x - y)"),
-    ("x - (y - 1)", "x - (y - 1)"),
-    ("(-x)**2", "(-x)**2"),
-    ("-x**2", "-x**2"),
-    ("2*pi", "2*pi"),
-    ("(-(x) * -(2))", "2*x"),
-    ("-(2*x)", "-2*x"),
-    ("-(-2*x)", "2*x"),
-    ("-(x*-2)", "2*x"),
-    ("-(x*y)", "-x*y"),
-    ("x**(1/2)", "x**0.5"),
-    ("1e-3*x", "0.001*x"),
-    ("1_000*x", "1000*x"),
-])
+@pytest.mark.parametrize(
+    "text, normalized",
+    [
+        ("x**2 - y**2 + 0.1*sin(5*x)", "x**2 - y**2 + 0.1*sin(5*x)"),
+        ("  x^2".replace("^", "**"), "x**2"),
+        ("2*3*x", "6*x"),
+        ("x*2", "2*x"),
+        ("x + 0", "x"),
+        ("1*x", "x"),
+        ("x - -2", "x + 2"),
+        ("x + -2", "x - 2"),
+        ("--x", "x"),
+        ("-(x - y)", "y - x"),
+        ("+x", "x"),
+        ("(x)", "x"),
+        ("x**1", "x"),
+        ("x**0", "1"),
+        ("2**3", "8"),
+        ("(x + y)*(x - y)", "(x + y)*(x - y)"),
+        ("x - (y - 1)", "x - (y - 1)"),
+        ("(-x)**2", "(-x)**2"),
+        ("-x**2", "-x**2"),
+        ("2*pi", "2*pi"),
+        ("(-(x) * -(2))", "2*x"),
+        ("-(2*x)", "-2*x"),
+        ("-(-2*x)", "2*x"),
+        ("-(x*-2)", "2*x"),
+        ("-(x*y)", "-x*y"),
+        ("x**(1/2)", "x**0.5"),
+        ("1e-3*x", "0.001*x"),
+        ("1_000*x", "1000*x"),
+    ],
+)
 def test_normalized_text(text, normalized):
     assert to_text(parse_expression(text)) == normalized
 
@@ -301,7 +340,10 @@ def test_parse_formula_builds_a_custom_surface():
     s = parse_formula("x**2 - y**2 + 0.1*sin(5*x)")
     assert isinstance(s, Surface) and s.name == "custom"
     assert s.bounds == ((-3.0, 3.0), (-3.0, 3.0)) and s.start == (-2.0, 2.0)
-    assert s.title == {"en": "f(x, y) = x**2 - y**2 + 0.1*sin(5*x)", "zh": "f(x, y) = x**2 - y**2 + 0.1*sin(5*x)"}
+    assert s.title == {
+        "en": "f(x, y) = x**2 - y**2 + 0.1*sin(5*x)",
+        "zh": "f(x, y) = x**2 - y**2 + 0.1*sin(5*x)",
+    }
     assert set(s.description) == {"en", "zh"} and "x**2 - y**2 + 0.1*sin(5*x)" in s.description["zh"]
     assert optim_core.parse_formula is parse_formula and optim_core.FormulaError is FormulaError
 
@@ -311,16 +353,19 @@ def test_saddle_at_the_origin_of_x2_minus_y2():
     assert s.minima == () and s.saddles == ((0.0, 0.0),)
 
 
-@pytest.mark.parametrize("text, minima, saddles", [
-    ("x**2 + y**2", [(0, 0)], []),
-    ("(x - 1)**2 + 2*(y + 0.5)**2", [(1, -0.5)], []),
-    ("x**3 - 3*x*y**2", [], [(0, 0)]),  # degenerate: classified by f around it
-    ("x**4 + y**4", [(0, 0)], []),  # degenerate minimum
-    ("sin(x)", [], []),  # lines of critical points are not isolated
-    ("x**2", [], []),
-    ("7", [], []),
-    ("(x**2 - 1)**2 + y**2", [(-1, 0), (1, 0)], [(0, 0)]),
-])
+@pytest.mark.parametrize(
+    "text, minima, saddles",
+    [
+        ("x**2 + y**2", [(0, 0)], []),
+        ("(x - 1)**2 + 2*(y + 0.5)**2", [(1, -0.5)], []),
+        ("x**3 - 3*x*y**2", [], [(0, 0)]),  # degenerate: classified by f around it
+        ("x**4 + y**4", [(0, 0)], []),  # degenerate minimum
+        ("sin(x)", [], []),  # lines of critical points are not isolated
+        ("x**2", [], []),
+        ("7", [], []),
+        ("(x**2 - 1)**2 + y**2", [(-1, 0), (1, 0)], [(0, 0)]),
+    ],
+)
 def test_critical_points(text, minima, saddles):
     s = parse_formula(text)
     assert len(s.minima) == len(minima) and len(s.saddles) == len(saddles), (s.minima, s.saddles)
@@ -379,9 +424,13 @@ def test_overflow_and_domain_errors_give_inf_or_nan_without_warnings():
 
 
 def test_parse_is_fast():
-    texts = ["x**2 - y**2 + 0.1*sin(5*x)", "(x**2 + y - 11)**2 + (x + y**2 - 7)**2",
-             "sin(3*x)*cos(3*y) + 0.1*(x**2 + y**2)", "sigmoid(x)*tanh(y)/(1 + x**2) + abs(x - y)**1.5",
-             "1"]
+    texts = [
+        "x**2 - y**2 + 0.1*sin(5*x)",
+        "(x**2 + y - 11)**2 + (x + y**2 - 7)**2",
+        "sin(3*x)*cos(3*y) + 0.1*(x**2 + y**2)",
+        "sigmoid(x)*tanh(y)/(1 + x**2) + abs(x - y)**1.5",
+        "1",
+    ]
     for text in texts:
         best = math.inf
         for _ in range(3):
@@ -412,28 +461,31 @@ def test_limits_are_inclusive():
         parse_formula("(" * (MAX_DEPTH + 1) + "x" + ")" * (MAX_DEPTH + 1))
 
 
-@pytest.mark.parametrize("text, position, fragments", [
-    ("x + foo(x)", 4, ["unknown function 'foo' at column 5", "allowed: sin, cos, tan"]),
-    ("x^2", 1, ["'^' is not a power", "x**2"]),
-    ("2x", None, ["2*x"]),
-    ("x y", 2, ["invalid syntax", "missing operator"]),
-    ("(x + y", 0, ["never closed"]),
-    ("x + y)", 5, ["unmatched ')'"]),
-    ("ｘ", 0, ["non-ASCII", "U+FF58", "FULLWIDTH LATIN SMALL LETTER X"]),
-    ("X + y", 0, ["unknown name 'X'", "lowercase"]),
-    ("x(y + 1)", 0, ["'x' is not a function", "x*(...)"]),
-    ("sin", 0, ["needs an argument", "sin(x)"]),
-    ("sin(x, y)", 0, ["exactly one argument"]),
-    ("x / 0", 2, ["division by zero"]),
-    ("log(0) + x", 0, ["'log(0)' is not a finite number"]),
-    ("x**y", 1, ["exponent cannot depend"]),
-    ("(-2)**x", 4, ["positive base"]),
-    ("0,5*x", 0, ["comma", "0.5"]),
-    ("", None, ["empty"]),
-    ("x // 2", 2, ["'//'"]),
-    ("1j*x", 0, ["complex"]),
-    ("True*x", 0, ["not a number"]),
-])
+@pytest.mark.parametrize(
+    "text, position, fragments",
+    [
+        ("x + foo(x)", 4, ["unknown function 'foo' at column 5", "allowed: sin, cos, tan"]),
+        ("x^2", 1, ["'^' is not a power", "x**2"]),
+        ("2x", None, ["2*x"]),
+        ("x y", 2, ["invalid syntax", "missing operator"]),
+        ("(x + y", 0, ["never closed"]),
+        ("x + y)", 5, ["unmatched ')'"]),
+        ("ｘ", 0, ["non-ASCII", "U+FF58", "FULLWIDTH LATIN SMALL LETTER X"]),
+        ("X + y", 0, ["unknown name 'X'", "lowercase"]),
+        ("x(y + 1)", 0, ["'x' is not a function", "x*(...)"]),
+        ("sin", 0, ["needs an argument", "sin(x)"]),
+        ("sin(x, y)", 0, ["exactly one argument"]),
+        ("x / 0", 2, ["division by zero"]),
+        ("log(0) + x", 0, ["'log(0)' is not a finite number"]),
+        ("x**y", 1, ["exponent cannot depend"]),
+        ("(-2)**x", 4, ["positive base"]),
+        ("0,5*x", 0, ["comma", "0.5"]),
+        ("", None, ["empty"]),
+        ("x // 2", 2, ["'//'"]),
+        ("1j*x", 0, ["complex"]),
+        ("True*x", 0, ["not a number"]),
+    ],
+)
 def test_error_messages_say_what_and_where(text, position, fragments):
     with pytest.raises(FormulaError) as info:
         parse_formula(text)

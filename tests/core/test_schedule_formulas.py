@@ -15,41 +15,72 @@ T = np.arange(400, dtype=np.float64)
 
 
 # Each formula written out again here, independently of optim_core.
-@pytest.mark.parametrize(("name", "kwargs", "lr", "expected"), [
-    ("inverse_time", {}, 0.1, 0.1 / (1 + 0.01 * T)),
-    ("inverse_time", {"k": 0.5}, 1.0, 1.0 / (1 + 0.5 * T)),
-    ("inverse_time", {"k": 0.0}, 0.3, np.full_like(T, 0.3)),
-    ("exponential_budget", {}, 0.1, 0.1 * 0.01 ** (T / 300)),
-    ("exponential_budget", {"d": 0.5, "T": 100}, 1.0, 0.5 ** (T / 100)),
-    ("exponential_budget", {"d": 0.001, "T": 37}, 0.2, 0.2 * np.exp(T / 37 * np.log(0.001))),
-    ("power", {}, 0.1, 0.1 * (1 - np.minimum(T, 300) / 300) ** 2),
-    ("power", {"T": 100, "p": 1.0}, 1.0, np.clip(1 - T / 100, 0, None)),
-    ("power", {"T": 250, "p": 0.5}, 0.4, 0.4 * np.sqrt(np.clip(1 - T / 250, 0, None))),
-    ("inverse_sqrt", {}, 0.1, 0.1 / np.sqrt(T + 1)),
-    ("inverse_sqrt", {}, 1.0, (T + 1) ** -0.5),
-    ("inverse_sqrt", {}, 0.02, 0.02 / np.sqrt(T + 1)),
-    ("staircase", {}, 0.1, 0.1 * 0.5 ** np.floor(T / 50)),
-    ("staircase", {"d": 0.1, "s": 7}, 1.0, 0.1 ** np.floor(T / 7)),
-    ("staircase", {"d": 0.9, "s": 1}, 0.3, 0.3 * 0.9**T),
-])
+@pytest.mark.parametrize(
+    ("name", "kwargs", "lr", "expected"),
+    [
+        ("inverse_time", {}, 0.1, 0.1 / (1 + 0.01 * T)),
+        ("inverse_time", {"k": 0.5}, 1.0, 1.0 / (1 + 0.5 * T)),
+        ("inverse_time", {"k": 0.0}, 0.3, np.full_like(T, 0.3)),
+        ("exponential_budget", {}, 0.1, 0.1 * 0.01 ** (T / 300)),
+        ("exponential_budget", {"d": 0.5, "T": 100}, 1.0, 0.5 ** (T / 100)),
+        ("exponential_budget", {"d": 0.001, "T": 37}, 0.2, 0.2 * np.exp(T / 37 * np.log(0.001))),
+        ("power", {}, 0.1, 0.1 * (1 - np.minimum(T, 300) / 300) ** 2),
+        ("power", {"T": 100, "p": 1.0}, 1.0, np.clip(1 - T / 100, 0, None)),
+        ("power", {"T": 250, "p": 0.5}, 0.4, 0.4 * np.sqrt(np.clip(1 - T / 250, 0, None))),
+        ("inverse_sqrt", {}, 0.1, 0.1 / np.sqrt(T + 1)),
+        ("inverse_sqrt", {}, 1.0, (T + 1) ** -0.5),
+        ("inverse_sqrt", {}, 0.02, 0.02 / np.sqrt(T + 1)),
+        ("staircase", {}, 0.1, 0.1 * 0.5 ** np.floor(T / 50)),
+        ("staircase", {"d": 0.1, "s": 7}, 1.0, 0.1 ** np.floor(T / 7)),
+        ("staircase", {"d": 0.9, "s": 1}, 0.3, 0.3 * 0.9**T),
+    ],
+)
 def test_formula_matches_closed_form(name, kwargs, lr, expected):
-    np.testing.assert_allclose(optim_core.lr_curve(name, T.size, lr=lr, **kwargs), expected, rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(
+        optim_core.lr_curve(name, T.size, lr=lr, **kwargs), expected, rtol=1e-12, atol=1e-300
+    )
 
 
 def cosine(lr, eta_min, u, period):
     return eta_min + (lr - eta_min) * (1 + np.cos(np.pi * u / period)) / 2
 
 
-@pytest.mark.parametrize(("kwargs", "lr", "expected"), [
-    ({}, 0.1, np.where(T < 10, 0.1 * (0.1 + 0.9 * T / 10), 0.1 / np.sqrt(np.maximum(T - 10, 0) + 1))),
-    ({"warmup_steps": 50, "start_factor": 0.01, "schedule": "cosine_annealing_lr",
-      "schedule_kwargs": {"T_max": 350, "eta_min": 1e-3}}, 1.0,
-     np.where(T < 50, 0.01 + 0.99 * T / 50, cosine(1.0, 1e-3, T - 50, 350))),
-    ({"warmup_steps": 1, "start_factor": 0.5, "schedule": "staircase", "schedule_kwargs": {"d": 0.2, "s": 100}}, 0.3,
-     np.where(T < 1, 0.15, 0.3 * 0.2 ** np.floor((T - 1) / 100))),
-    ({"warmup_steps": 30, "start_factor": 1.0, "schedule": "exponential_lr", "schedule_kwargs": {"gamma": 0.99}}, 0.1,
-     np.where(T < 30, 0.1, 0.1 * 0.99 ** (T - 30))),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "lr", "expected"),
+    [
+        ({}, 0.1, np.where(T < 10, 0.1 * (0.1 + 0.9 * T / 10), 0.1 / np.sqrt(np.maximum(T - 10, 0) + 1))),
+        (
+            {
+                "warmup_steps": 50,
+                "start_factor": 0.01,
+                "schedule": "cosine_annealing_lr",
+                "schedule_kwargs": {"T_max": 350, "eta_min": 1e-3},
+            },
+            1.0,
+            np.where(T < 50, 0.01 + 0.99 * T / 50, cosine(1.0, 1e-3, T - 50, 350)),
+        ),
+        (
+            {
+                "warmup_steps": 1,
+                "start_factor": 0.5,
+                "schedule": "staircase",
+                "schedule_kwargs": {"d": 0.2, "s": 100},
+            },
+            0.3,
+            np.where(T < 1, 0.15, 0.3 * 0.2 ** np.floor((T - 1) / 100)),
+        ),
+        (
+            {
+                "warmup_steps": 30,
+                "start_factor": 1.0,
+                "schedule": "exponential_lr",
+                "schedule_kwargs": {"gamma": 0.99},
+            },
+            0.1,
+            np.where(T < 30, 0.1, 0.1 * 0.99 ** (T - 30)),
+        ),
+    ],
+)
 def test_warmup_matches_closed_form(kwargs, lr, expected):
     np.testing.assert_allclose(optim_core.lr_curve("warmup", T.size, lr=lr, **kwargs), expected, rtol=1e-12)
 
@@ -58,16 +89,36 @@ def test_formulas_behave_as_the_notes_say():
     budget = optim_core.lr_curve("exponential_budget", 201, lr=0.1, d=0.01, T=200)
     assert budget[200] == pytest.approx(0.1 * 0.01, rel=1e-12)
     assert optim_core.lr_curve("power", 200, T=150)[150:].max() == 0.0
-    np.testing.assert_allclose(optim_core.lr_curve("staircase", 300, d=0.3, s=40),
-                               optim_core.lr_curve("step_lr", 300, step_size=40, gamma=0.3), rtol=1e-15)
+    np.testing.assert_allclose(
+        optim_core.lr_curve("staircase", 300, d=0.3, s=40),
+        optim_core.lr_curve("step_lr", 300, step_size=40, gamma=0.3),
+        rtol=1e-15,
+    )
 
 
 # --- the registry the app reads ------------------------------------------------------------------------
 
+
 def test_names_and_labels():
-    assert {"step_lr", "multi_step_lr", "constant_lr", "linear_lr", "exponential_lr", "polynomial_lr",
-            "cosine_annealing_lr", "cosine_annealing_warm_restarts", "cyclic_lr", "one_cycle_lr", "sequential_lr",
-            "inverse_time", "exponential_budget", "power", "inverse_sqrt", "staircase", "warmup"} == set(SCHEDULES)
+    assert {
+        "step_lr",
+        "multi_step_lr",
+        "constant_lr",
+        "linear_lr",
+        "exponential_lr",
+        "polynomial_lr",
+        "cosine_annealing_lr",
+        "cosine_annealing_warm_restarts",
+        "cyclic_lr",
+        "one_cycle_lr",
+        "sequential_lr",
+        "inverse_time",
+        "exponential_budget",
+        "power",
+        "inverse_sqrt",
+        "staircase",
+        "warmup",
+    } == set(SCHEDULES)
     for name, spec in [*SCHEDULES.items(), (PLATEAU.name, PLATEAU)]:
         assert spec.name == name
         assert spec.label["en"] and spec.label["zh"] and spec.latex
@@ -102,11 +153,23 @@ def test_widget_defaults_give_a_curve(name):
 
 
 MULTIPLIER_CASES = {
-    "step_lr": {"step_size": 9}, "multi_step_lr": {"milestones": [3, 50]}, "constant_lr": {},
-    "linear_lr": {"end_factor": 0.3}, "exponential_lr": {"gamma": 0.97}, "polynomial_lr": {"total_iters": 60},
-    "cosine_annealing_lr": {"T_max": 40, "eta_min": 0.0}, "cosine_annealing_warm_restarts": {"T_0": 9, "T_mult": 2},
-    "inverse_time": {}, "exponential_budget": {}, "power": {}, "inverse_sqrt": {}, "staircase": {},
-    "sequential_lr": {"schedulers": [("linear_lr", {}), ("exponential_lr", {"gamma": 0.9})], "milestones": [5]},
+    "step_lr": {"step_size": 9},
+    "multi_step_lr": {"milestones": [3, 50]},
+    "constant_lr": {},
+    "linear_lr": {"end_factor": 0.3},
+    "exponential_lr": {"gamma": 0.97},
+    "polynomial_lr": {"total_iters": 60},
+    "cosine_annealing_lr": {"T_max": 40, "eta_min": 0.0},
+    "cosine_annealing_warm_restarts": {"T_0": 9, "T_mult": 2},
+    "inverse_time": {},
+    "exponential_budget": {},
+    "power": {},
+    "inverse_sqrt": {},
+    "staircase": {},
+    "sequential_lr": {
+        "schedulers": [("linear_lr", {}), ("exponential_lr", {"gamma": 0.9})],
+        "milestones": [5],
+    },
     "warmup": {},
 }
 
@@ -114,16 +177,23 @@ MULTIPLIER_CASES = {
 def test_lr_one_gives_the_multiplier_curve():
     assert set(MULTIPLIER_CASES) == {n for n, s in SCHEDULES.items() if s.uses_lr}
     for name, kwargs in MULTIPLIER_CASES.items():
-        np.testing.assert_allclose(optim_core.lr_curve(name, 120, lr=0.3, **kwargs),
-                                   0.3 * optim_core.lr_curve(name, 120, lr=1.0, **kwargs), rtol=1e-12, err_msg=name)
+        np.testing.assert_allclose(
+            optim_core.lr_curve(name, 120, lr=0.3, **kwargs),
+            0.3 * optim_core.lr_curve(name, 120, lr=1.0, **kwargs),
+            rtol=1e-12,
+            err_msg=name,
+        )
 
 
 def test_absolute_schedules_ignore_lr():
-    for name, kwargs in [("cyclic_lr", {"base_lr": 0.01, "max_lr": 1.0, "step_size_up": 5}),
-                         ("one_cycle_lr", {"max_lr": 1.0, "total_steps": 50})]:
+    for name, kwargs in [
+        ("cyclic_lr", {"base_lr": 0.01, "max_lr": 1.0, "step_size_up": 5}),
+        ("one_cycle_lr", {"max_lr": 1.0, "total_steps": 50}),
+    ]:
         assert not SCHEDULES[name].uses_lr
-        np.testing.assert_array_equal(optim_core.lr_curve(name, 50, lr=0.3, **kwargs),
-                                      optim_core.lr_curve(name, 50, lr=1.0, **kwargs))
+        np.testing.assert_array_equal(
+            optim_core.lr_curve(name, 50, lr=0.3, **kwargs), optim_core.lr_curve(name, 50, lr=1.0, **kwargs)
+        )
 
 
 def test_schedule_fn_is_the_curve_per_step():
@@ -174,27 +244,54 @@ ERRORS = [
     ("one_cycle_lr", {"max_lr": 0.1, "total_steps": 0}, "total_steps must be >= 1"),
     ("one_cycle_lr", {"max_lr": 0.1, "total_steps": 100, "pct_start": 1.5}, "pct_start must be in"),
     ("one_cycle_lr", {"max_lr": 0.1, "total_steps": 100, "pct_start": 0.01}, "leaves a phase with no steps"),
-    ("one_cycle_lr", {"max_lr": 0.1, "total_steps": 100, "anneal_strategy": "exp"}, "anneal_strategy must be"),
+    (
+        "one_cycle_lr",
+        {"max_lr": 0.1, "total_steps": 100, "anneal_strategy": "exp"},
+        "anneal_strategy must be",
+    ),
     ("sequential_lr", {"schedulers": [("linear_lr", {})], "milestones": [5]}, "one milestone fewer"),
-    ("sequential_lr", {"schedulers": [("linear_lr", {}), ("cosine", {})], "milestones": [5]},
-     r"schedulers\[1\]: 'cosine' cannot be sequenced; valid choices: step_lr"),
-    ("sequential_lr", {"schedulers": [("linear_lr", {}), ("warmup", {})], "milestones": [5]}, "cannot be sequenced"),
-    ("sequential_lr", {"schedulers": [("linear_lr", {"lr": 1.0}), ("power", {})], "milestones": [5]},
-     "give lr once"),
-    ("sequential_lr", {"schedulers": [("linear_lr", {}), ("cosine_annealing_lr", {"T_max": 0})], "milestones": [5]},
-     "cosine_annealing_lr: T_max must be >= 1"),
-    ("sequential_lr", {"schedulers": [("linear_lr", {}), ("power", {})], "milestones": [0]},
-     r"milestones\[0\] must be >= 1"),
+    (
+        "sequential_lr",
+        {"schedulers": [("linear_lr", {}), ("cosine", {})], "milestones": [5]},
+        r"schedulers\[1\]: 'cosine' cannot be sequenced; valid choices: step_lr",
+    ),
+    (
+        "sequential_lr",
+        {"schedulers": [("linear_lr", {}), ("warmup", {})], "milestones": [5]},
+        "cannot be sequenced",
+    ),
+    (
+        "sequential_lr",
+        {"schedulers": [("linear_lr", {"lr": 1.0}), ("power", {})], "milestones": [5]},
+        "give lr once",
+    ),
+    (
+        "sequential_lr",
+        {"schedulers": [("linear_lr", {}), ("cosine_annealing_lr", {"T_max": 0})], "milestones": [5]},
+        "cosine_annealing_lr: T_max must be >= 1",
+    ),
+    (
+        "sequential_lr",
+        {"schedulers": [("linear_lr", {}), ("power", {})], "milestones": [0]},
+        r"milestones\[0\] must be >= 1",
+    ),
     ("sequential_lr", {"schedulers": [], "milestones": []}, "at least one"),
-    ("sequential_lr", {"schedulers": [("linear_lr", {}, 3), ("power", {})], "milestones": [5]},
-     r"schedulers\[0\] must be a \(name, kwargs\) pair"),
+    (
+        "sequential_lr",
+        {"schedulers": [("linear_lr", {}, 3), ("power", {})], "milestones": [5]},
+        r"schedulers\[0\] must be a \(name, kwargs\) pair",
+    ),
     ("sequential_lr", {"schedulers": "linear_lr", "milestones": []}, "must be a list of"),
     ("warmup", {"schedule_kwargs": [("k", 1)]}, "schedule_kwargs must be a dict"),
     ("sequential_lr", {"milestones": [5]}, "missing required argument.*schedulers"),
     ("warmup", {"schedule": "one_cycle_lr"}, "schedule must be one of"),
     ("warmup", {"start_factor": 0.0}, "start_factor must be in"),
     ("warmup", {"warmup_steps": 0}, "warmup_steps must be >= 1"),
-    ("warmup", {"schedule": "step_lr", "schedule_kwargs": {"step_size": -3}}, "step_lr: step_size must be >= 1"),
+    (
+        "warmup",
+        {"schedule": "step_lr", "schedule_kwargs": {"step_size": -3}},
+        "step_lr: step_size must be >= 1",
+    ),
     ("inverse_time", {"k": -0.1}, "k must be in"),
     ("exponential_budget", {"d": 0.0}, "d must be in"),
     ("power", {"T": 0}, "T must be >= 1"),
@@ -202,7 +299,9 @@ ERRORS = [
 ]
 
 
-@pytest.mark.parametrize(("name", "kwargs", "match"), ERRORS, ids=[f"{e[0]}-{i}" for i, e in enumerate(ERRORS)])
+@pytest.mark.parametrize(
+    ("name", "kwargs", "match"), ERRORS, ids=[f"{e[0]}-{i}" for i, e in enumerate(ERRORS)]
+)
 def test_bad_arguments_raise_value_error(name, kwargs, match):
     with pytest.raises(ValueError, match=match) as caught:
         optim_core.lr_curve(name, 50, **kwargs)
@@ -222,4 +321,6 @@ def test_torch_code_shows_the_arguments():
     code = SCHEDULES["cosine_annealing_lr"].torch_code({"T_max": 90, "lr": 0.05})
     assert "CosineAnnealingLR(optimizer, T_max=90)" in code and "lr=0.05" in code
     assert "lambda t: 1 / (1 + 0.2 * t)" in SCHEDULES["inverse_time"].torch_code({"k": 0.2})
-    assert math.isclose(0.2, float(SCHEDULES["staircase"].torch_code({"d": 0.2}).split("lambda t: ")[1].split()[0]))
+    assert math.isclose(
+        0.2, float(SCHEDULES["staircase"].torch_code({"d": 0.2}).split("lambda t: ")[1].split()[0])
+    )

@@ -75,11 +75,14 @@ def test_no_rows():
     assert err.code == "no_rows"
 
 
-@pytest.mark.parametrize("data", [
-    b"name,city\nada,london\nalan,manchester\n",
-    b"date;label\n2024-01-01;x\n2024-01-02;y\n",
-    b"flag,other\nTrue,yes\nFalse,no\n",
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"name,city\nada,london\nalan,manchester\n",
+        b"date;label\n2024-01-01;x\n2024-01-02;y\n",
+        b"flag,other\nTrue,yes\nFalse,no\n",
+    ],
+)
 def test_only_text_columns(data):
     err = error_of(data)
     assert err.code == "no_numeric"
@@ -104,8 +107,12 @@ def test_arguments_are_checked():
 
 def test_every_code_is_reachable():
     cases = {
-        "empty": b"", "too_large": b"1\n" * 10, "encoding": b"\xff\xfe\x00\x81",
-        "malformed": b"a\n1\n2,3\n", "header_only": b"a\n", "no_rows": b"a,b\n,\n",
+        "empty": b"",
+        "too_large": b"1\n" * 10,
+        "encoding": b"\xff\xfe\x00\x81",
+        "malformed": b"a\n1\n2,3\n",
+        "header_only": b"a\n",
+        "no_rows": b"a,b\n,\n",
         "no_numeric": b"a\nx\n",
     }
     assert set(cases) == set(ERROR_CODES)
@@ -177,10 +184,15 @@ def test_a_mostly_numeric_column_with_one_word_is_text():
 
 
 def test_numeric_columns():
-    df = pd.DataFrame({
-        "int": [1, 2], "float": [0.5, np.nan], "text": ["a", "b"], "flag": [True, False],
-        "blank": [np.nan, np.nan],
-    })
+    df = pd.DataFrame(
+        {
+            "int": [1, 2],
+            "float": [0.5, np.nan],
+            "text": ["a", "b"],
+            "flag": [True, False],
+            "blank": [np.nan, np.nan],
+        }
+    )
     assert numeric_columns(df) == ["int", "float"]
     assert numeric_columns(pd.DataFrame()) == []
 

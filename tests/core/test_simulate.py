@@ -18,8 +18,16 @@ STARTS = [(-1.5, 2.0), (0.5, -0.5), (1.5, 2.5)]
 
 
 def _surface(name, f, grad, bounds=((-2.0, 2.0), (-2.0, 2.0)), start=(1.0, 1.0)) -> Surface:
-    return Surface(name=name, f=f, grad=grad, hessian=None, bounds=bounds, start=start, title={"en": name},
-                   description={"en": ""})
+    return Surface(
+        name=name,
+        f=f,
+        grad=grad,
+        hessian=None,
+        bounds=bounds,
+        start=start,
+        title={"en": name},
+        description={"en": ""},
+    )
 
 
 def test_public_names_are_exported():
@@ -84,9 +92,13 @@ def test_stacked_one_optimizer_runs_equal_one_call():
         np.testing.assert_allclose(getattr(stacked, field), getattr(together, field), rtol=1e-12, atol=1e-14)
     np.testing.assert_array_equal(stacked.diverged_at, together.diverged_at)
     with pytest.raises(ValueError, match="stacked"):
-        Trajectory.stack([simulate(ROSENBROCK, [MIX[0]], STARTS, 50), simulate(ROSENBROCK, [MIX[1]], STARTS, 40)])
+        Trajectory.stack(
+            [simulate(ROSENBROCK, [MIX[0]], STARTS, 50), simulate(ROSENBROCK, [MIX[1]], STARTS, 40)]
+        )
     with pytest.raises(ValueError, match="stacked"):
-        Trajectory.stack([simulate(ROSENBROCK, [MIX[0]], STARTS, 5), simulate(ROSENBROCK, [MIX[0]], STARTS[:2], 5)])
+        Trajectory.stack(
+            [simulate(ROSENBROCK, [MIX[0]], STARTS, 5), simulate(ROSENBROCK, [MIX[0]], STARTS[:2], 5)]
+        )
     with pytest.raises(ValueError, match="stacked"):
         Trajectory.stack([simulate(ROSENBROCK, [MIX[0]], STARTS, 5), simulate("beale", [MIX[0]], STARTS, 5)])
     # an equal surface built again (a cache evicted it) stacks: the runs are the same
@@ -95,8 +107,13 @@ def test_stacked_one_optimizer_runs_equal_one_call():
 
 
 def test_same_rule_with_different_hyperparameters_advances_in_one_group():
-    configs = [("adam", {"lr": 0.01}), ("sgd", {"lr": 1e-4}), ("adam", {"lr": 0.05, "betas": (0.8, 0.99)}),
-               ("adam", {"lr": 0.02, "amsgrad": True}), ("adam", {"lr": 0.03, "eps": 1e-6})]
+    configs = [
+        ("adam", {"lr": 0.01}),
+        ("sgd", {"lr": 1e-4}),
+        ("adam", {"lr": 0.05, "betas": (0.8, 0.99)}),
+        ("adam", {"lr": 0.02, "amsgrad": True}),
+        ("adam", {"lr": 0.03, "eps": 1e-6}),
+    ]
     groups = _groups([(n, optim_core.optimizers.resolve_hyperparams(n, hp)) for n, hp in configs], 2)
     adam = [g for g in groups if g.rule.name == "adam" and not g.hp["amsgrad"]]
     assert len(groups) == 3 and adam[0].members == [0, 2, 4]  # not contiguous: written back by index
@@ -110,8 +127,12 @@ def test_same_rule_with_different_hyperparameters_advances_in_one_group():
 
 
 def test_duplicate_labels_name_the_difference():
-    traj = simulate("rosenbrock", [("adam", {"lr": 0.01}), ("adam", {"lr": 0.1}), ("sgd", {}), ("sgd", {})],
-                    [(0.0, 0.0)], 3)
+    traj = simulate(
+        "rosenbrock",
+        [("adam", {"lr": 0.01}), ("adam", {"lr": 0.1}), ("sgd", {}), ("sgd", {})],
+        [(0.0, 0.0)],
+        3,
+    )
     assert traj.labels == ["Adam (lr=0.01)", "Adam (lr=0.1)", "SGD (#1)", "SGD (#2)"]
 
 
@@ -126,7 +147,7 @@ def test_divergence_freezes_the_run_at_its_last_valid_point():
     np.testing.assert_array_equal(xy[t:], np.broadcast_to(xy[t], xy[t:].shape))
     np.testing.assert_array_equal(traj.loss[0, 0, t:], traj.loss[0, 0, t])
     np.testing.assert_array_equal(traj.update[0, 0, t:], 0.0)
-    assert np.isfinite(traj.grad[0, 0, : t + 1]).all() and np.isnan(traj.grad[0, 0, t + 1:]).all()
+    assert np.isfinite(traj.grad[0, 0, : t + 1]).all() and np.isnan(traj.grad[0, 0, t + 1 :]).all()
     assert np.isnan(traj.step_size[0, 0, t:]).all() and np.isfinite(traj.step_size[0, 0, :t]).all()
     # the step that was rejected really would have left the box
     g = traj.grad[0, 0, t]
@@ -145,9 +166,11 @@ def test_non_finite_values_are_frozen_too():
     pole = _surface("pole", lambda x, y: -np.log(x) + y**2, lambda x, y: (-1 / x, 2 * y))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        runs = [simulate(overflow, [("sgd", {"lr": 10.0})], [(0.0, 0.0)], 20, lr_schedule=np.full(20, 10.0)),
-                simulate(hole, [("sgd", {"lr": 1.0})], [(0.0, 0.0)], 20),
-                simulate(pole, [("sgd", {"lr": 1.0})], [(0.0, 0.5)], 20)]
+        runs = [
+            simulate(overflow, [("sgd", {"lr": 10.0})], [(0.0, 0.0)], 20, lr_schedule=np.full(20, 10.0)),
+            simulate(hole, [("sgd", {"lr": 1.0})], [(0.0, 0.0)], 20),
+            simulate(pole, [("sgd", {"lr": 1.0})], [(0.0, 0.5)], 20),
+        ]
     for traj, expected in zip(runs, (7, 2, 0), strict=True):
         assert traj.diverged_at[0, 0] == expected
         t = expected
@@ -246,6 +269,12 @@ def test_scalar_gradient_components_and_plain_python_surfaces():
     ],
 )
 def test_bad_input_raises_value_error_naming_the_choices(kwargs, message):
-    args = {"surface": "rosenbrock", "optimizers": [("adam", {})], "starts": [(0.0, 0.0)], "steps": 10, **kwargs}
+    args = {
+        "surface": "rosenbrock",
+        "optimizers": [("adam", {})],
+        "starts": [(0.0, 0.0)],
+        "steps": 10,
+        **kwargs,
+    }
     with pytest.raises(ValueError, match=re.escape(message)):
         simulate(args.pop("surface"), args.pop("optimizers"), args.pop("starts"), args.pop("steps"), **args)

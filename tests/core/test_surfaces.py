@@ -16,8 +16,18 @@ import optim_core
 from optim_core.surfaces import Surface, get_surface, newton_polish, surface_names
 from tests.parity.torch_reference import grad_or_zero
 
-TEACHING_ORDER = ["bowl", "ravine", "saddle", "monkey_saddle", "plateau", "rosenbrock", "beale",
-                  "himmelblau", "rastrigin", "six_hump_camel"]
+TEACHING_ORDER = [
+    "bowl",
+    "ravine",
+    "saddle",
+    "monkey_saddle",
+    "plateau",
+    "rosenbrock",
+    "beale",
+    "himmelblau",
+    "rastrigin",
+    "six_hump_camel",
+]
 
 
 def torch_f(name, p):
@@ -30,14 +40,17 @@ def torch_f(name, p):
         def ravine(x, y):
             u, v = math.cos(t) * x + math.sin(t) * y, -math.sin(t) * x + math.cos(t) * y
             return 0.5 * (u**2 + p["condition"] * v**2)
+
         return ravine
     if name == "saddle":
         return lambda x, y: x**2 - y**2
     if name == "monkey_saddle":
         return lambda x, y: x**3 - 3 * x * y**2
     if name == "plateau":
-        return lambda x, y: (p["height"] * (1 - torch.tanh(p["steepness"] * x)) / 2
-                             + p["curvature"] / 2 * ((x - 1.5) ** 2 + y**2))
+        return lambda x, y: (
+            p["height"] * (1 - torch.tanh(p["steepness"] * x)) / 2
+            + p["curvature"] / 2 * ((x - 1.5) ** 2 + y**2)
+        )
     if name == "rosenbrock":
         return lambda x, y: (p["a"] - x) ** 2 + p["b"] * (y - x**2) ** 2
     if name == "beale":
@@ -46,8 +59,9 @@ def torch_f(name, p):
         return lambda x, y: (x**2 + y - 11) ** 2 + (x + y**2 - 7) ** 2
     if name == "rastrigin":
         A = p["A"]
-        return lambda x, y: (2 * A + x**2 - A * torch.cos(2 * math.pi * x)
-                             + y**2 - A * torch.cos(2 * math.pi * y))
+        return lambda x, y: (
+            2 * A + x**2 - A * torch.cos(2 * math.pi * x) + y**2 - A * torch.cos(2 * math.pi * y)
+        )
     if name == "six_hump_camel":
         return lambda x, y: (4 - 2.1 * x**2 + x**4 / 3) * x**2 + x * y + (-4 + 4 * y**2) * y**2
     raise AssertionError(name)
@@ -113,23 +127,26 @@ def test_unknown_surface_names_the_choices(bad):
         get_surface(bad)
 
 
-@pytest.mark.parametrize("name, params, fragment", [
-    ("ravine", {"condition": 0.5}, "condition"),
-    ("ravine", {"condition": float("nan")}, "finite"),
-    ("ravine", {"condition": float("inf")}, "finite"),
-    ("ravine", {"angle": float("nan")}, "angle"),
-    ("bowl", {"curvature": 0}, "> 0"),
-    ("bowl", {"curvature": -1}, "> 0"),
-    ("bowl", {"curvature": "2"}, "number"),
-    ("bowl", {"curvature": True}, "number"),
-    ("plateau", {"height": 0}, "height"),
-    ("plateau", {"steepness": -2}, "steepness"),
-    ("plateau", {"curvature": 0}, "curvature"),
-    ("rosenbrock", {"b": 0}, "'b'"),
-    ("rastrigin", {"A": -1}, "'A'"),
-    ("ravine", {"kappa": 3}, "valid parameters: condition, angle"),
-    ("saddle", {"scale": 2}, "valid parameters: none"),
-])
+@pytest.mark.parametrize(
+    "name, params, fragment",
+    [
+        ("ravine", {"condition": 0.5}, "condition"),
+        ("ravine", {"condition": float("nan")}, "finite"),
+        ("ravine", {"condition": float("inf")}, "finite"),
+        ("ravine", {"angle": float("nan")}, "angle"),
+        ("bowl", {"curvature": 0}, "> 0"),
+        ("bowl", {"curvature": -1}, "> 0"),
+        ("bowl", {"curvature": "2"}, "number"),
+        ("bowl", {"curvature": True}, "number"),
+        ("plateau", {"height": 0}, "height"),
+        ("plateau", {"steepness": -2}, "steepness"),
+        ("plateau", {"curvature": 0}, "curvature"),
+        ("rosenbrock", {"b": 0}, "'b'"),
+        ("rastrigin", {"A": -1}, "'A'"),
+        ("ravine", {"kappa": 3}, "valid parameters: condition, angle"),
+        ("saddle", {"scale": 2}, "valid parameters: none"),
+    ],
+)
 def test_invalid_params_raise_value_error(name, params, fragment):
     with pytest.raises(ValueError, match=fragment.replace("(", r"\(")):
         get_surface(name, **params)
@@ -289,8 +306,9 @@ def blind_critical_point_search(s, n):
 
 
 def same_points(a, b, tol=1e-7):
-    return (all(any(math.hypot(p[0] - q[0], p[1] - q[1]) < tol for q in b) for p in a)
-            and all(any(math.hypot(p[0] - q[0], p[1] - q[1]) < tol for q in a) for p in b))
+    return all(any(math.hypot(p[0] - q[0], p[1] - q[1]) < tol for q in b) for p in a) and all(
+        any(math.hypot(p[0] - q[0], p[1] - q[1]) < tol for q in a) for p in b
+    )
 
 
 @pytest.mark.parametrize("name, params", CASES, ids=CASE_IDS)
@@ -365,7 +383,7 @@ def run_torch_optimizer(surface, make_optimizer, steps):
 
 def test_plateau_stalls_sgd_but_not_adam():
     s = get_surface("plateau")
-    (xm, ym), = s.minima
+    ((xm, ym),) = s.minima
     # on the plateau the slope is tiny compared with the cliff
     start_slope = math.hypot(*s.grad(*s.start))
     cliff_slope = max(abs(float(v)) for v in s.grad(np.linspace(-3, 3, 601), 0.0 * np.ones(601))[0])

@@ -64,7 +64,7 @@ def zip_bytes(entries: dict[str, bytes], symlinks: tuple[str, ...] = ()) -> byte
             archive.writestr(name, data)
         for name in symlinks:
             info = zipfile.ZipInfo(name)
-            info.external_attr = (0o120777 << 16)  # S_IFLNK | rwx: a symbolic link entry
+            info.external_attr = 0o120777 << 16  # S_IFLNK | rwx: a symbolic link entry
             archive.writestr(info, "/etc/passwd")
     return buffer.getvalue()
 
@@ -148,7 +148,10 @@ def write_cifar(root, n=12):
     root.mkdir(parents=True)
     rng = np.random.default_rng(0)
     for name in ("data_batch_1", "data_batch_2", "test_batch"):
-        batch = {b"data": rng.integers(0, 256, (n, 3072), dtype=np.uint8), b"labels": [i % 4 for i in range(n)]}
+        batch = {
+            b"data": rng.integers(0, 256, (n, 3072), dtype=np.uint8),
+            b"labels": [i % 4 for i in range(n)],
+        }
         (root / name).write_bytes(pickle.dumps(batch, protocol=2))
     names = [b"plane", b"car", b"bird", b"cat"]
     (root / "batches.meta").write_bytes(pickle.dumps({b"label_names": names}, protocol=2))

@@ -93,12 +93,20 @@ def test_mark_interrupted_only_takes_runs_without_a_live_worker(tmp_path):
     dead, alive, remote_stale, remote_fresh = (store.create_run({}) for _ in range(4))
     host = socket.gethostname()
     store.update(dead, status="running", worker_pid=dead_pid(), worker_host=host, heartbeat=time.time())
-    store.update(alive, status="running", worker_pid=os.getpid(), worker_host=host, heartbeat=time.time() - 999)
-    store.update(remote_stale, status="running", worker_pid=1, worker_host="elsewhere", heartbeat=time.time() - 999)
+    store.update(
+        alive, status="running", worker_pid=os.getpid(), worker_host=host, heartbeat=time.time() - 999
+    )
+    store.update(
+        remote_stale, status="running", worker_pid=1, worker_host="elsewhere", heartbeat=time.time() - 999
+    )
     store.update(remote_fresh, status="running", worker_pid=1, worker_host="elsewhere", heartbeat=time.time())
     assert sorted(store.mark_interrupted()) == sorted([dead, remote_stale])
     assert [store.get_run(i).status for i in (dead, alive, remote_stale, remote_fresh)] == [
-        "interrupted", "running", "interrupted", "running"]
+        "interrupted",
+        "running",
+        "interrupted",
+        "running",
+    ]
 
 
 # ---------------------------------------------------------------- worker processes
@@ -160,8 +168,15 @@ def wait_for_steps(store: RunStore, run: int, more_than: int) -> int:
 
 def test_stop_then_resume_equals_the_uninterrupted_run(manager):
     """Stop, resume, stop again: every stored value equals a single in-process run to that step."""
-    config = RunConfig(**{**TINY, "epochs": 100_000, "optimizers": [{"name": "adam"}, {"name": "momentum_ema"}],
-                          "dropout": 0.2, "ema_decay": 0.9})  # long: it must never finish by itself here
+    config = RunConfig(
+        **{
+            **TINY,
+            "epochs": 100_000,
+            "optimizers": [{"name": "adam"}, {"name": "momentum_ema"}],
+            "dropout": 0.2,
+            "ema_decay": 0.9,
+        }
+    )  # long: it must never finish by itself here
     run = manager.submit(config)
     wait_for_steps(manager.store, run, 0)
     assert manager.stop(run) == "running"
@@ -186,8 +201,11 @@ def test_stop_then_resume_equals_the_uninterrupted_run(manager):
     reference, calls = Rows(), iter(range(1, 10**9))
     # one micro-batch per optimizer step here: stop the reference after exactly `total` steps
     Trainer(config, callback=reference, should_stop=lambda: next(calls) >= total).run()
-    expected = sorted((r.optimizer, r.step, r.epoch, r.name, r.value) for r in reference.rows
-                      if r.name not in TIMING_METRICS)
+    expected = sorted(
+        (r.optimizer, r.step, r.epoch, r.name, r.value)
+        for r in reference.rows
+        if r.name not in TIMING_METRICS
+    )
     stored = manager.store.read_metrics(run)
     stored = stored[~stored["name"].isin(TIMING_METRICS)]
     got = sorted(stored[["optimizer", "step", "epoch", "name", "value"]].itertuples(index=False, name=None))
@@ -212,4 +230,4 @@ def test_app_shutdown_requeues_running_runs_and_a_new_manager_continues_them(man
         successor.shutdown()
     assert stopped.status == "stopped", stopped.error
     steps = manager.store.read_metrics(run, names=["train_loss"])["step"].tolist()
-    assert steps[:len(before)] == before and steps == list(range(1, len(steps) + 1))  # continued, no repeats
+    assert steps[: len(before)] == before and steps == list(range(1, len(steps) + 1))  # continued, no repeats

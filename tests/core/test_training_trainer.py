@@ -61,7 +61,8 @@ def train(config, data, stop_after=None):
 def states_equal(a: torch.nn.Module, b: torch.nn.Module, atol: float = 0.0) -> bool:
     sa, sb = a.state_dict(), b.state_dict()
     return sa.keys() == sb.keys() and all(
-        torch.allclose(sa[k].float(), sb[k].float(), rtol=0, atol=atol) for k in sa)
+        torch.allclose(sa[k].float(), sb[k].float(), rtol=0, atol=atol) for k in sa
+    )
 
 
 def series(rows, label, name):
@@ -89,7 +90,9 @@ def test_packed_lanes_compute_exactly_what_each_lane_computes(batch_norm):
     packed = PackedCNN(lanes)
     x, y = torch.randn(16, 1, 8, 8), torch.randint(0, 10, (16,))
     logits = packed.forward(x, train=True)  # (lanes, batch, classes)
-    F.cross_entropy(logits.reshape(3 * 16, -1), y.repeat(3), reduction="none").view(3, 16).mean(1).sum().backward()
+    F.cross_entropy(logits.reshape(3 * 16, -1), y.repeat(3), reduction="none").view(3, 16).mean(
+        1
+    ).sum().backward()
     for i, model in enumerate(separate):
         out = model(x)
         F.cross_entropy(out, y).backward()
@@ -108,8 +111,12 @@ def test_packed_lanes_compute_exactly_what_each_lane_computes(batch_norm):
 
 
 def test_every_lane_starts_from_the_same_weights(small):
-    config = RunConfig(optimizers=[{"name": "adam"}, {"name": "sgd"}, {"name": "rmsprop_eps_inside"}],
-                       batch_sizes=None, ema_decay=0.9, seed=5)
+    config = RunConfig(
+        optimizers=[{"name": "adam"}, {"name": "sgd"}, {"name": "rmsprop_eps_inside"}],
+        batch_sizes=None,
+        ema_decay=0.9,
+        seed=5,
+    )
     trainer = Trainer(config, small)
     torch.manual_seed(5)
     reference = SmallCNN(small.input_shape, small.n_classes)
@@ -123,8 +130,9 @@ def test_every_lane_starts_from_the_same_weights(small):
 
 def test_batch_order_matches_a_plain_loop_over_epoch_permutation(small):
     """One lane, no BatchNorm: the packed trainer equals the textbook loop on the same batches."""
-    config = RunConfig(optimizers=[{"name": "sgd", "hp": {"lr": 0.1}}], epochs=2, batch_size=32,
-                       batch_norm=False, seed=3)
+    config = RunConfig(
+        optimizers=[{"name": "sgd", "hp": {"lr": 0.1}}], epochs=2, batch_size=32, batch_norm=False, seed=3
+    )
     trainer, _, rec = train(config, small)
     torch.manual_seed(3)
     model = SmallCNN(small.input_shape, small.n_classes, batch_norm=False)
@@ -133,7 +141,7 @@ def test_batch_order_matches_a_plain_loop_over_epoch_permutation(small):
     for epoch in range(2):
         order = epoch_permutation(3, epoch, n)
         for start in range(0, n, 32):
-            idx = order[start:start + 32]
+            idx = order[start : start + 32]
             loss = F.cross_entropy(model(small.x_train[idx]), small.y_train[idx])
             opt.zero_grad()
             loss.backward()
@@ -146,8 +154,12 @@ def test_batch_order_matches_a_plain_loop_over_epoch_permutation(small):
 def test_packed_lanes_train_like_each_optimizer_alone(small):
     """The packed path (flat per-lane optimizer vectors, per-lane clipping, the trainer's L2 and
     decoupled decay, EMA) ends where each optimizer trained on its own (the single-lane path) ends."""
-    optimizers = [{"name": "adam"}, {"name": "momentum_ema"}, {"name": "rmsprop", "hp": {"centered": True}},
-                  {"name": "nadam", "hp": {"decoupled_weight_decay": True}}]
+    optimizers = [
+        {"name": "adam"},
+        {"name": "momentum_ema"},
+        {"name": "rmsprop", "hp": {"centered": True}},
+        {"name": "nadam", "hp": {"decoupled_weight_decay": True}},
+    ]
     common = dict(epochs=2, batch_size=16, clip_grad_norm=0.5, weight_decay=0.01, ema_decay=0.9, seed=3)
     together, _, rec = train(RunConfig(optimizers=optimizers, **common), small)
     for lane, entry in zip(together.lanes, optimizers, strict=True):
@@ -155,14 +167,23 @@ def test_packed_lanes_train_like_each_optimizer_alone(small):
         assert states_equal(lane.model, alone.lanes[0].model, atol=1e-5), entry
         assert states_equal(lane.ema.module, alone.lanes[0].ema.module, atol=1e-5), entry
         for name in ("train_loss", "grad_norm", "update_ratio"):
-            np.testing.assert_allclose(series(rec.rows, lane.label, name),
-                                       series(rec_alone.rows, lane.label, name), rtol=1e-4, err_msg=name)
+            np.testing.assert_allclose(
+                series(rec.rows, lane.label, name),
+                series(rec_alone.rows, lane.label, name),
+                rtol=1e-4,
+                err_msg=name,
+            )
     assert lane.optimizer.param_groups[0]["params"][0].dim() == 1  # packed: one flat vector per lane
 
 
 def test_identical_optimizers_see_identical_batches_and_dropout(small):
-    config = RunConfig(optimizers=[{"name": "adam", "label": "A"}, {"name": "sgd"}, {"name": "adam", "label": "B"}],
-                       epochs=2, batch_size=16, dropout=0.3, seed=1)
+    config = RunConfig(
+        optimizers=[{"name": "adam", "label": "A"}, {"name": "sgd"}, {"name": "adam", "label": "B"}],
+        epochs=2,
+        batch_size=16,
+        dropout=0.3,
+        seed=1,
+    )
     trainer, _, rec = train(config, small)
     for name in ("train_loss", "grad_norm", "update_ratio", "val_acc"):
         assert series(rec.rows, "A", name) == series(rec.rows, "B", name)
@@ -171,7 +192,9 @@ def test_identical_optimizers_see_identical_batches_and_dropout(small):
 
 
 def test_same_seed_same_metrics_other_seed_other_metrics(small):
-    config = dict(optimizers=[{"name": "adam"}, {"name": "momentum_ema"}], epochs=2, batch_size=32, dropout=0.2)
+    config = dict(
+        optimizers=[{"name": "adam"}, {"name": "momentum_ema"}], epochs=2, batch_size=32, dropout=0.2
+    )
     _, _, first = train(RunConfig(**config, seed=7), small)
     _, _, again = train(RunConfig(**config, seed=7), small)
     _, _, other = train(RunConfig(**config, seed=8), small)
@@ -185,8 +208,18 @@ def test_same_seed_same_metrics_other_seed_other_metrics(small):
 def test_resume_from_checkpoint_equals_an_uninterrupted_run(small, tmp_path):
     config = RunConfig(
         optimizers=[{"name": "adam"}, {"name": "momentum_ema"}, {"name": "sgd", "hp": {"lr": 0.05}}],
-        epochs=3, batch_size=16, dropout=0.3, ema_decay=0.9, clip_grad_norm=1.0, accumulation_steps=3,
-        weight_decay=0.01, schedule="cosine_annealing_lr", warmup_steps=2, patience=0, seed=11)
+        epochs=3,
+        batch_size=16,
+        dropout=0.3,
+        ema_decay=0.9,
+        clip_grad_norm=1.0,
+        accumulation_steps=3,
+        weight_decay=0.01,
+        schedule="cosine_annealing_lr",
+        warmup_steps=2,
+        patience=0,
+        seed=11,
+    )
     whole, whole_result, whole_rec = train(config, small)
     # stop in the middle of epoch 2, in the middle of an accumulation window (7 micro-batches per epoch)
     first, result, first_rec = train(config, small, stop_after=9)
@@ -210,7 +243,9 @@ def test_request_stop_keeps_every_lane_at_the_same_step(small):
             super().on_metrics(rows)
             trainer.request_stop()
 
-    config = RunConfig(optimizers=[{"name": "adam"}, {"name": "sgd"}], epochs=5, batch_size=16, metrics_chunk=2)
+    config = RunConfig(
+        optimizers=[{"name": "adam"}, {"name": "sgd"}], epochs=5, batch_size=16, metrics_chunk=2
+    )
     callback = StopAfterFirstChunk()
     trainer = Trainer(config, small, callback=callback)
     result = trainer.run()
@@ -223,11 +258,21 @@ def test_request_stop_keeps_every_lane_at_the_same_step(small):
 
 def test_decoupled_weight_decay_with_adam_is_adamw(small):
     common = dict(epochs=2, batch_size=32, seed=2)
-    decoupled, _, _ = train(RunConfig(optimizers=[{"name": "adam", "hp": {"lr": 0.01}}], weight_decay=0.1,
-                                      weight_decay_mode="decoupled", **common), small)
-    adamw, _, _ = train(RunConfig(optimizers=[{"name": "adamw", "hp": {"lr": 0.01, "weight_decay": 0.1}}],
-                                  **common), small)
-    l2, _, _ = train(RunConfig(optimizers=[{"name": "adam", "hp": {"lr": 0.01}}], weight_decay=0.1, **common), small)
+    decoupled, _, _ = train(
+        RunConfig(
+            optimizers=[{"name": "adam", "hp": {"lr": 0.01}}],
+            weight_decay=0.1,
+            weight_decay_mode="decoupled",
+            **common,
+        ),
+        small,
+    )
+    adamw, _, _ = train(
+        RunConfig(optimizers=[{"name": "adamw", "hp": {"lr": 0.01, "weight_decay": 0.1}}], **common), small
+    )
+    l2, _, _ = train(
+        RunConfig(optimizers=[{"name": "adam", "hp": {"lr": 0.01}}], weight_decay=0.1, **common), small
+    )
     assert states_equal(decoupled.lanes[0].model, adamw.lanes[0].model, atol=1e-6)
     assert not states_equal(l2.lanes[0].model, adamw.lanes[0].model, atol=1e-3)
 
@@ -235,8 +280,9 @@ def test_decoupled_weight_decay_with_adam_is_adamw(small):
 def test_l2_added_by_the_trainer_for_variants_matches_torch_l2(small):
     """momentum_ema with β = 0 is plain SGD; its L2 is added by the trainer, SGD's by torch."""
     common = dict(epochs=2, batch_size=32, seed=4, weight_decay=0.05)
-    variant, _, _ = train(RunConfig(optimizers=[{"name": "momentum_ema", "hp": {"lr": 0.1, "beta": 0.0}}],
-                                    **common), small)
+    variant, _, _ = train(
+        RunConfig(optimizers=[{"name": "momentum_ema", "hp": {"lr": 0.1, "beta": 0.0}}], **common), small
+    )
     sgd, _, _ = train(RunConfig(optimizers=[{"name": "sgd", "hp": {"lr": 0.1}}], **common), small)
     assert variant.lanes[0].l2_by_trainer == 0.05 and sgd.lanes[0].hp["weight_decay"] == 0.05
     assert states_equal(variant.lanes[0].model, sgd.lanes[0].model, atol=1e-6)
@@ -252,17 +298,29 @@ def test_gradient_accumulation_equals_one_big_batch(small):
 
 
 def test_clipping_bounds_the_update_and_reports_the_norm_before_clipping(small):
-    config = RunConfig(optimizers=[{"name": "sgd", "hp": {"lr": 0.1}}], epochs=1, batch_size=32, clip_grad_norm=1e-3)
+    config = RunConfig(
+        optimizers=[{"name": "sgd", "hp": {"lr": 0.1}}], epochs=1, batch_size=32, clip_grad_norm=1e-3
+    )
     trainer, _, rec = train(config, small)
     norms, ratios = series(rec.rows, "sgd", "grad_norm"), series(rec.rows, "sgd", "update_ratio")
     assert min(norms) > 1e-3  # raw norms are reported, larger than the clip
-    weight_norm = math.sqrt(sum(float(p.detach().square().sum()) for p in trainer.lanes[0].model.parameters()))
+    weight_norm = math.sqrt(
+        sum(float(p.detach().square().sum()) for p in trainer.lanes[0].model.parameters())
+    )
     assert max(ratios) * weight_norm < 0.1 * 1e-3 * 1.01  # ‖Δθ‖ = lr · max_norm at most
 
 
 def test_early_stopping_and_keep_best(small):
-    config = RunConfig(optimizers=[{"name": "sgd", "hp": {"lr": 10.0}, "label": "exploding"}, {"name": "adam",
-                       "hp": {"lr": 0.01}}], epochs=8, batch_size=16, patience=1, seed=0)
+    config = RunConfig(
+        optimizers=[
+            {"name": "sgd", "hp": {"lr": 10.0}, "label": "exploding"},
+            {"name": "adam", "hp": {"lr": 0.01}},
+        ],
+        epochs=8,
+        batch_size=16,
+        patience=1,
+        seed=0,
+    )
     trainer, result, rec = train(config, small)
     exploding, adam = result.lanes
     assert exploding.early_stopped and exploding.steps < adam.steps
@@ -280,8 +338,12 @@ def test_early_stopping_and_keep_best(small):
 
 def test_first_step_metrics_match_a_hand_computation(small):
     """grad_norm, update_ratio and lr of step 1, per lane, against the plain model on the first batch."""
-    config = RunConfig(optimizers=[{"name": "sgd", "hp": {"lr": 0.1}}, {"name": "adam", "hp": {"lr": 0.01}}],
-                       epochs=1, batch_size=32, seed=9)
+    config = RunConfig(
+        optimizers=[{"name": "sgd", "hp": {"lr": 0.1}}, {"name": "adam", "hp": {"lr": 0.01}}],
+        epochs=1,
+        batch_size=32,
+        seed=9,
+    )
     _, _, rec = train(config, small)
     torch.manual_seed(9)
     model = SmallCNN(small.input_shape, small.n_classes)
@@ -293,11 +355,15 @@ def test_first_step_metrics_match_a_hand_computation(small):
         assert series(rec.rows, label, "grad_norm")[0] == pytest.approx(grad_norm, rel=1e-4)
         assert series(rec.rows, label, "lr")[0] == lr
     # plain SGD moves by lr·g: ‖Δθ‖ / ‖θ‖ = lr‖g‖ / ‖θ‖
-    assert series(rec.rows, "sgd", "update_ratio")[0] == pytest.approx(0.1 * grad_norm / weight_norm, rel=1e-4)
+    assert series(rec.rows, "sgd", "update_ratio")[0] == pytest.approx(
+        0.1 * grad_norm / weight_norm, rel=1e-4
+    )
 
 
 def test_ema_validation_is_reported_beside_the_raw_model(small):
-    _, result, rec = train(RunConfig(optimizers=[{"name": "adam"}], epochs=2, batch_size=32, ema_decay=0.5), small)
+    _, result, rec = train(
+        RunConfig(optimizers=[{"name": "adam"}], epochs=2, batch_size=32, ema_decay=0.5), small
+    )
     assert len(series(rec.rows, "adam", "ema_val_acc")) == 2
     assert result.lanes[0].ema_val_acc == series(rec.rows, "adam", "ema_val_acc")[-1]
 
@@ -308,16 +374,24 @@ def test_warmup_then_schedule_per_step_and_per_epoch():
     got = [lr_at(t, 1) for t in range(9)]
     expected = [0.4 / 3, 0.8 / 3, 0.4, 0.4, 0.4, 0.2, 0.2, 0.1, 0.1]
     np.testing.assert_allclose(got, expected, rtol=1e-12)
-    per_epoch = make_lr_fn(RunConfig(schedule="exponential_lr", schedule_kwargs={"gamma": 0.5},
-                                     schedule_unit="epoch"), 1.0, steps_per_epoch=10)
+    per_epoch = make_lr_fn(
+        RunConfig(schedule="exponential_lr", schedule_kwargs={"gamma": 0.5}, schedule_unit="epoch"),
+        1.0,
+        steps_per_epoch=10,
+    )
     assert [per_epoch(50, e) for e in (1, 2, 3)] == [1.0, 0.5, 0.25]
     cosine = make_lr_fn(RunConfig(epochs=2, schedule="cosine_annealing_lr"), 1.0, steps_per_epoch=5)
     assert cosine(0, 1) == 1.0 and cosine(10, 2) == pytest.approx(0.0, abs=1e-12)  # T_max = the whole run
 
 
 def test_per_step_metrics_cross_in_chunks(small):
-    config = RunConfig(optimizers=[{"name": "adam"}, {"name": "sgd"}], epochs=1, batch_size=16, metrics_chunk=2,
-                       metrics_interval_s=3600)
+    config = RunConfig(
+        optimizers=[{"name": "adam"}, {"name": "sgd"}],
+        epochs=1,
+        batch_size=16,
+        metrics_chunk=2,
+        metrics_interval_s=3600,
+    )
     _, result, rec = train(config, small)
     step_calls = [c for c in rec.calls if c and c[0].name == "train_loss"]
     assert len(step_calls) >= 2 and all(len({r.step for r in c}) <= 2 for c in step_calls)
@@ -389,11 +463,14 @@ def test_torch_optimizers_match_the_2d_rules_of_simulate(name, hp):
     starts = [[-2.0, 1.0], [1.0, -0.5]]
     traj = simulate(surface, [(name, hp)], starts, 60)
     for m, start in enumerate(starts):
+
         def grad_fn(t):
             gx, gy = surface.grad(np.array([t[0]]), np.array([t[1]]))
             return [float(gx[0]), float(gy[0])]
 
-        np.testing.assert_allclose(torch_trajectory(name, hp, grad_fn, start, 60), traj.xy[0, m], rtol=0, atol=1e-9)
+        np.testing.assert_allclose(
+            torch_trajectory(name, hp, grad_fn, start, 60), traj.xy[0, m], rtol=0, atol=1e-9
+        )
 
 
 def test_make_optimizer_fast_paths_defaults_and_errors():
@@ -440,7 +517,7 @@ def test_device_choice_and_description():
 
 def test_lr_range_sweep_suggests_an_lr_inside_the_range(small):
     result = lr_range_test(small, "sgd", start_lr=1e-4, end_lr=1.0, steps=30, batch_size=16)
-    np.testing.assert_allclose(result.lrs, exponential_lrs(1e-4, 1.0, 30)[:len(result.lrs)])
+    np.testing.assert_allclose(result.lrs, exponential_lrs(1e-4, 1.0, 30)[: len(result.lrs)])
     assert 1e-4 <= result.suggested_lr <= result.lrs[-1]
     assert result.min_over_10 == pytest.approx(result.min_loss_lr / 10)
     np.testing.assert_allclose(result.smoothed, smooth(result.losses))
@@ -459,8 +536,12 @@ def test_lr_suggestion_on_a_known_curve():
 def test_a_run_level_weight_decay_is_the_only_decay(small):
     """AdamW's own default decay must not stack on the run's; in L2 mode AdamW gets L2 from the trainer."""
     common = dict(epochs=1, batch_size=32, seed=3, weight_decay=0.1)
-    decoupled, _, _ = train(RunConfig(optimizers=[{"name": "adamw", "hp": {"lr": 0.01}}],
-                                      weight_decay_mode="decoupled", **common), small)
+    decoupled, _, _ = train(
+        RunConfig(
+            optimizers=[{"name": "adamw", "hp": {"lr": 0.01}}], weight_decay_mode="decoupled", **common
+        ),
+        small,
+    )
     lane = decoupled.lanes[0]
     assert lane.hp["weight_decay"] == 0.0 and lane.decoupled_wd == 0.1
     l2, _, _ = train(RunConfig(optimizers=[{"name": "adamw", "hp": {"lr": 0.01}}], **common), small)

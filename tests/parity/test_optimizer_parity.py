@@ -100,6 +100,7 @@ STATE_DIAGNOSTICS = {
 
 def _own_surfaces() -> list[Surface]:
     """Used only when fewer than three built-in surfaces exist."""
+
     def bowl_grad(x, y):
         return 2 * x + 0 * y, 0.5 * y + 0 * x
 
@@ -108,15 +109,29 @@ def _own_surfaces() -> list[Surface]:
 
     common = {"hessian": None, "title": {"en": ""}, "description": {"en": ""}}
     return [
-        Surface(name="own_bowl", f=lambda x, y: x**2 + y**2 / 4, grad=bowl_grad, bounds=((-2, 2), (-2, 2)),
-                start=(-1.5, 1.2), **common),
-        Surface(name="own_saddle", f=lambda x, y: x**2 - 0.1 * y**2, grad=saddle_grad,
-                bounds=((-2, 2), (-2, 2)), start=(-1.8, 0.3), **common),
+        Surface(
+            name="own_bowl",
+            f=lambda x, y: x**2 + y**2 / 4,
+            grad=bowl_grad,
+            bounds=((-2, 2), (-2, 2)),
+            start=(-1.5, 1.2),
+            **common,
+        ),
+        Surface(
+            name="own_saddle",
+            f=lambda x, y: x**2 - 0.1 * y**2,
+            grad=saddle_grad,
+            bounds=((-2, 2), (-2, 2)),
+            start=(-1.8, 0.3),
+            **common,
+        ),
     ]
 
 
 def _surfaces() -> list[Surface]:
-    preferred = [name for name in ("rosenbrock", "himmelblau", "ravine", "beale", "bowl") if name in surface_names()]
+    preferred = [
+        name for name in ("rosenbrock", "himmelblau", "ravine", "beale", "bowl") if name in surface_names()
+    ]
     surfaces = [get_surface(name) for name in preferred[:3]]
     return surfaces + _own_surfaces()[: max(0, 3 - len(surfaces))]
 
@@ -164,8 +179,9 @@ def test_matches_torch_for_300_steps(name, surface):
         np.testing.assert_allclose(traj.xy[i, 0], expected, **TOL, err_msg=f"{name} {hp}")
         for key, field in STATE_DIAGNOSTICS[name].items():
             if key in state:
-                np.testing.assert_allclose(getattr(traj, field)[i, 0, -1], state[key].numpy(), **TOL,
-                                           err_msg=f"{name} {hp}: {key}")
+                np.testing.assert_allclose(
+                    getattr(traj, field)[i, 0, -1], state[key].numpy(), **TOL, err_msg=f"{name} {hp}: {key}"
+                )
         assert np.isfinite(traj.loss[i, 0]).all()
 
 

@@ -23,10 +23,22 @@ def _surfaces() -> list[Surface]:
     if len(surfaces) < 3:  # the other built-in surfaces are not there yet: two of our own
         common = {"hessian": None, "title": {"en": ""}, "description": {"en": ""}}
         surfaces += [
-            Surface(name="own_bowl", f=lambda x, y: x**2 + y**2 / 4, grad=lambda x, y: (2 * x, 0.5 * y),
-                    bounds=((-2, 2), (-2, 2)), start=(-1.5, 1.2), **common),
-            Surface(name="own_saddle", f=lambda x, y: x**2 - 0.1 * y**2, grad=lambda x, y: (2 * x, -0.2 * y),
-                    bounds=((-2, 2), (-2, 2)), start=(-1.8, 0.3), **common),
+            Surface(
+                name="own_bowl",
+                f=lambda x, y: x**2 + y**2 / 4,
+                grad=lambda x, y: (2 * x, 0.5 * y),
+                bounds=((-2, 2), (-2, 2)),
+                start=(-1.5, 1.2),
+                **common,
+            ),
+            Surface(
+                name="own_saddle",
+                f=lambda x, y: x**2 - 0.1 * y**2,
+                grad=lambda x, y: (2 * x, -0.2 * y),
+                bounds=((-2, 2), (-2, 2)),
+                start=(-1.8, 0.3),
+                **common,
+            ),
         ][: 3 - len(surfaces)]
     return surfaces
 
@@ -88,7 +100,9 @@ TOL = {"rtol": 1e-10, "atol": 1e-13}
 
 
 @pytest.mark.parametrize("surface", SURFACES, ids=lambda s: s.name)
-@pytest.mark.parametrize("hp", [{"lr": 1e-3, "beta": 0.9}, {"lr": 5e-4, "beta": 0.5}, {"lr": 2e-3, "beta": 0.95}])
+@pytest.mark.parametrize(
+    "hp", [{"lr": 1e-3, "beta": 0.9}, {"lr": 5e-4, "beta": 0.5}, {"lr": 2e-3, "beta": 0.95}]
+)
 def test_momentum_ema_is_its_formula(surface, hp):
     traj = simulate(surface, [("momentum_ema", hp)], [surface.start], STEPS)
     path, momenta = momentum_ema_by_hand(surface, surface.start, STEPS, hp["lr"], hp["beta"])
@@ -100,11 +114,19 @@ def test_momentum_ema_is_its_formula(surface, hp):
 
 
 @pytest.mark.parametrize("surface", SURFACES, ids=lambda s: s.name)
-@pytest.mark.parametrize("hp", [{"lr": 1e-2, "alpha": 0.99, "eps": 1e-8}, {"lr": 3e-3, "alpha": 0.9, "eps": 1e-2},
-                                {"lr": 1e-2, "alpha": 0.5, "eps": 1.0}])
+@pytest.mark.parametrize(
+    "hp",
+    [
+        {"lr": 1e-2, "alpha": 0.99, "eps": 1e-8},
+        {"lr": 3e-3, "alpha": 0.9, "eps": 1e-2},
+        {"lr": 1e-2, "alpha": 0.5, "eps": 1.0},
+    ],
+)
 def test_rmsprop_eps_inside_is_its_formula(surface, hp):
     traj = simulate(surface, [("rmsprop_eps_inside", hp)], [surface.start], STEPS)
-    path, squares = rmsprop_eps_inside_by_hand(surface, surface.start, STEPS, hp["lr"], hp["alpha"], hp["eps"])
+    path, squares = rmsprop_eps_inside_by_hand(
+        surface, surface.start, STEPS, hp["lr"], hp["alpha"], hp["eps"]
+    )
     assert (traj.diverged_at == -1).all()
     np.testing.assert_allclose(traj.xy[0, 0], path, **TOL)
     np.testing.assert_allclose(traj.second_moment[0, 0], squares, **TOL)
@@ -113,13 +135,19 @@ def test_rmsprop_eps_inside_is_its_formula(surface, hp):
 
 
 @pytest.mark.parametrize("surface", SURFACES, ids=lambda s: s.name)
-@pytest.mark.parametrize("hp", [{"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8},
-                                {"lr": 5e-3, "betas": (0.8, 0.99), "eps": 1e-6},
-                                {"lr": 2e-3, "betas": (0.5, 0.9), "eps": 1e-3}])
+@pytest.mark.parametrize(
+    "hp",
+    [
+        {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8},
+        {"lr": 5e-3, "betas": (0.8, 0.99), "eps": 1e-6},
+        {"lr": 2e-3, "betas": (0.5, 0.9), "eps": 1e-3},
+    ],
+)
 def test_adam_no_bias_correction_is_its_formula(surface, hp):
     traj = simulate(surface, [("adam_no_bias_correction", hp)], [surface.start], STEPS)
-    path, firsts, seconds = adam_no_bias_correction_by_hand(surface, surface.start, STEPS, hp["lr"], hp["betas"],
-                                                            hp["eps"])
+    path, firsts, seconds = adam_no_bias_correction_by_hand(
+        surface, surface.start, STEPS, hp["lr"], hp["betas"], hp["eps"]
+    )
     assert (traj.diverged_at == -1).all()
     np.testing.assert_allclose(traj.xy[0, 0], path, **TOL)
     np.testing.assert_allclose(traj.momentum[0, 0], firsts, **TOL)
@@ -128,9 +156,14 @@ def test_adam_no_bias_correction_is_its_formula(surface, hp):
 
 def test_variants_with_different_hyperparameters_in_one_call_match_separate_runs():
     surface = SURFACES[0]
-    configs = [("momentum_ema", {"lr": 1e-3, "beta": 0.9}), ("momentum_ema", {"lr": 2e-3, "beta": 0.5}),
-               ("rmsprop_eps_inside", {"lr": 1e-2}), ("rmsprop_eps_inside", {"lr": 3e-3, "alpha": 0.9}),
-               ("adam_no_bias_correction", {"lr": 1e-3}), ("adam_no_bias_correction", {"betas": (0.8, 0.99)})]
+    configs = [
+        ("momentum_ema", {"lr": 1e-3, "beta": 0.9}),
+        ("momentum_ema", {"lr": 2e-3, "beta": 0.5}),
+        ("rmsprop_eps_inside", {"lr": 1e-2}),
+        ("rmsprop_eps_inside", {"lr": 3e-3, "alpha": 0.9}),
+        ("adam_no_bias_correction", {"lr": 1e-3}),
+        ("adam_no_bias_correction", {"betas": (0.8, 0.99)}),
+    ]
     starts = [surface.start, (0.5, 0.5)]
     together = simulate(surface, configs, starts, 120)
     for i, config in enumerate(configs):
@@ -175,8 +208,17 @@ def test_adam_without_bias_correction_steps_are_larger_by_the_corrections_ratio(
 
 def test_adam_l2_and_adamw_side_by_side():
     surface = SURFACES[0]
-    traj = simulate(surface, [("adam", {"lr": 0.01, "weight_decay": 0.1}), ("adamw", {"lr": 0.01, "weight_decay": 0.1}),
-                              ("adam", {"lr": 0.01}), ("adamw", {"lr": 0.01, "weight_decay": 0.0})], [surface.start], 200)
+    traj = simulate(
+        surface,
+        [
+            ("adam", {"lr": 0.01, "weight_decay": 0.1}),
+            ("adamw", {"lr": 0.01, "weight_decay": 0.1}),
+            ("adam", {"lr": 0.01}),
+            ("adamw", {"lr": 0.01, "weight_decay": 0.0}),
+        ],
+        [surface.start],
+        200,
+    )
     assert traj.labels[:2] == ["Adam + L2", "AdamW (decoupled)"]
     assert RULES["adam"].display_label({"weight_decay": 0.1}, "zh") == "Adam + L2(梯度)"
     assert "解耦" in RULES["adamw"].display_label({"weight_decay": 0.1}, "zh")
@@ -246,8 +288,23 @@ def test_registry_fields_and_ranges():
         code = rule.torch_code(resolved)
         compile(code, f"<{name} torch_code>", "exec")
         assert rule.torch_class is None or rule.torch_class in code
-    assert {"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "amsgrad", "adamw", "nadam",
-            "radam", "adamax", "momentum_ema", "rmsprop_eps_inside", "adam_no_bias_correction"} <= set(RULES)
+    assert {
+        "sgd",
+        "momentum",
+        "nesterov",
+        "adagrad",
+        "rmsprop",
+        "adadelta",
+        "adam",
+        "amsgrad",
+        "adamw",
+        "nadam",
+        "radam",
+        "adamax",
+        "momentum_ema",
+        "rmsprop_eps_inside",
+        "adam_no_bias_correction",
+    } <= set(RULES)
 
 
 @pytest.mark.parametrize(
@@ -286,5 +343,10 @@ def test_diagnostics_full_gives_r_by_2_arrays_with_nan_where_a_rule_has_none():
         assert all(value.shape == (2, 2) and value.dtype == float for value in full)
         assert np.isnan(full.momentum).all() == (name != "adam")
         assert np.isnan(full.second_moment).all() == (name == "sgd")
-    np.testing.assert_array_equal(RULES["sgd"].update(grad, RULES["sgd"].init(params), params, 0.1,
-                                                      resolve_hyperparams("sgd"), 1)[2].full((2, 2)).step_size, 0.1)
+    np.testing.assert_array_equal(
+        RULES["sgd"]
+        .update(grad, RULES["sgd"].init(params), params, 0.1, resolve_hyperparams("sgd"), 1)[2]
+        .full((2, 2))
+        .step_size,
+        0.1,
+    )

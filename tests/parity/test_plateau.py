@@ -29,7 +29,9 @@ def torch_plateau_lrs(metrics, lr: float, **kwargs) -> np.ndarray:
 
 LOSS = noisy_plateau_series(300, seed=0)
 ACCURACY = 1.0 - noisy_plateau_series(300, seed=3) / 3.0
-STEPPED = np.repeat([1.0, 0.8, 0.79995, 0.7, 0.7, 0.69], 25)  # plateaus, one "improvement" below rel threshold
+STEPPED = np.repeat(
+    [1.0, 0.8, 0.79995, 0.7, 0.7, 0.69], 25
+)  # plateaus, one "improvement" below rel threshold
 
 CASES = [
     (LOSS, 0.1, {}),
@@ -37,12 +39,26 @@ CASES = [
     (noisy_plateau_series(300, seed=7, noise=0.1), 1.0, {"patience": 2, "factor": 0.7, "cooldown": 10}),
     (LOSS, 0.1, {"threshold_mode": "abs", "threshold": 0.01, "patience": 4}),
     (ACCURACY, 0.1, {"mode": "max", "patience": 5, "factor": 0.5}),
-    (ACCURACY, 0.5, {"mode": "max", "threshold_mode": "abs", "threshold": 0.002, "patience": 3, "cooldown": 2}),
+    (
+        ACCURACY,
+        0.5,
+        {"mode": "max", "threshold_mode": "abs", "threshold": 0.002, "patience": 3, "cooldown": 2},
+    ),
     (LOSS, 0.1, {"patience": 1, "factor": 0.3, "min_lr": 0.004}),
     (LOSS, 0.1, {"patience": 0, "factor": 0.9, "eps": 0.012}),  # cuts of 0.01 are below eps: skipped
     (STEPPED, 0.1, {"patience": 10, "factor": 0.5, "threshold": 1e-3}),
-    (STEPPED, 0.1, {"patience": 0, "factor": 0.5, "cooldown": 3, "min_lr": 0.01, "threshold_mode": "abs",
-                    "threshold": 0.0}),
+    (
+        STEPPED,
+        0.1,
+        {
+            "patience": 0,
+            "factor": 0.5,
+            "cooldown": 3,
+            "min_lr": 0.01,
+            "threshold_mode": "abs",
+            "threshold": 0.0,
+        },
+    ),
     (np.array([2.0, np.nan, 1.0, np.inf, 1.0, 1.0, 0.5, np.nan, np.nan]), 0.1, {"patience": 1}),
 ]
 
@@ -86,19 +102,22 @@ def test_printed_torch_code_runs_and_matches():
     np.testing.assert_allclose(reduce_lr_on_plateau(LOSS, **kwargs), theirs, rtol=1e-12)
 
 
-@pytest.mark.parametrize(("kwargs", "match"), [
-    ({"factor": 1.0}, "factor must be in"),
-    ({"factor": 1.5}, "factor must be in"),
-    ({"factor": -0.1}, "factor must be in"),
-    ({"mode": "avg"}, "mode must be one of 'min', 'max'"),
-    ({"threshold_mode": "pct"}, "threshold_mode must be one of 'rel', 'abs'"),
-    ({"patience": -1}, "patience must be >= 0"),
-    ({"cooldown": 1.5}, "cooldown must be an integer"),
-    ({"lr": -0.1}, "lr must be in"),
-    ({"min_lr": -1e-3}, "min_lr must be in"),
-    ({"eps": -1.0}, "eps must be in"),
-    ({"threshold": -1e-4}, "threshold must be in"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"factor": 1.0}, "factor must be in"),
+        ({"factor": 1.5}, "factor must be in"),
+        ({"factor": -0.1}, "factor must be in"),
+        ({"mode": "avg"}, "mode must be one of 'min', 'max'"),
+        ({"threshold_mode": "pct"}, "threshold_mode must be one of 'rel', 'abs'"),
+        ({"patience": -1}, "patience must be >= 0"),
+        ({"cooldown": 1.5}, "cooldown must be an integer"),
+        ({"lr": -0.1}, "lr must be in"),
+        ({"min_lr": -1e-3}, "min_lr must be in"),
+        ({"eps": -1.0}, "eps must be in"),
+        ({"threshold": -1e-4}, "threshold must be in"),
+    ],
+)
 def test_bad_arguments_raise_value_error(kwargs, match):
     with pytest.raises(ScheduleError, match=match):
         reduce_lr_on_plateau(LOSS, **kwargs)
@@ -122,12 +141,15 @@ def test_noisy_plateau_series_is_seeded_and_plateaus():
     late = series[240:]
     assert abs(late.mean() - 0.4) < 0.01 and abs(np.polyfit(np.arange(late.size), late, 1)[0]) < 1e-4
     assert np.std(late / 0.4) == pytest.approx(0.03, rel=0.2)
-    np.testing.assert_array_equal(noisy_plateau_series(50, seed=1, noise=0.0),
-                                  0.4 + 1.6 * np.exp(-np.arange(50) / 5.0))
+    np.testing.assert_array_equal(
+        noisy_plateau_series(50, seed=1, noise=0.0), 0.4 + 1.6 * np.exp(-np.arange(50) / 5.0)
+    )
 
 
-@pytest.mark.parametrize(("args", "match"), [((0, 1), "n must be >= 1"), ((10, -1), "seed must be >= 0"),
-                                              ((10.5, 1), "n must be an integer")])
+@pytest.mark.parametrize(
+    ("args", "match"),
+    [((0, 1), "n must be >= 1"), ((10, -1), "seed must be >= 0"), ((10.5, 1), "n must be an integer")],
+)
 def test_noisy_plateau_series_bad_arguments(args, match):
     with pytest.raises(ValueError, match=match):
         noisy_plateau_series(*args)

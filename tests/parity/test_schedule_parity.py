@@ -93,49 +93,155 @@ CASES = [
     ("cosine_annealing_warm_restarts", {"T_0": 3, "T_mult": 3, "eta_min": 0.01}, 0.1, 500),
     ("cosine_annealing_warm_restarts", {"T_0": 1, "T_mult": 2}, 0.1, STEPS),
     ("cyclic_lr", {"base_lr": 0.001, "max_lr": 0.1, "step_size_up": 20}, 0.1, STEPS),
-    ("cyclic_lr", {"base_lr": 0.01, "max_lr": 0.5, "step_size_up": 15, "step_size_down": 35,
-                   "mode": "triangular2", "scale_mode": "iterations"}, 0.1, STEPS),
-    ("cyclic_lr", {"base_lr": 0.001, "max_lr": 0.1, "step_size_up": 25, "mode": "exp_range",
-                   "gamma": 0.995}, 0.1, STEPS),
-    ("cyclic_lr", {"base_lr": 0.2, "max_lr": 1.0, "step_size_up": 7, "step_size_down": 3, "mode": "exp_range",
-                   "gamma": 0.99, "scale_mode": "cycle"}, 1.0, STEPS),
+    (
+        "cyclic_lr",
+        {
+            "base_lr": 0.01,
+            "max_lr": 0.5,
+            "step_size_up": 15,
+            "step_size_down": 35,
+            "mode": "triangular2",
+            "scale_mode": "iterations",
+        },
+        0.1,
+        STEPS,
+    ),
+    (
+        "cyclic_lr",
+        {"base_lr": 0.001, "max_lr": 0.1, "step_size_up": 25, "mode": "exp_range", "gamma": 0.995},
+        0.1,
+        STEPS,
+    ),
+    (
+        "cyclic_lr",
+        {
+            "base_lr": 0.2,
+            "max_lr": 1.0,
+            "step_size_up": 7,
+            "step_size_down": 3,
+            "mode": "exp_range",
+            "gamma": 0.99,
+            "scale_mode": "cycle",
+        },
+        1.0,
+        STEPS,
+    ),
     ("one_cycle_lr", {"max_lr": 0.1, "total_steps": 300}, 0.1, STEPS),
-    ("one_cycle_lr", {"max_lr": 1.0, "total_steps": 400, "pct_start": 0.25, "anneal_strategy": "linear",
-                      "three_phase": True}, 0.1, 400),
-    ("one_cycle_lr", {"max_lr": 0.5, "epochs": 10, "steps_per_epoch": 30, "three_phase": True,
-                      "div_factor": 10.0, "final_div_factor": 100.0}, 0.1, STEPS),
-    ("one_cycle_lr", {"max_lr": 0.2, "total_steps": 320, "pct_start": 0.5, "anneal_strategy": "linear"}, 1.0, STEPS),
+    (
+        "one_cycle_lr",
+        {
+            "max_lr": 1.0,
+            "total_steps": 400,
+            "pct_start": 0.25,
+            "anneal_strategy": "linear",
+            "three_phase": True,
+        },
+        0.1,
+        400,
+    ),
+    (
+        "one_cycle_lr",
+        {
+            "max_lr": 0.5,
+            "epochs": 10,
+            "steps_per_epoch": 30,
+            "three_phase": True,
+            "div_factor": 10.0,
+            "final_div_factor": 100.0,
+        },
+        0.1,
+        STEPS,
+    ),
+    (
+        "one_cycle_lr",
+        {"max_lr": 0.2, "total_steps": 320, "pct_start": 0.5, "anneal_strategy": "linear"},
+        1.0,
+        STEPS,
+    ),
 ]
 
 SEQUENTIAL_CASES = [
     # warmup -> cosine, the usual recipe
-    ([("linear_lr", {"start_factor": 0.1, "total_iters": 10}), ("cosine_annealing_lr", {"T_max": 290})], [10], 0.1),
+    (
+        [("linear_lr", {"start_factor": 0.1, "total_iters": 10}), ("cosine_annealing_lr", {"T_max": 290})],
+        [10],
+        0.1,
+    ),
     # three pieces; the cosine restarts cross the second milestone's reset
-    ([("constant_lr", {"factor": 0.5, "total_iters": 20}), ("exponential_lr", {"gamma": 0.99}),
-      ("cosine_annealing_warm_restarts", {"T_0": 30, "T_mult": 2})], [50, 120], 1.0),
+    (
+        [
+            ("constant_lr", {"factor": 0.5, "total_iters": 20}),
+            ("exponential_lr", {"gamma": 0.99}),
+            ("cosine_annealing_warm_restarts", {"T_0": 30, "T_mult": 2}),
+        ],
+        [50, 120],
+        1.0,
+    ),
     # each piece restarts from its own base: step decay is undone at each milestone
-    ([("multi_step_lr", {"milestones": [30, 60]}), ("polynomial_lr", {"total_iters": 100, "power": 2.0}),
-      ("step_lr", {"step_size": 20, "gamma": 0.5})], [80, 200], 0.1),
+    (
+        [
+            ("multi_step_lr", {"milestones": [30, 60]}),
+            ("polynomial_lr", {"total_iters": 100, "power": 2.0}),
+            ("step_lr", {"step_size": 20, "gamma": 0.5}),
+        ],
+        [80, 200],
+        0.1,
+    ),
     # chainable schedulers entering at a milestone start from their closed form at step 0
-    ([("exponential_lr", {"gamma": 0.98}), ("constant_lr", {"factor": 0.3, "total_iters": 20}),
-      ("linear_lr", {"start_factor": 0.5, "end_factor": 0.1, "total_iters": 40}), ("cosine_annealing_lr", {"T_max": 30}),
-      ("multi_step_lr", {"milestones": [0, 10], "gamma": 0.5})], [40, 90, 150, 220], 0.1),
+    (
+        [
+            ("exponential_lr", {"gamma": 0.98}),
+            ("constant_lr", {"factor": 0.3, "total_iters": 20}),
+            ("linear_lr", {"start_factor": 0.5, "end_factor": 0.1, "total_iters": 40}),
+            ("cosine_annealing_lr", {"T_max": 30}),
+            ("multi_step_lr", {"milestones": [0, 10], "gamma": 0.5}),
+        ],
+        [40, 90, 150, 220],
+        0.1,
+    ),
     # CyclicLR built first sets initial_lr to its base_lr: the step decay after it starts from 0.01
-    ([("cyclic_lr", {"base_lr": 0.01, "max_lr": 0.1, "step_size_up": 10}), ("step_lr", {"step_size": 30})],
-     [100], 0.1),
+    (
+        [("cyclic_lr", {"base_lr": 0.01, "max_lr": 0.1, "step_size_up": 10}), ("step_lr", {"step_size": 30})],
+        [100],
+        0.1,
+    ),
     # OneCycleLR overwrites initial_lr: the warmup before it ramps towards max_lr / div_factor, not lr
-    ([("linear_lr", {"start_factor": 0.1, "total_iters": 20}), ("one_cycle_lr", {"max_lr": 1.0, "total_steps": 300})],
-     [20], 0.1),
+    (
+        [
+            ("linear_lr", {"start_factor": 0.1, "total_iters": 20}),
+            ("one_cycle_lr", {"max_lr": 1.0, "total_steps": 300}),
+        ],
+        [20],
+        0.1,
+    ),
     # ... and a cosine first (T_max < milestone) climbs back with its own base after T_max
-    ([("cosine_annealing_lr", {"T_max": 20, "eta_min": 0.001}), ("one_cycle_lr", {"max_lr": 2.0, "total_steps": 250})],
-     [100], 0.1),
+    (
+        [
+            ("cosine_annealing_lr", {"T_max": 20, "eta_min": 0.001}),
+            ("one_cycle_lr", {"max_lr": 2.0, "total_steps": 250}),
+        ],
+        [100],
+        0.1,
+    ),
     # the first OneCycleLR reads max/initial/min LR from the group, which the second one rewrote
-    ([("one_cycle_lr", {"max_lr": 0.5, "total_steps": 100}),
-      ("one_cycle_lr", {"max_lr": 2.0, "total_steps": 250, "div_factor": 10.0})], [100], 0.1),
+    (
+        [
+            ("one_cycle_lr", {"max_lr": 0.5, "total_steps": 100}),
+            ("one_cycle_lr", {"max_lr": 2.0, "total_steps": 250, "div_factor": 10.0}),
+        ],
+        [100],
+        0.1,
+    ),
     # cyclic after a warmup, then a course-notes formula (LambdaLR in torch)
-    ([("linear_lr", {"start_factor": 0.2, "total_iters": 15}),
-      ("cyclic_lr", {"base_lr": 0.001, "max_lr": 0.05, "step_size_up": 10, "mode": "triangular2"}),
-      ("inverse_time", {"k": 0.05})], [15, 150], 0.1),
+    (
+        [
+            ("linear_lr", {"start_factor": 0.2, "total_iters": 15}),
+            ("cyclic_lr", {"base_lr": 0.001, "max_lr": 0.05, "step_size_up": 10, "mode": "triangular2"}),
+            ("inverse_time", {"k": 0.05}),
+        ],
+        [15, 150],
+        0.1,
+    ),
     ([("linear_lr", {"start_factor": 0.05, "total_iters": 30}), ("inverse_sqrt", {})], [30], 1.0),
 ]
 
@@ -154,21 +260,28 @@ def test_sequential_matches_torch(schedulers, milestones, lr):
 
 
 def test_every_torch_backed_schedule_has_three_cases():
-    counts = {name: sum(case[0] == name for case in CASES) for name, spec in SCHEDULES.items()
-              if spec.torch_class not in (None, "SequentialLR")}
+    counts = {
+        name: sum(case[0] == name for case in CASES)
+        for name, spec in SCHEDULES.items()
+        if spec.torch_class not in (None, "SequentialLR")
+    }
     assert counts and all(n >= 3 for n in counts.values()), counts
     assert len(SEQUENTIAL_CASES) >= 3
 
 
-@pytest.mark.parametrize(("name", "kwargs"), [
-    ("cyclic_lr", {"base_lr": 0.01, "max_lr": 0.1, "step_size_up": 10}),
-    ("one_cycle_lr", {"max_lr": 0.1, "total_steps": 100}),
-])
+@pytest.mark.parametrize(
+    ("name", "kwargs"),
+    [
+        ("cyclic_lr", {"base_lr": 0.01, "max_lr": 0.1, "step_size_up": 10}),
+        ("one_cycle_lr", {"max_lr": 0.1, "total_steps": 100}),
+    ],
+)
 def test_cycle_momentum_is_irrelevant_to_the_lr(name, kwargs):
     # torch with momentum actually cycled, against ours with every momentum setting
     torch_class = S.CyclicLR if name == "cyclic_lr" else S.OneCycleLR
-    theirs = torch_lrs(lambda opt: torch_class(opt, **kwargs, base_momentum=0.5, max_momentum=0.99), 100, 0.1,
-                       momentum=0.9)
+    theirs = torch_lrs(
+        lambda opt: torch_class(opt, **kwargs, base_momentum=0.5, max_momentum=0.99), 100, 0.1, momentum=0.9
+    )
     for extra in ({}, {"cycle_momentum": False}, {"base_momentum": 0.5, "max_momentum": 0.99}):
         assert_same(optim_core.lr_curve(name, 100, **kwargs, **extra), theirs)
 
@@ -190,10 +303,16 @@ CODE_CASES = {
     "power": {"T": 250, "p": 1.5},
     "inverse_sqrt": {},
     "staircase": {"d": 0.7, "s": 25},
-    "sequential_lr": {"schedulers": [("constant_lr", {"factor": 0.1, "total_iters": 10}), ("power", {"T": 200})],
-                      "milestones": [40]},
-    "warmup": {"warmup_steps": 25, "start_factor": 0.05, "schedule": "cosine_annealing_warm_restarts",
-               "schedule_kwargs": {"T_0": 60}},
+    "sequential_lr": {
+        "schedulers": [("constant_lr", {"factor": 0.1, "total_iters": 10}), ("power", {"T": 200})],
+        "milestones": [40],
+    },
+    "warmup": {
+        "warmup_steps": 25,
+        "start_factor": 0.05,
+        "schedule": "cosine_annealing_warm_restarts",
+        "schedule_kwargs": {"T_0": 60},
+    },
 }
 
 
@@ -220,8 +339,10 @@ def test_printed_torch_code_runs_and_matches(name):
 
 def test_printed_code_uses_the_types_torch_checks():
     # widgets may hand over 20.0 for an int; torch refuses a float T_0 or total_steps
-    for name, kwargs in [("cosine_annealing_warm_restarts", {"T_0": 20.0, "T_mult": 2.0}),
-                         ("one_cycle_lr", {"max_lr": 1, "total_steps": 300.0, "three_phase": 1})]:
+    for name, kwargs in [
+        ("cosine_annealing_warm_restarts", {"T_0": 20.0, "T_mult": 2.0}),
+        ("one_cycle_lr", {"max_lr": 1, "total_steps": 300.0, "three_phase": 1}),
+    ]:
         namespace = {"model": torch.nn.Linear(2, 1).double()}
         exec(SCHEDULES[name].torch_code(kwargs), namespace)  # noqa: S102 - our own generated snippet
         assert namespace["optimizer"].param_groups[0]["lr"] == optim_core.lr_curve(name, 1, **kwargs)[0]

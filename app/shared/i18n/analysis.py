@@ -106,8 +106,10 @@ STRINGS = {
         "扫描衡量的是每个学习率离最小值有多近,而该曲面没有最小值(损失可以无限下降)。"
         "请选择一个有最小值的曲面来比较学习率。",
     ),
-    "an.computing_sweep": ("Running {n} optimizer(s) × {lrs} learning rates × {starts} starts…",
-                           "正在运行 {n} 个优化器 × {lrs} 个学习率 × {starts} 个起点…"),
+    "an.computing_sweep": (
+        "Running {n} optimizer(s) × {lrs} learning rates × {starts} starts…",
+        "正在运行 {n} 个优化器 × {lrs} 个学习率 × {starts} 个起点…",
+    ),
     "an.sw.fig.median": ("median", "中位数"),
     "an.sw.fig.click": ("click: open on the Playground", "点击:在游乐场中打开"),
     "an.sw.fig.never": ("diverged / never reached", "发散 / 未达到"),
@@ -127,7 +129,10 @@ STRINGS = {
         "**{name}**: best lr ≈ {best}; within {within}× of the best from {low} to {high}.",
         "**{name}**:最佳学习率 ≈ {best};在 {low} 到 {high} 之间,结果不差于最佳值的 {within} 倍。",
     ),
-    "an.sw.window_none": ("**{name}**: no learning rate converged here.", "**{name}**:此处没有任何学习率收敛。"),
+    "an.sw.window_none": (
+        "**{name}**: no learning rate converged here.",
+        "**{name}**:此处没有任何学习率收敛。",
+    ),
     "an.sw.window_diverges": ("Some runs diverge from lr {lr} on.", "从学习率 {lr} 起,部分运行发散。"),
     "an.sw.stability_note": (
         "The shaded band (or dashed line) marks 2/λ_max at the minima: above it, plain gradient descent "

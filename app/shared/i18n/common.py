@@ -14,8 +14,10 @@ STRINGS = {
         "Large fonts and thick lines for projectors.",
         "为投影仪放大字体、加粗线条。",
     ),
-    "sidebar.share": ("Every setting is in the URL: copy the address bar to share this exact view.",
-                      "所有设置都在网址中:复制地址栏即可分享当前视图。"),
+    "sidebar.share": (
+        "Every setting is in the URL: copy the address bar to share this exact view.",
+        "所有设置都在网址中:复制地址栏即可分享当前视图。",
+    ),
     "sidebar.reset": ("Reset this page", "重置本页"),
     "url.bad_value": (
         "Ignored URL value {key}={value!r} ({reason}); using the default {default!r}.",

@@ -15,8 +15,10 @@ STRINGS = {
     "ema.source.upload": ("Upload a CSV", "上传 CSV"),
     "ema.source.run": ("Loss of a training run", "训练运行的损失"),
     "ema.run": ("Saved run", "已保存的运行"),
-    "ema.run_label": ("#{id} · {status} · {optimizers} · {date}",
-                      "运行 #{id} · {status} · {optimizers} · {date}"),
+    "ema.run_label": (
+        "#{id} · {status} · {optimizers} · {date}",
+        "运行 #{id} · {status} · {optimizers} · {date}",
+    ),
     "ema.lane": ("Optimizer", "优化器"),
     "ema.run_caption": (
         "The training loss of every optimizer step, as the Training page recorded it: the noisy series an "
@@ -67,7 +69,7 @@ STRINGS = {
     ),
     "ema.csv.encoding": (
         "it is not UTF-8 or GBK text (it may be an Excel workbook or another binary file). Save it as "
-        "\"CSV UTF-8\" and upload it again.",
+        '"CSV UTF-8" and upload it again.',
         "它不是 UTF-8 或 GBK 编码的文本(可能是 Excel 工作簿或其他二进制文件)。请另存为“CSV UTF-8”后重新上传。",
     ),
     "ema.csv.malformed": (

@@ -87,7 +87,10 @@ STRINGS = {
         "**Data** · {name}: {train} training and {val} validation images of {shape}, {classes} classes",
         "**数据** · {name}:{train} 张训练图像、{val} 张验证图像,尺寸 {shape},{classes} 个类别",
     ),
-    "tr.skipped": ("{n} files were not readable images and were skipped.", "有 {n} 个文件不是可读取的图像,已跳过。"),
+    "tr.skipped": (
+        "{n} files were not readable images and were skipped.",
+        "有 {n} 个文件不是可读取的图像,已跳过。",
+    ),
     "tr.steps_line": (
         "{per_epoch} optimizer steps per epoch, {total} in the whole run.",
         "每个 epoch {per_epoch} 个优化步,整个运行共 {total} 步。",
@@ -266,8 +269,10 @@ STRINGS = {
         "No run is open. Start one, or open a saved run from the history below.",
         "当前没有打开的运行。开始一个新的运行,或从下方的历史记录中打开已保存的运行。",
     ),
-    "tr.cap.loop": ("{epochs} epochs · batch {bs} · seed {seed} · width {width}",
-                    "{epochs} 个 epoch · 批大小 {bs} · 种子 {seed} · 宽度 {width}"),
+    "tr.cap.loop": (
+        "{epochs} epochs · batch {bs} · seed {seed} · width {width}",
+        "{epochs} 个 epoch · 批大小 {bs} · 种子 {seed} · 宽度 {width}",
+    ),
     "tr.cap.sweep": ("batch sizes {sizes}", "批大小 {sizes}"),
     "tr.cap.decay.l2": ("L2 decay {value}", "L2 衰减 {value}"),
     "tr.cap.decay.decoupled": ("decoupled decay {value}", "解耦衰减 {value}"),
@@ -297,9 +302,14 @@ STRINGS = {
         "Waiting in the queue at position {position} ({running} run(s) training now).",
         "正在队列中等待,位置 {position}(当前有 {running} 个运行在训练)。",
     ),
-    "tr.progress": ("Epoch {epoch} of {epochs} · {percent} % · {elapsed} s",
-                    "第 {epoch}/{epochs} 个 epoch · {percent}% · {elapsed} 秒"),
-    "tr.finished": ("Finished {epochs} epochs in {elapsed} s.", "已完成 {epochs} 个 epoch,用时 {elapsed} 秒。"),
+    "tr.progress": (
+        "Epoch {epoch} of {epochs} · {percent} % · {elapsed} s",
+        "第 {epoch}/{epochs} 个 epoch · {percent}% · {elapsed} 秒",
+    ),
+    "tr.finished": (
+        "Finished {epochs} epochs in {elapsed} s.",
+        "已完成 {epochs} 个 epoch,用时 {elapsed} 秒。",
+    ),
     "tr.stopped": (
         "Stopped after epoch {epoch}. Resume continues from the checkpoint.",
         "在第 {epoch} 个 epoch 之后停止。点击“继续”会从检查点接着训练。",

@@ -71,8 +71,10 @@ def legend_rows(basins: BasinMap, text: dict[str, str]) -> list[tuple[str, str, 
     rest = sum(counts[k] for k in minima if k not in shown)
     if rest:
         rows.append((text["other_minima"], OTHER_MINIMA, rest))
-    for label, key, colour in ((STILL_MOVING, "still_moving", STILL_MOVING_COLOUR),
-                               (DIVERGED, "diverged", DIVERGED_COLOUR)):
+    for label, key, colour in (
+        (STILL_MOVING, "still_moving", STILL_MOVING_COLOUR),
+        (DIVERGED, "diverged", DIVERGED_COLOUR),
+    ):
         if counts[label]:
             rows.append((text[key], colour, counts[label]))
     return [(f"{name}: {count} ({100 * count / total:.1f}%)", colour, count) for name, colour, count in rows]
@@ -82,51 +84,126 @@ def basin_figure(surface, basins: BasinMap, *, presenter: bool, text: dict[str, 
     """Left: the surface's contour; right: the basin map (each start coloured by the minimum it reached,
     grey still moving, black diverged). Both panels share their axes; minima are ★ in their basin's colour."""
     lk = theme.look(presenter)
-    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.03,
-                        subplot_titles=(text["surface_panel"], text["basin_panel"]))
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        shared_yaxes=True,
+        horizontal_spacing=0.03,
+        subplot_titles=(text["surface_panel"], text["basin_panel"]),
+    )
     xs, ys, z = (_rounded(a) for a in plotting.surface_grid(surface))
-    fig.add_trace(go.Contour(x=xs, y=ys, z=z, colorscale=theme.CONTOUR_SCALE, ncontours=28, showscale=False,
-                             hoverinfo="skip", showlegend=False, contours=dict(coloring="fill", showlines=True),
-                             line=dict(width=0.6, color="rgba(60,80,110,0.35)")), row=1, col=1)
+    fig.add_trace(
+        go.Contour(
+            x=xs,
+            y=ys,
+            z=z,
+            colorscale=theme.CONTOUR_SCALE,
+            ncontours=28,
+            showscale=False,
+            hoverinfo="skip",
+            showlegend=False,
+            contours=dict(coloring="fill", showlines=True),
+            line=dict(width=0.6, color="rgba(60,80,110,0.35)"),
+        ),
+        row=1,
+        col=1,
+    )
     codes = basin_codes(basins.labels)
     colours = class_colours(len(basins.minima))
-    names = [text["diverged"], text["still_moving"],
-             *(text["minimum_short"].format(n=k + 1) for k in range(len(basins.minima)))]
+    names = [
+        text["diverged"],
+        text["still_moving"],
+        *(text["minimum_short"].format(n=k + 1) for k in range(len(basins.minima))),
+    ]
     hover = np.array(names, dtype=object)[codes]
-    fig.add_trace(go.Heatmap(x=_rounded(basins.xs), y=_rounded(basins.ys), z=codes.tolist(), zmin=-0.5, zmax=len(colours) - 0.5,
-                             colorscale=_discrete_scale(colours), showscale=False, text=hover.tolist(), name="basins",
-                             hovertemplate="(%{x:.3g}, %{y:.3g}) → %{text}<extra></extra>"), row=1, col=2)
+    fig.add_trace(
+        go.Heatmap(
+            x=_rounded(basins.xs),
+            y=_rounded(basins.ys),
+            z=codes.tolist(),
+            zmin=-0.5,
+            zmax=len(colours) - 0.5,
+            colorscale=_discrete_scale(colours),
+            showscale=False,
+            text=hover.tolist(),
+            name="basins",
+            hovertemplate="(%{x:.3g}, %{y:.3g}) → %{text}<extra></extra>",
+        ),
+        row=1,
+        col=2,
+    )
     # faint contour lines over the basins: where the basin borders run along the landscape's ridges
     lx, ly, lz = (_rounded(a) for a in plotting.surface_grid(surface, n=60))
-    fig.add_trace(go.Contour(x=lx, y=ly, z=lz, ncontours=16, showscale=False, hoverinfo="skip", showlegend=False,
-                             contours=dict(coloring="none"), line=dict(width=0.7, color="rgba(255,255,255,0.55)")),
-                  row=1, col=2)
+    fig.add_trace(
+        go.Contour(
+            x=lx,
+            y=ly,
+            z=lz,
+            ncontours=16,
+            showscale=False,
+            hoverinfo="skip",
+            showlegend=False,
+            contours=dict(coloring="none"),
+            line=dict(width=0.7, color="rgba(255,255,255,0.55)"),
+        ),
+        row=1,
+        col=2,
+    )
     if basins.minima:
         mx, my = zip(*basins.minima, strict=True)
         # on the contour a black rim, on the basin map (where the star sits on its own colour) a white one;
         # smaller stars where there are many minima (Rastrigin's 121 would cover the map)
         size, rim_width = (lk.marker + 10, 2) if len(mx) <= MANY_MINIMA else (max(lk.marker - 3, 7), 1)
         for col, rim in ((1, "black"), (2, "white")):
-            star = dict(symbol="star", size=size, color=[basin_colour(k) for k in range(len(mx))],
-                        line=dict(color=rim, width=rim_width))
-            fig.add_trace(go.Scatter(x=mx, y=my, mode="markers", marker=star, showlegend=False,
-                                     text=[names[k + 2] for k in range(len(mx))],
-                                     hovertemplate="★ %{text} (%{x:.3f}, %{y:.3f})<extra></extra>"),
-                          row=1, col=col)
+            star = dict(
+                symbol="star",
+                size=size,
+                color=[basin_colour(k) for k in range(len(mx))],
+                line=dict(color=rim, width=rim_width),
+            )
+            fig.add_trace(
+                go.Scatter(
+                    x=mx,
+                    y=my,
+                    mode="markers",
+                    marker=star,
+                    showlegend=False,
+                    text=[names[k + 2] for k in range(len(mx))],
+                    hovertemplate="★ %{text} (%{x:.3f}, %{y:.3f})<extra></extra>",
+                ),
+                row=1,
+                col=col,
+            )
     for label, colour, _ in legend_rows(basins, text):
-        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=label, showlegend=True,
-                                 marker=dict(symbol="square", size=lk.marker + 4, color=colour,
-                                             line=dict(color="#444", width=1))))
+        fig.add_trace(
+            go.Scatter(
+                x=[None],
+                y=[None],
+                mode="markers",
+                name=label,
+                showlegend=True,
+                marker=dict(
+                    symbol="square", size=lk.marker + 4, color=colour, line=dict(color="#444", width=1)
+                ),
+            )
+        )
     (x0, x1), (y0, y1) = surface.bounds
     fig.update_xaxes(range=[x0, x1], title_text="x", title_font=dict(size=lk.font), constrain="domain")
     fig.update_xaxes(matches="x", row=1, col=2)
     fig.update_yaxes(range=[y0, y1], title_text="y", title_font=dict(size=lk.font), row=1, col=1)
     fig.update_annotations(font=dict(size=lk.title_font))
-    fig.update_layout(height=680 if presenter else 520, template=theme.PLOTLY_TEMPLATE, font=dict(size=lk.font),
-                      margin=dict(l=10, r=10, t=40, b=10), hovermode="closest", dragmode="pan",
-                      legend=dict(orientation="h", yanchor="top", y=-0.1 if presenter else -0.12, x=0,
-                                  font=dict(size=lk.font)),
-                      uirevision=surface.name)
+    fig.update_layout(
+        height=680 if presenter else 520,
+        template=theme.PLOTLY_TEMPLATE,
+        font=dict(size=lk.font),
+        margin=dict(l=10, r=10, t=40, b=10),
+        hovermode="closest",
+        dragmode="pan",
+        legend=dict(
+            orientation="h", yanchor="top", y=-0.1 if presenter else -0.12, x=0, font=dict(size=lk.font)
+        ),
+        uirevision=surface.name,
+    )
     return fig
 
 
@@ -146,9 +223,16 @@ def _cap(values: np.ndarray, top: float, log_y: bool) -> np.ndarray:
     return np.maximum(shown, LOSS_FLOOR) if log_y else shown
 
 
-def sweep_figure(sweep: Sweep, labels: list[str], *, presenter: bool, text: dict[str, str], log_y: bool,
-                 stability: tuple[float, float] | None = None,
-                 picked: tuple[str, float] | None = None) -> go.Figure:
+def sweep_figure(
+    sweep: Sweep,
+    labels: list[str],
+    *,
+    presenter: bool,
+    text: dict[str, str],
+    log_y: bool,
+    stability: tuple[float, float] | None = None,
+    picked: tuple[str, float] | None = None,
+) -> go.Figure:
     """Median of the metric against the LR, one colour per optimizer, a band from the low to the high
     percentile over the runs, ✕ on the top line where the median diverged (or never reached tol).
     Every median point carries customdata [name, lr], so a click tells the page which run it was."""
@@ -170,54 +254,119 @@ def sweep_figure(sweep: Sweep, labels: list[str], *, presenter: bool, text: dict
     for i, (name, label) in enumerate(zip(sweep.names, labels, strict=True)):
         colour = theme.optimizer_colour(name)
         group = f"opt{i}"
-        fig.add_trace(go.Scatter(x=lrs, y=_cap(sweep.high[i], top, log_y), mode="lines", line=dict(width=0),
-                                 legendgroup=group, showlegend=False, hoverinfo="skip", name=f"{label} high"))
-        fig.add_trace(go.Scatter(x=lrs, y=_cap(sweep.low[i], top, log_y), mode="lines", line=dict(width=0),
-                                 fill="tonexty", fillcolor=_rgba(colour, 0.18), legendgroup=group,
-                                 showlegend=False, hoverinfo="skip", name=f"{label} band"))
+        fig.add_trace(
+            go.Scatter(
+                x=lrs,
+                y=_cap(sweep.high[i], top, log_y),
+                mode="lines",
+                line=dict(width=0),
+                legendgroup=group,
+                showlegend=False,
+                hoverinfo="skip",
+                name=f"{label} high",
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=lrs,
+                y=_cap(sweep.low[i], top, log_y),
+                mode="lines",
+                line=dict(width=0),
+                fill="tonexty",
+                fillcolor=_rgba(colour, 0.18),
+                legendgroup=group,
+                showlegend=False,
+                hoverinfo="skip",
+                name=f"{label} band",
+            )
+        )
         median = sweep.median[i]
         shown = np.where(np.isfinite(median), _cap(median, top, log_y), np.nan)
-        fig.add_trace(go.Scatter(
-            x=lrs, y=[v if np.isfinite(v) else None for v in shown], mode="lines+markers", name=label,
-            legendgroup=group, line=dict(color=colour, width=lk.line), marker=dict(size=lk.marker - 3, color=colour),
-            customdata=[[name, lr] for lr in lrs],
-            hovertemplate=f"{label}<br>lr = %{{x:.3g}}<br>{text['median']} = %{{y:.3g}}<br>{text['click']}"
-                          "<extra></extra>"))
+        fig.add_trace(
+            go.Scatter(
+                x=lrs,
+                y=[v if np.isfinite(v) else None for v in shown],
+                mode="lines+markers",
+                name=label,
+                legendgroup=group,
+                line=dict(color=colour, width=lk.line),
+                marker=dict(size=lk.marker - 3, color=colour),
+                customdata=[[name, lr] for lr in lrs],
+                hovertemplate=f"{label}<br>lr = %{{x:.3g}}<br>{text['median']} = %{{y:.3g}}<br>{text['click']}"
+                "<extra></extra>",
+            )
+        )
         bad = ~np.isfinite(median)
         if bad.any():
             # one row of ✕ per optimizer above the cap line, so rows of different optimizers do not hide each other
             row = top * 10 ** ((i + 1) * 0.05 * decades) if log_y else top + (i + 1) * 0.05 * abs(top) + 1e-12
-            fig.add_trace(go.Scatter(x=sweep.lrs[bad].tolist(), y=[row] * int(bad.sum()), mode="markers",
-                                     legendgroup=group, showlegend=False, name=f"{label} {text['never']}",
-                                     marker=dict(symbol="x-thin", size=lk.marker, line=dict(color=colour, width=2.5)),
-                                     hovertemplate=f"{label}<br>lr = %{{x:.3g}}<br>{text['never']}<extra></extra>"))
+            fig.add_trace(
+                go.Scatter(
+                    x=sweep.lrs[bad].tolist(),
+                    y=[row] * int(bad.sum()),
+                    mode="markers",
+                    legendgroup=group,
+                    showlegend=False,
+                    name=f"{label} {text['never']}",
+                    marker=dict(symbol="x-thin", size=lk.marker, line=dict(color=colour, width=2.5)),
+                    hovertemplate=f"{label}<br>lr = %{{x:.3g}}<br>{text['never']}<extra></extra>",
+                )
+            )
     if stability is not None:
         low, high = stability
         if high / low < 1.05:
             fig.add_vline(x=low, line=dict(color="#333", width=2, dash="dash"))
         else:
             fig.add_vrect(x0=low, x1=high, fillcolor="#333", opacity=0.08, line_width=0)
-        fig.add_annotation(x=np.log10(high), y=0.02, xref="x", yref="paper", text=text["stability"],
-                           showarrow=False, xanchor="left", yanchor="bottom", font=dict(size=lk.font - 1, color="#333"),
-                           bgcolor="rgba(255,255,255,0.8)")
+        fig.add_annotation(
+            x=np.log10(high),
+            y=0.02,
+            xref="x",
+            yref="paper",
+            text=text["stability"],
+            showarrow=False,
+            xanchor="left",
+            yanchor="bottom",
+            font=dict(size=lk.font - 1, color="#333"),
+            bgcolor="rgba(255,255,255,0.8)",
+        )
     if picked is not None and picked[0] in sweep.names:
         i = sweep.names.index(picked[0])
         k = int(np.argmin(np.abs(np.log(sweep.lrs) - np.log(picked[1]))))
         if np.isfinite(sweep.median[i, k]):
-            fig.add_trace(go.Scatter(x=[lrs[k]], y=[float(_cap(sweep.median[i, k:k + 1], top, log_y)[0])],
-                                     mode="markers", showlegend=False, hoverinfo="skip", name="picked",
-                                     marker=dict(symbol="circle-open", size=lk.marker + 12,
-                                                 line=dict(color="black", width=3))))
+            fig.add_trace(
+                go.Scatter(
+                    x=[lrs[k]],
+                    y=[float(_cap(sweep.median[i, k : k + 1], top, log_y)[0])],
+                    mode="markers",
+                    showlegend=False,
+                    hoverinfo="skip",
+                    name="picked",
+                    marker=dict(symbol="circle-open", size=lk.marker + 12, line=dict(color="black", width=3)),
+                )
+            )
     y_title = text["y_steps"] if sweep.metric == "steps_to_tol" else text["y_loss"]
     y_range = None
     if sweep.metric == "steps_to_tol":  # steps start at 0; the ✕ rows sit above the step budget
         y_range = [0, top + (len(sweep.names) + 1) * 0.05 * top]
     fig.update_layout(
-        height=560 if presenter else 440, template=theme.PLOTLY_TEMPLATE, font=dict(size=lk.font),
-        margin=dict(l=10, r=10, t=30, b=10), hovermode="closest", clickmode="event+select", dragmode="zoom",
-        xaxis=dict(type="log", title=text["x_lr"], title_font=dict(size=lk.font), exponentformat="power", dtick=1),
-        yaxis=dict(type="log" if log_y else "linear", title=y_title, title_font=dict(size=lk.font),
-                   exponentformat="power", range=y_range),
+        height=560 if presenter else 440,
+        template=theme.PLOTLY_TEMPLATE,
+        font=dict(size=lk.font),
+        margin=dict(l=10, r=10, t=30, b=10),
+        hovermode="closest",
+        clickmode="event+select",
+        dragmode="zoom",
+        xaxis=dict(
+            type="log", title=text["x_lr"], title_font=dict(size=lk.font), exponentformat="power", dtick=1
+        ),
+        yaxis=dict(
+            type="log" if log_y else "linear",
+            title=y_title,
+            title_font=dict(size=lk.font),
+            exponentformat="power",
+            range=y_range,
+        ),
         legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0, font=dict(size=lk.font)),
     )
     return fig
@@ -228,7 +377,7 @@ def _rounded(values: np.ndarray) -> list:
 
 
 def _rgba(hex_colour: str, alpha: float) -> str:
-    r, g, b = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+    r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
     return f"rgba({r},{g},{b},{alpha})"
 
 
@@ -243,8 +392,9 @@ def window_text(sweep: Sweep, i: int, label: str, text: dict[str, str]) -> str:
     if best is None or best_range is None:
         return text["window_none"].format(name=label)
     low, high = best_range
-    line = text["window"].format(name=label, best=f"{best:.3g}", low=f"{low:.3g}", high=f"{high:.3g}",
-                                 within=f"{sweep.within:g}")
+    line = text["window"].format(
+        name=label, best=f"{best:.3g}", low=f"{low:.3g}", high=f"{high:.3g}", within=f"{sweep.within:g}"
+    )
     diverges = sweep.diverges_from(i)
     if diverges is not None:
         line += " " + text["window_diverges"].format(lr=f"{diverges:.3g}")
@@ -258,8 +408,13 @@ def critical_rows(surface, columns: dict[str, str], kinds: dict[str, str], limit
     for point in (*surface.minima[:limit], *surface.saddles[:limit]):
         (low, high), _ = hessian_eigen(surface, point)
         bound = stability_bound(high)
-        rows.append({columns["point"]: f"({point[0]:+.3f}, {point[1]:+.3f})",
-                     columns["kind"]: kinds[classify_point(surface, *point)],
-                     columns["lambda_min"]: f"{low:.4g}", columns["lambda_max"]: f"{high:.4g}",
-                     columns["bound"]: "∞" if not np.isfinite(bound) else f"{bound:.4g}"})
+        rows.append(
+            {
+                columns["point"]: f"({point[0]:+.3f}, {point[1]:+.3f})",
+                columns["kind"]: kinds[classify_point(surface, *point)],
+                columns["lambda_min"]: f"{low:.4g}",
+                columns["lambda_max"]: f"{high:.4g}",
+                columns["bound"]: "∞" if not np.isfinite(bound) else f"{bound:.4g}",
+            }
+        )
     return rows

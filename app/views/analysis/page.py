@@ -57,22 +57,54 @@ class OptimizerList(Setting):
         return ",".join(value)
 
 
-SURFACE = Setting("surface", "choice", "himmelblau", "an.surface", choices=(*surface_names(), CUSTOM),
-                  format=lambda n: t("an.custom") if n == CUSTOM else pick(get_surface(n).title))
+SURFACE = Setting(
+    "surface",
+    "choice",
+    "himmelblau",
+    "an.surface",
+    choices=(*surface_names(), CUSTOM),
+    format=lambda n: t("an.custom") if n == CUSTOM else pick(get_surface(n).title),
+)
 FORMULA = Setting("formula", "text", "x**4 - 2*x**2 + y**2 + 0.3*x", "an.formula", help="an.formula_help")
 CONDITION = Setting("condition", "log", 20.0, "an.condition", low=1.0, high=1000.0)
-OPTIMIZER = Setting("b_opt", "choice", "sgd", "an.optimizer", choices=tuple(optimizer_names()),
-                    format=lambda n: pick(RULES[n].label))
+OPTIMIZER = Setting(
+    "b_opt",
+    "choice",
+    "sgd",
+    "an.optimizer",
+    choices=tuple(optimizer_names()),
+    format=lambda n: pick(RULES[n].label),
+)
 STEPS = Setting("b_steps", "int", 300, "an.steps", low=10, high=2000, step=10, widget="slider")
-GRID = Setting("b_grid", "choice", 40, "an.grid", choices=GRIDS, format=lambda n: f"{n} × {n}", help="an.grid_help")
-SW_OPTS = OptimizerList("sw_opts", "list", ["sgd", "momentum", "adam"], "an.sw.optimizers",
-                        choices=tuple(optimizer_names()))
-SW_METRIC = Setting("sw_metric", "choice", "final_loss", "an.sw.metric", choices=METRICS,
-                    format=lambda m: t(f"an.sw.metric.{m}"), widget="radio")
+GRID = Setting(
+    "b_grid", "choice", 40, "an.grid", choices=GRIDS, format=lambda n: f"{n} × {n}", help="an.grid_help"
+)
+SW_OPTS = OptimizerList(
+    "sw_opts", "list", ["sgd", "momentum", "adam"], "an.sw.optimizers", choices=tuple(optimizer_names())
+)
+SW_METRIC = Setting(
+    "sw_metric",
+    "choice",
+    "final_loss",
+    "an.sw.metric",
+    choices=METRICS,
+    format=lambda m: t(f"an.sw.metric.{m}"),
+    widget="radio",
+)
 SW_STEPS = Setting("sw_steps", "int", 200, "an.sw.steps", low=10, high=2000, step=10, widget="slider")
-SW_STARTS = Setting("sw_starts", "int", 8, "an.sw.starts", low=1, high=16, widget="slider", help="an.sw.starts_help")
-SW_NOISE = Setting("sw_noise", "choice", "batch", "an.sw.noise", choices=tuple(NOISE_MODES),
-                   format=lambda m: t(f"an.sw.noise.{m}"), help="an.sw.noise_help", widget="radio")
+SW_STARTS = Setting(
+    "sw_starts", "int", 8, "an.sw.starts", low=1, high=16, widget="slider", help="an.sw.starts_help"
+)
+SW_NOISE = Setting(
+    "sw_noise",
+    "choice",
+    "batch",
+    "an.sw.noise",
+    choices=tuple(NOISE_MODES),
+    format=lambda m: t(f"an.sw.noise.{m}"),
+    help="an.sw.noise_help",
+    widget="radio",
+)
 SW_SEED = Setting("sw_seed", "int", 0, "an.sw.seed", low=0, high=10_000)
 SW_TOL = Setting("sw_tol", "log", 1e-4, "an.sw.tol", low=1e-10, high=1.0, help="an.sw.tol_help")
 
@@ -80,8 +112,10 @@ SW_TOL = Setting("sw_tol", "log", 1e-4, "an.sw.tol", low=1e-10, high=1.0, help="
 def basin_hp_settings(name: str) -> list[Setting]:
     """The Playground's controls for this optimizer's hyperparameters (same ranges and defaults), under
     this page's keys: o1_lr becomes b_lr."""
-    return [dataclasses.replace(s, key=BASIN_PREFIX + s.key.removeprefix("o1_"))
-            for s in slot_settings(1, name, scales)]
+    return [
+        dataclasses.replace(s, key=BASIN_PREFIX + s.key.removeprefix("o1_"))
+        for s in slot_settings(1, name, scales)
+    ]
 
 
 def with_weight_decay_off(name: str, hp: dict) -> dict:
@@ -99,13 +133,30 @@ def cached_basins(surface_key: tuple, optimizer: str, hyperparams: tuple, n: int
 
 
 @st.cache_data(max_entries=24, show_spinner=False)
-def cached_sweep(surface_key: tuple, names: tuple, steps: int, n_starts: int, noise: str, seed: int, metric: str,
-                 tol: float):
+def cached_sweep(
+    surface_key: tuple,
+    names: tuple,
+    steps: int,
+    n_starts: int,
+    noise: str,
+    seed: int,
+    metric: str,
+    tol: float,
+):
     surface = build_surface(*surface_key)
     sigma = NOISE_MODES[noise] * typical_gradient(surface)
     optimizers = [(name, with_weight_decay_off(name, {})) for name in names]
-    return lr_sweep(surface, optimizers, lrs=np.geomspace(*LR_RANGE, SWEEP_LRS), n_starts=n_starts,
-                    seed=seed, grad_noise=sigma, steps=steps, metric=metric, tol=tol)
+    return lr_sweep(
+        surface,
+        optimizers,
+        lrs=np.geomspace(*LR_RANGE, SWEEP_LRS),
+        n_starts=n_starts,
+        seed=seed,
+        grad_noise=sigma,
+        steps=steps,
+        metric=metric,
+        tol=tol,
+    )
 
 
 def take_pick() -> None:
@@ -135,10 +186,19 @@ def new_surface() -> None:
 
 def playground_query(name: str, lr: float, steps: int, noise: str, seed: int) -> dict[str, str]:
     """The Playground's URL settings for one optimizer at this LR on this surface, from the surface's start."""
-    query = {"surface": surface_name, "n_opt": "1", "o1": name, "o1_lr": f"{view.snap_lr(lr):g}",
-             "steps": str(steps)}
-    query.update({key: FORMULA.encode(value) if key == "formula" else CONDITION.encode(value)
-                  for key, value in surface_extra.items()})
+    query = {
+        "surface": surface_name,
+        "n_opt": "1",
+        "o1": name,
+        "o1_lr": f"{view.snap_lr(lr):g}",
+        "steps": str(steps),
+    }
+    query.update(
+        {
+            key: FORMULA.encode(value) if key == "formula" else CONDITION.encode(value)
+            for key, value in surface_extra.items()
+        }
+    )
     if noise != "batch":
         query.update(noise=noise, seed=str(seed))
     return query
@@ -180,8 +240,9 @@ scales = cached_scales(surface_name, formula, surface_params)
 # ---- basins of attraction -----------------------------------------------------------------------
 st.header(t("an.basins"))
 st.caption(t("an.basins_lead"))
-settings_col, more_col = (st.container(), st.container()) if presenter else st.columns([5, 1],
-                                                                                       vertical_alignment="bottom")
+settings_col, more_col = (
+    (st.container(), st.container()) if presenter else st.columns([5, 1], vertical_alignment="bottom")
+)
 with settings_col:
     c1, c2, c3, c4 = columns(4)
     optimizer = state.widget(OPTIMIZER, c1, on_change=reset_lr)
@@ -198,7 +259,9 @@ if not surface.minima:
     st.info(t("an.no_minima"), icon=":material/info:")
 if grid * grid * steps > BASIN_BUDGET:
     steps = BASIN_BUDGET // (grid * grid) // 10 * 10
-    st.warning(t("an.budget", n=grid * grid, asked=state.value(STEPS.key), steps=steps), icon=":material/memory:")
+    st.warning(
+        t("an.budget", n=grid * grid, asked=state.value(STEPS.key), steps=steps), icon=":material/memory:"
+    )
 try:
     with st.spinner(t("an.computing_basins", n=grid * grid, steps=steps)):
         basins = cached_basins(surface_key, optimizer, tuple(values), grid, steps)
@@ -206,21 +269,48 @@ except ValueError as error:
     st.error(t("an.run_error", error=error), icon=":material/error:")
     st.stop()
 
-fig_text = {key: t(f"an.fig.{key}") for key in ("surface_panel", "basin_panel", "minimum_n", "minimum_short",
-                                                "other_minima", "still_moving", "diverged")}
-st.plotly_chart(view.basin_figure(surface, basins, presenter=presenter, text=fig_text), key="basin_chart",
-                theme=None, config=PLOT_CONFIG)
+fig_text = {
+    key: t(f"an.fig.{key}")
+    for key in (
+        "surface_panel",
+        "basin_panel",
+        "minimum_n",
+        "minimum_short",
+        "other_minima",
+        "still_moving",
+        "diverged",
+    )
+}
+st.plotly_chart(
+    view.basin_figure(surface, basins, presenter=presenter, text=fig_text),
+    key="basin_chart",
+    theme=None,
+    config=PLOT_CONFIG,
+)
 counts = basins.counts()
-st.caption(t("an.basins_caption", n=grid * grid, steps=steps, tol=f"{basins.tol:.3g}",
-             moving=counts[-1], diverged=counts[-2]))
+st.caption(
+    t(
+        "an.basins_caption",
+        n=grid * grid,
+        steps=steps,
+        tol=f"{basins.tol:.3g}",
+        moving=counts[-1],
+        diverged=counts[-2],
+    )
+)
 
 # ---- learning-rate sensitivity ------------------------------------------------------------------
 st.header(t("an.sweep"))
 st.caption(t("an.sweep_lead"))
 names = state.register(SW_OPTS)
 pick_col, metric_col = columns([3, 2], vertical_alignment="bottom")
-names = pick_col.multiselect(SW_OPTS.label_text(), SW_OPTS.choices, key=SW_OPTS.key,
-                             format_func=lambda n: pick(RULES[n].label), on_change=forget_pick)
+names = pick_col.multiselect(
+    SW_OPTS.label_text(),
+    SW_OPTS.choices,
+    key=SW_OPTS.key,
+    format_func=lambda n: pick(RULES[n].label),
+    on_change=forget_pick,
+)
 metric = state.widget(SW_METRIC, metric_col)
 c1, c2, more_col = columns([2, 2, 1], vertical_alignment="bottom")
 sweep_steps = state.widget(SW_STEPS, c1)
@@ -244,18 +334,37 @@ except ValueError as error:
     st.stop()
 
 labels = [pick(RULES[name].label) for name in sweep.names]
-sweep_text = {key: t(f"an.sw.fig.{key}") for key in ("median", "click", "never", "stability", "x_lr", "y_loss",
-                                                     "y_steps")}
+sweep_text = {
+    key: t(f"an.sw.fig.{key}")
+    for key in ("median", "click", "never", "stability", "x_lr", "y_loss", "y_steps")
+}
 sweep_text["y_steps"] = sweep_text["y_steps"].format(tol=f"{tol:g}")
 picked = st.session_state.get(PICK)
 chart_col, text_col = (st.container(), st.container()) if presenter else st.columns([3, 1], gap="medium")
 with chart_col:
-    st.plotly_chart(view.sweep_figure(sweep, labels, presenter=presenter, text=sweep_text,
-                                      log_y=metric == "final_loss",
-                                      stability=view.stability_band(surface), picked=picked),
-                    key="sweep_chart", on_select=take_pick, selection_mode="points", theme=None, config=PLOT_CONFIG)
-    caption = t("an.sw.caption", starts=len(sweep.starts), low=f"{sweep.spread[0]:g}", high=f"{sweep.spread[1]:g}",
-                steps=sweep.steps)
+    st.plotly_chart(
+        view.sweep_figure(
+            sweep,
+            labels,
+            presenter=presenter,
+            text=sweep_text,
+            log_y=metric == "final_loss",
+            stability=view.stability_band(surface),
+            picked=picked,
+        ),
+        key="sweep_chart",
+        on_select=take_pick,
+        selection_mode="points",
+        theme=None,
+        config=PLOT_CONFIG,
+    )
+    caption = t(
+        "an.sw.caption",
+        starts=len(sweep.starts),
+        low=f"{sweep.spread[0]:g}",
+        high=f"{sweep.spread[1]:g}",
+        steps=sweep.steps,
+    )
     st.caption(caption + (" " + t("an.sw.floor") if metric == "final_loss" else ""))
 with text_col:
     st.markdown(f"**{t('an.sw.window_title')}**")
@@ -269,16 +378,25 @@ with text_col:
     else:
         name, lr = picked
         query = playground_query(name, lr, sweep_steps, noise, seed)
-        st.page_link(PLAYGROUND_PAGE, label=t("an.sw.open", name=pick(RULES[name].label), lr=query["o1_lr"]),
-                     icon=":material/landscape:", query_params=query, help=t("an.sw.open_help"))
+        st.page_link(
+            PLAYGROUND_PAGE,
+            label=t("an.sw.open", name=pick(RULES[name].label), lr=query["o1_lr"]),
+            icon=":material/landscape:",
+            query_params=query,
+            help=t("an.sw.open_help"),
+        )
         st.code("/playground?" + urllib.parse.urlencode(query), language=None, wrap_lines=True)
 
 # ---- curvature ----------------------------------------------------------------------------------
 with st.expander(t("an.curvature"), expanded=False):
     st.caption(t("an.curvature_lead"))
-    curvature_columns = {key: t(f"an.col.{key}") for key in ("point", "kind", "lambda_min", "lambda_max", "bound")}
-    kinds = {kind: t(f"an.kind.{kind.replace(' ', '_')}")
-             for kind in ("minimum", "saddle", "maximum", "degenerate", "not critical")}
+    curvature_columns = {
+        key: t(f"an.col.{key}") for key in ("point", "kind", "lambda_min", "lambda_max", "bound")
+    }
+    kinds = {
+        kind: t(f"an.kind.{kind.replace(' ', '_')}")
+        for kind in ("minimum", "saddle", "maximum", "degenerate", "not critical")
+    }
     rows = view.critical_rows(surface, curvature_columns, kinds)
     if rows:
         st.dataframe(rows, hide_index=True, width="stretch")

@@ -65,8 +65,15 @@ class Smoothed:
 
 def smooth(values, beta: float) -> Smoothed:
     values = np.asarray(values, dtype=float)
-    return Smoothed(values=values, beta=beta, ema=ema(values, beta, debias=False), ema_hat=ema(values, beta),
-                    sma=sma(values, sma_window(beta)), window=sma_window(beta), bias_steps=bias_region(beta))
+    return Smoothed(
+        values=values,
+        beta=beta,
+        ema=ema(values, beta, debias=False),
+        ema_hat=ema(values, beta),
+        sma=sma(values, sma_window(beta)),
+        window=sma_window(beta),
+        bias_steps=bias_region(beta),
+    )
 
 
 def display_index(n: int) -> np.ndarray:
@@ -76,16 +83,31 @@ def display_index(n: int) -> np.ndarray:
     return np.unique(np.append(np.arange(0, n, math.ceil(n / MAX_POINTS)), n - 1))
 
 
-def _layout(fig: go.Figure, lk: theme.Look, *, height: int, x_title: str, y_title: str, top: int = 10) -> None:
+def _layout(
+    fig: go.Figure, lk: theme.Look, *, height: int, x_title: str, y_title: str, top: int = 10
+) -> None:
     fig.update_layout(
-        height=height, margin=dict(l=10, r=10, t=top, b=10), font=dict(size=lk.font),
+        height=height,
+        margin=dict(l=10, r=10, t=top, b=10),
+        font=dict(size=lk.font),
         # sizes set on each axis: Streamlit's chart theme sets the axes' own fonts, which beat layout.font
-        xaxis=dict(title=dict(text=x_title, font=dict(size=lk.font)), tickfont=dict(size=lk.font), showgrid=True,
-                   gridcolor="#ececec", zeroline=False),
-        yaxis=dict(title=dict(text=y_title, font=dict(size=lk.font)), tickfont=dict(size=lk.font), showgrid=True,
-                   gridcolor="#ececec", zeroline=False),
+        xaxis=dict(
+            title=dict(text=x_title, font=dict(size=lk.font)),
+            tickfont=dict(size=lk.font),
+            showgrid=True,
+            gridcolor="#ececec",
+            zeroline=False,
+        ),
+        yaxis=dict(
+            title=dict(text=y_title, font=dict(size=lk.font)),
+            tickfont=dict(size=lk.font),
+            showgrid=True,
+            gridcolor="#ececec",
+            zeroline=False,
+        ),
         legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0, font=dict(size=lk.font)),
-        hovermode="x unified", template=theme.PLOTLY_TEMPLATE,
+        hovermode="x unified",
+        template=theme.PLOTLY_TEMPLATE,
     )
 
 
@@ -94,9 +116,19 @@ def _bias_band(fig: go.Figure, steps: int, n: int, label: str, lk: theme.Look) -
     if steps <= 0:
         return
     fig.add_vrect(x0=0.5, x1=min(steps, n) + 0.5, fillcolor=BIAS_BAND, line_width=0, layer="below")
-    fig.add_annotation(x=0.5, xref="x", xanchor="left", y=1.0, yref="paper", yanchor="top", text=label,
-                       showarrow=False, align="left", font=dict(size=max(lk.font - 2, 11), color=BIAS_EDGE),
-                       bgcolor="rgba(255,255,255,0.75)")
+    fig.add_annotation(
+        x=0.5,
+        xref="x",
+        xanchor="left",
+        y=1.0,
+        yref="paper",
+        yanchor="top",
+        text=label,
+        showarrow=False,
+        align="left",
+        font=dict(size=max(lk.font - 2, 11), color=BIAS_EDGE),
+        bgcolor="rgba(255,255,255,0.75)",
+    )
 
 
 def series_figure(s: Smoothed, *, debias: bool, presenter: bool, text: dict[str, str]) -> go.Figure:
@@ -110,15 +142,47 @@ def series_figure(s: Smoothed, *, debias: bool, presenter: bool, text: dict[str,
     shown = display_index(n)
     x = (shown + 1).tolist()  # step t counts from 1, as in the formulas
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=x, y=_round(s.values[shown]), mode="markers", name=text["raw"], meta="raw",
-                             marker=dict(color=RAW, size=max(lk.marker * 0.45, 4), opacity=0.55)))
-    fig.add_trace(go.Scatter(x=x, y=_round(s.sma[shown]), mode="lines", name=text["sma"], meta="sma",
-                             line=dict(color=SMA, width=lk.line * 0.8, dash="dash")))
-    fig.add_trace(go.Scatter(x=x, y=_round(s.ema[shown]), mode="lines", name=text["ema"], meta="ema",
-                             line=dict(color=EMA, width=lk.line * (0.7 if debias else 1.2),
-                                       dash="dot" if debias else "solid")))
-    fig.add_trace(go.Scatter(x=x, y=_round(s.ema_hat[shown]), mode="lines", name=text["ema_hat"], meta="ema_hat",
-                             line=dict(color=EMA_HAT, width=lk.line * 1.2), visible=True if debias else "legendonly"))
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=_round(s.values[shown]),
+            mode="markers",
+            name=text["raw"],
+            meta="raw",
+            marker=dict(color=RAW, size=max(lk.marker * 0.45, 4), opacity=0.55),
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=_round(s.sma[shown]),
+            mode="lines",
+            name=text["sma"],
+            meta="sma",
+            line=dict(color=SMA, width=lk.line * 0.8, dash="dash"),
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=_round(s.ema[shown]),
+            mode="lines",
+            name=text["ema"],
+            meta="ema",
+            line=dict(color=EMA, width=lk.line * (0.7 if debias else 1.2), dash="dot" if debias else "solid"),
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=_round(s.ema_hat[shown]),
+            mode="lines",
+            name=text["ema_hat"],
+            meta="ema_hat",
+            line=dict(color=EMA_HAT, width=lk.line * 1.2),
+            visible=True if debias else "legendonly",
+        )
+    )
     _bias_band(fig, s.bias_steps, n, text["bias_band"], lk)
     _layout(fig, lk, height=560 if presenter else 440, x_title=text["x"], y_title=text["y"])
     return fig
@@ -146,25 +210,57 @@ def kernel_figure(beta: float, n: int, *, debias: bool, presenter: bool, text: d
     width = min(sma_window(beta), n)  # before a whole window has arrived the SMA averages all n points
     mark = window - 0.5  # bars sit on integer ages: the newest `window` bars lie left of this line
     fig = go.Figure()
-    fig.add_trace(go.Bar(x=age.tolist(), y=_sig(weights), name=text["weights"], meta="kernel",
-                         marker=dict(color=EMA_HAT if debias else EMA, line=dict(width=0)),
-                         hovertemplate="%{x}: %{y:.4g}<extra></extra>"))
+    fig.add_trace(
+        go.Bar(
+            x=age.tolist(),
+            y=_sig(weights),
+            name=text["weights"],
+            meta="kernel",
+            marker=dict(color=EMA_HAT if debias else EMA, line=dict(width=0)),
+            hovertemplate="%{x}: %{y:.4g}<extra></extra>",
+        )
+    )
     # the SMA's kernel: 1/w on the newest w points (drawn as a step line, not bars, to keep the EMA in front)
     sma_age = [-0.5, width - 0.5, width - 0.5]
     sma_height = 1.0 / width
-    fig.add_trace(go.Scatter(x=sma_age, y=[sma_height, sma_height, 0.0], mode="lines", name=text["sma_weights"],
-                             meta="sma_kernel", line=dict(color=SMA, width=lk.line * 0.8, dash="dash", shape="hv"),
-                             hoverinfo="skip"))
+    fig.add_trace(
+        go.Scatter(
+            x=sma_age,
+            y=[sma_height, sma_height, 0.0],
+            mode="lines",
+            name=text["sma_weights"],
+            meta="sma_kernel",
+            line=dict(color=SMA, width=lk.line * 0.8, dash="dash", shape="hv"),
+            hoverinfo="skip",
+        )
+    )
     fig.add_vline(x=mark, line=dict(color="#333333", width=max(lk.line * 0.6, 1.5), dash="dot"))
-    fig.add_annotation(x=mark, y=1.0, yref="paper", yanchor="bottom", text=text["window_mark"], showarrow=False,
-                       xanchor="left" if window < 0.7 * max(shown, window) else "right",
-                       font=dict(size=lk.font, color="#333333"))
-    _layout(fig, lk, height=460 if presenter else 340, x_title=text["age"], y_title=text["weight"],
-            top=lk.font * 2 + 6)
-    fig.update_layout(bargap=0.1 if shown < 80 else 0.0, hovermode="closest",
-                      xaxis_range=[-0.8, max(shown - 0.2, mark + 0.08 * window + 0.3)],
-                      legend=dict(yanchor="top", y=0.98, x=0.98, xanchor="right", orientation="v",
-                                  bgcolor="rgba(255,255,255,0.8)"))
+    fig.add_annotation(
+        x=mark,
+        y=1.0,
+        yref="paper",
+        yanchor="bottom",
+        text=text["window_mark"],
+        showarrow=False,
+        xanchor="left" if window < 0.7 * max(shown, window) else "right",
+        font=dict(size=lk.font, color="#333333"),
+    )
+    _layout(
+        fig,
+        lk,
+        height=460 if presenter else 340,
+        x_title=text["age"],
+        y_title=text["weight"],
+        top=lk.font * 2 + 6,
+    )
+    fig.update_layout(
+        bargap=0.1 if shown < 80 else 0.0,
+        hovermode="closest",
+        xaxis_range=[-0.8, max(shown - 0.2, mark + 0.08 * window + 0.3)],
+        legend=dict(
+            yanchor="top", y=0.98, x=0.98, xanchor="right", orientation="v", bgcolor="rgba(255,255,255,0.8)"
+        ),
+    )
     return fig
 
 
@@ -209,11 +305,21 @@ def moments(traj, opt: int, axis: int, hp: dict) -> Moments:
     if beta2 is None:
         return Moments(g=g, m=m, m_hat=_debiased(m, beta1), beta1=beta1)
     v = np.asarray(traj.second_moment[opt, 0, :, axis], dtype=float)
-    return Moments(g=g, m=m, m_hat=_debiased(m, beta1), beta1=beta1, v=v, v_hat=_debiased(v, beta2), beta2=beta2)
+    return Moments(
+        g=g, m=m, m_hat=_debiased(m, beta1), beta1=beta1, v=v, v_hat=_debiased(v, beta2), beta2=beta2
+    )
 
 
-def moment_figure(raw: np.ndarray, buffer: np.ndarray, corrected: np.ndarray, beta: float, *, presenter: bool,
-                  text: dict[str, str], log_y: bool = False) -> go.Figure:
+def moment_figure(
+    raw: np.ndarray,
+    buffer: np.ndarray,
+    corrected: np.ndarray,
+    beta: float,
+    *,
+    presenter: bool,
+    text: dict[str, str],
+    log_y: bool = False,
+) -> go.Figure:
     """One moment against the step: its input (g or g²), the buffer the rule kept, and the corrected one.
 
     text: raw, ema, ema_hat (trace names), bias_band, x, y.
@@ -224,13 +330,37 @@ def moment_figure(raw: np.ndarray, buffer: np.ndarray, corrected: np.ndarray, be
     if log_y:  # g² can be 0 (a gradient component that vanishes); a log axis cannot show it
         raw, buffer, corrected = (np.where(a > 0, a, np.nan) for a in (raw, buffer, corrected))
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=x, y=_sig(raw), mode="lines+markers", name=text["raw"], meta="raw",
-                             line=dict(color=RAW, width=max(lk.line * 0.4, 1)),
-                             marker=dict(color=RAW, size=max(lk.marker * 0.4, 4))))
-    fig.add_trace(go.Scatter(x=x, y=_sig(buffer), mode="lines", name=text["ema"], meta="ema",
-                             line=dict(color=EMA, width=lk.line)))
-    fig.add_trace(go.Scatter(x=x, y=_sig(corrected), mode="lines", name=text["ema_hat"], meta="ema_hat",
-                             line=dict(color=EMA_HAT, width=lk.line, dash="dash")))
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=_sig(raw),
+            mode="lines+markers",
+            name=text["raw"],
+            meta="raw",
+            line=dict(color=RAW, width=max(lk.line * 0.4, 1)),
+            marker=dict(color=RAW, size=max(lk.marker * 0.4, 4)),
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=_sig(buffer),
+            mode="lines",
+            name=text["ema"],
+            meta="ema",
+            line=dict(color=EMA, width=lk.line),
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=_sig(corrected),
+            mode="lines",
+            name=text["ema_hat"],
+            meta="ema_hat",
+            line=dict(color=EMA_HAT, width=lk.line, dash="dash"),
+        )
+    )
     _bias_band(fig, bias_region(beta), steps, text["bias_band"], lk)
     _layout(fig, lk, height=460 if presenter else 340, x_title=text["x"], y_title=text["y"])
     if log_y:  # one label a decade: the 2 and 5 in between crowd the axis at presenter sizes

@@ -61,8 +61,9 @@ def csv_message(error: SeriesError) -> str:
 
 def uploaded_series():
     """(values, y-axis title) of the uploaded column, or None (no file yet, or a file that is no series)."""
-    uploaded = st.sidebar.file_uploader(t("ema.upload"), type=["csv", "txt", "tsv"], key="ema_upload",
-                                        help=t("ema.upload_help"))
+    uploaded = st.sidebar.file_uploader(
+        t("ema.upload"), type=["csv", "txt", "tsv"], key="ema_upload", help=t("ema.upload_help")
+    )
     st.sidebar.caption(t("ema.upload_caption"))
     if uploaded is None:
         st.info(t("ema.upload_missing"), icon=":material/upload_file:")
@@ -70,8 +71,10 @@ def uploaded_series():
     try:
         frame = read_csv(uploaded.getvalue())
     except SeriesError as error:
-        st.error(t("ema.csv.title", name=uploaded.name) + " " + csv_message(error) + " " + t("ema.csv.fallback"),
-                 icon=":material/error:")
+        st.error(
+            t("ema.csv.title", name=uploaded.name) + " " + csv_message(error) + " " + t("ema.csv.fallback"),
+            icon=":material/error:",
+        )
         return None
     except (ValueError, OSError) as error:  # a failure the loader did not foresee: still no traceback
         st.error(t("error.generic", error=error) + " " + t("ema.csv.fallback"), icon=":material/error:")
@@ -86,8 +89,10 @@ def run_losses(db: str, run_id: int, finished_at: float | None) -> dict[str, lis
     """The training loss per step of each lane of a saved run (finished_at in the key: a resumed run
     that ended again is read afresh)."""
     frame = RunStore(db).read_metrics(run_id, names=["train_loss"])
-    return {lane: rows.sort_values("step")["value"].tolist()
-            for lane, rows in frame.groupby("optimizer", sort=False)}
+    return {
+        lane: rows.sort_values("step")["value"].tolist()
+        for lane, rows in frame.groupby("optimizer", sort=False)
+    }
 
 
 def run_series():
@@ -101,10 +106,16 @@ def run_series():
     labels = {}
     for r in runs:
         optimizers = ", ".join(e.get("label") or e.get("name", "?") for e in r.config.get("optimizers", []))
-        labels[r.id] = t("ema.run_label", id=r.id, status=t(f"tr.status.{r.status}"), optimizers=optimizers,
-                         date=time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created)))
-    run_id = state.widget(Setting("ema_run", "choice", runs[0].id, "ema.run", choices=tuple(labels),
-                                  format=labels.get), side)
+        labels[r.id] = t(
+            "ema.run_label",
+            id=r.id,
+            status=t(f"tr.status.{r.status}"),
+            optimizers=optimizers,
+            date=time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created)),
+        )
+    run_id = state.widget(
+        Setting("ema_run", "choice", runs[0].id, "ema.run", choices=tuple(labels), format=labels.get), side
+    )
     record = next(r for r in runs if r.id == run_id)
     losses = run_losses(str(store.path), run_id, record.finished_at)
     if not losses:
@@ -122,8 +133,18 @@ st.markdown(t("ema.lead"))
 # ---- the series ---------------------------------------------------------------------------------
 side = st.sidebar
 side.subheader(t("ema.data"))
-source = state.widget(Setting("source", "choice", "temperatures", "ema.source", choices=SOURCES,
-                              format={s: t(f"ema.source.{s}") for s in SOURCES}.get, widget="radio"), side)
+source = state.widget(
+    Setting(
+        "source",
+        "choice",
+        "temperatures",
+        "ema.source",
+        choices=SOURCES,
+        format={s: t(f"ema.source.{s}") for s in SOURCES}.get,
+        widget="radio",
+    ),
+    side,
+)
 picked = uploaded_series() if source == "upload" else run_series() if source == "run" else None
 if picked is None:
     seed = state.widget(Setting("seed", "int", 0, "ema.seed", low=0, high=10_000, help="ema.seed_help"), side)
@@ -133,32 +154,68 @@ else:
 
 # ---- controls -----------------------------------------------------------------------------------
 beta_col, debias_col = st.columns([3, 1], vertical_alignment="bottom", gap="large")
-beta = state.widget(Setting("beta", "float", 0.9, "ema.beta", low=0.0, high=0.999, step=0.001, widget="slider",
-                            help="ema.beta_help"), beta_col, format="%.3f")
+beta = state.widget(
+    Setting(
+        "beta",
+        "float",
+        0.9,
+        "ema.beta",
+        low=0.0,
+        high=0.999,
+        step=0.001,
+        widget="slider",
+        help="ema.beta_help",
+    ),
+    beta_col,
+    format="%.3f",
+)
 debias = state.widget(Setting("debias", "bool", True, "ema.debias", help="ema.debias_help"), debias_col)
 
 smoothed = view.smooth(values, beta)
 window = effective_window(beta)
 n = values.size
-series_text = {"raw": t("ema.trace.raw"), "ema": t("ema.trace.ema"), "ema_hat": t("ema.trace.ema_hat"),
-               "sma": t("ema.trace.sma", window=smoothed.window), "x": x_title, "y": y_title,
-               "bias_band": t("ema.bias_band", steps=smoothed.bias_steps)}
-st.plotly_chart(view.series_figure(smoothed, debias=debias, presenter=presenter, text=series_text),
-                key="ema_series", theme=None, config=PLOT_CONFIG)
+series_text = {
+    "raw": t("ema.trace.raw"),
+    "ema": t("ema.trace.ema"),
+    "ema_hat": t("ema.trace.ema_hat"),
+    "sma": t("ema.trace.sma", window=smoothed.window),
+    "x": x_title,
+    "y": y_title,
+    "bias_band": t("ema.bias_band", steps=smoothed.bias_steps),
+}
+st.plotly_chart(
+    view.series_figure(smoothed, debias=debias, presenter=presenter, text=series_text),
+    key="ema_series",
+    theme=None,
+    config=PLOT_CONFIG,
+)
 shown = view.display_index(n).size
-st.caption(t("ema.series_caption" if smoothed.bias_steps else "ema.series_caption_unbiased", steps=smoothed.bias_steps,
-             beta=f"{beta:g}")
-           + (" " + t("ema.thinned", shown=shown, n=n) if shown < n else ""))
+st.caption(
+    t(
+        "ema.series_caption" if smoothed.bias_steps else "ema.series_caption_unbiased",
+        steps=smoothed.bias_steps,
+        beta=f"{beta:g}",
+    )
+    + (" " + t("ema.thinned", shown=shown, n=n) if shown < n else "")
+)
 
 # ---- the weights and the formulas ---------------------------------------------------------------
 kernel_col, formula_col = side_by_side([3, 2], gap="large")
 with kernel_col:
     st.subheader(t("ema.kernel_title"))
-    kernel_text = {"weights": t("ema.trace.weights"), "sma_weights": t("ema.trace.sma_weights", window=min(smoothed.window, n)),
-                   "window_mark": t("ema.window_mark", window=f"{window:.4g}"), "age": t("ema.age"),
-                   "weight": t("ema.weight")}
-    st.plotly_chart(view.kernel_figure(beta, n, debias=debias, presenter=presenter, text=kernel_text),
-                    key="ema_kernel", theme=None, config=PLOT_CONFIG)
+    kernel_text = {
+        "weights": t("ema.trace.weights"),
+        "sma_weights": t("ema.trace.sma_weights", window=min(smoothed.window, n)),
+        "window_mark": t("ema.window_mark", window=f"{window:.4g}"),
+        "age": t("ema.age"),
+        "weight": t("ema.weight"),
+    }
+    st.plotly_chart(
+        view.kernel_figure(beta, n, debias=debias, presenter=presenter, text=kernel_text),
+        key="ema_kernel",
+        theme=None,
+        config=PLOT_CONFIG,
+    )
 with formula_col:
     st.subheader(t("ema.formulas"))
     for line in EMA_LATEX:
@@ -166,8 +223,16 @@ with formula_col:
     if beta == 0:
         st.markdown(t("ema.window_zero"))
     else:
-        st.markdown(t("ema.window_text", beta=f"{beta:g}", window=f"{window:.4g}", sma=smoothed.window,
-                      age=round(window), percent=f"{100 * beta ** round(window):.0f}"))
+        st.markdown(
+            t(
+                "ema.window_text",
+                beta=f"{beta:g}",
+                window=f"{window:.4g}",
+                sma=smoothed.window,
+                age=round(window),
+                percent=f"{100 * beta ** round(window):.0f}",
+            )
+        )
     if window > n:
         st.markdown(t("ema.window_long", window=f"{window:.4g}", n=n))
 
@@ -179,15 +244,46 @@ st.markdown(t("ema.adam.lead"))
 # the language later, outside the run, would get the default one).
 grid = st.columns(2 if presenter else 3)
 c1, c2, c3, c4, c5, c6 = (grid[i % len(grid)] for i in range(6))
-surface_name = state.widget(Setting("ia_surface", "choice", "ravine", "ema.adam.surface", choices=tuple(surface_names()),
-                                    format={s: pick(get_surface(s).title) for s in surface_names()}.get), c1)
-optimizer = state.widget(Setting("ia_opt", "choice", MOMENT_RULES[0], "ema.adam.optimizer", choices=MOMENT_RULES,
-                                 format={name: pick(RULES[name].label) for name in MOMENT_RULES}.get), c2)
-noise = state.widget(Setting("ia_noise", "choice", "minibatch", "ema.adam.noise", choices=tuple(NOISE_MODES),
-                             format={m: t(f"pg.noise.{m}") for m in NOISE_MODES}.get), c3)
+surface_name = state.widget(
+    Setting(
+        "ia_surface",
+        "choice",
+        "ravine",
+        "ema.adam.surface",
+        choices=tuple(surface_names()),
+        format={s: pick(get_surface(s).title) for s in surface_names()}.get,
+    ),
+    c1,
+)
+optimizer = state.widget(
+    Setting(
+        "ia_opt",
+        "choice",
+        MOMENT_RULES[0],
+        "ema.adam.optimizer",
+        choices=MOMENT_RULES,
+        format={name: pick(RULES[name].label) for name in MOMENT_RULES}.get,
+    ),
+    c2,
+)
+noise = state.widget(
+    Setting(
+        "ia_noise",
+        "choice",
+        "minibatch",
+        "ema.adam.noise",
+        choices=tuple(NOISE_MODES),
+        format={m: t(f"pg.noise.{m}") for m in NOISE_MODES}.get,
+    ),
+    c3,
+)
 lr = state.widget(Setting("ia_lr", "log", 0.05, "ema.adam.lr", low=1e-4, high=1.0), c4)
-steps = state.widget(Setting("ia_steps", "int", 100, "ema.adam.steps", low=10, high=500, step=10, widget="slider"), c5)
-axis = state.widget(Setting("ia_axis", "choice", "x", "ema.adam.axis", choices=("x", "y"), widget="radio"), c6)
+steps = state.widget(
+    Setting("ia_steps", "int", 100, "ema.adam.steps", low=10, high=500, step=10, widget="slider"), c5
+)
+axis = state.widget(
+    Setting("ia_axis", "choice", "x", "ema.adam.axis", choices=("x", "y"), widget="radio"), c6
+)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)  # a Trajectory may hold callables: not picklable
@@ -207,26 +303,52 @@ if stop >= 0:
 first_col, second_col = side_by_side(2, gap="large")
 with first_col:
     st.subheader(t("ema.adam.first", axis=axis))
-    first_text = {"raw": t("ema.adam.g", axis=axis), "ema": t("ema.adam.m", beta=f"{moments.beta1:g}"),
-                  "ema_hat": t("ema.adam.m_hat"), "x": t("ema.adam.step"), "y": t("ema.adam.g_axis", axis=axis),
-                  "bias_band": t("ema.bias_band", steps=bias_region(moments.beta1))}
-    st.plotly_chart(view.moment_figure(moments.g, moments.m, moments.m_hat, moments.beta1, presenter=presenter,
-                                       text=first_text), key="ema_first_moment", theme=None, config=PLOT_CONFIG)
+    first_text = {
+        "raw": t("ema.adam.g", axis=axis),
+        "ema": t("ema.adam.m", beta=f"{moments.beta1:g}"),
+        "ema_hat": t("ema.adam.m_hat"),
+        "x": t("ema.adam.step"),
+        "y": t("ema.adam.g_axis", axis=axis),
+        "bias_band": t("ema.bias_band", steps=bias_region(moments.beta1)),
+    }
+    st.plotly_chart(
+        view.moment_figure(
+            moments.g, moments.m, moments.m_hat, moments.beta1, presenter=presenter, text=first_text
+        ),
+        key="ema_first_moment",
+        theme=None,
+        config=PLOT_CONFIG,
+    )
 with second_col:
     if moments.v is None:
         st.subheader(t("ema.adam.second", axis=axis))
         st.info(t("ema.adam.no_second", name=pick(RULES[optimizer].label)))
     else:
         st.subheader(t("ema.adam.second", axis=axis))
-        second_text = {"raw": t("ema.adam.g2", axis=axis), "ema": t("ema.adam.v", beta=f"{moments.beta2:g}"),
-                       "ema_hat": t("ema.adam.v_hat"), "x": t("ema.adam.step"),
-                       "y": t("ema.adam.g2_axis", axis=axis),
-                       "bias_band": t("ema.bias_band", steps=bias_region(moments.beta2))}
+        second_text = {
+            "raw": t("ema.adam.g2", axis=axis),
+            "ema": t("ema.adam.v", beta=f"{moments.beta2:g}"),
+            "ema_hat": t("ema.adam.v_hat"),
+            "x": t("ema.adam.step"),
+            "y": t("ema.adam.g2_axis", axis=axis),
+            "bias_band": t("ema.bias_band", steps=bias_region(moments.beta2)),
+        }
         chart = st.container()  # the toggle goes under the chart, so both charts start at the same height
         log_v = state.widget(Setting("ia_logv", "bool", True, "ema.adam.log_v"))
-        chart.plotly_chart(view.moment_figure(moments.g ** 2, moments.v, moments.v_hat, moments.beta2,
-                                              presenter=presenter, text=second_text, log_y=log_v),
-                           key="ema_second_moment", theme=None, config=PLOT_CONFIG)
+        chart.plotly_chart(
+            view.moment_figure(
+                moments.g**2,
+                moments.v,
+                moments.v_hat,
+                moments.beta2,
+                presenter=presenter,
+                text=second_text,
+                log_y=log_v,
+            ),
+            key="ema_second_moment",
+            theme=None,
+            config=PLOT_CONFIG,
+        )
 # the two libraries agree: the buffer the optimizer kept is optim_core.smoothing's EMA of its gradients
 gap = view.ema_gap(moments)
 st.caption(t("ema.adam.check", gap=f"{gap:.1e}", beta=f"{moments.beta1:g}"))

@@ -70,23 +70,45 @@ class PlaygroundResult:
     def overlays(self, step: int) -> list[dict]:
         k = min(step, self.config.steps - 1)
         (x0, x1), (y0, y1) = self.surface.bounds
-        return map_figure.step_overlays(self.xy[:, step], self.traj.grad[:, 0, k], self.traj.momentum[:, 0, k],
-                                     self.traj.second_moment[:, 0, k], [s.colour for s in self.styles],
-                                     span=min(x1 - x0, y1 - y0))
+        return map_figure.step_overlays(
+            self.xy[:, step],
+            self.traj.grad[:, 0, k],
+            self.traj.momentum[:, 0, k],
+            self.traj.second_moment[:, 0, k],
+            [s.colour for s in self.styles],
+            span=min(x1 - x0, y1 - y0),
+        )
 
     def curvature_overlays(self, step: int) -> list[dict]:
         """The Hessian's eigenvectors at each position as short axes (dotted where λ < 0)."""
         (x0, x1), (y0, y1) = self.surface.bounds
         values, vectors = hessian_eigen(self.surface, self.xy[:, step])
-        return map_figure.eigen_axes(self.xy[:, step], values, vectors, [s.colour for s in self.styles],
-                                  half_length=0.05 * min(x1 - x0, y1 - y0))
+        return map_figure.eigen_axes(
+            self.xy[:, step],
+            values,
+            vectors,
+            [s.colour for s in self.styles],
+            half_length=0.05 * min(x1 - x0, y1 - y0),
+        )
 
-    def contour_figure(self, step: int, *, presenter: bool, text: dict, curvature: bool = False,
-                       log_y: bool = False) -> plotting.PrebuiltFigure:
+    def contour_figure(
+        self, step: int, *, presenter: bool, text: dict, curvature: bool = False, log_y: bool = False
+    ) -> plotting.PrebuiltFigure:
         overlays = self.overlays(step) + (self.curvature_overlays(step) if curvature else [])
-        return map_figure.contour_figure(self.surface, self.xy, self.styles, step, presenter=presenter, text=text,
-                                      overlays=overlays, start=self.config.start, lr_curve=self.lr_multipliers,
-                                      loss=self.loss, log_y=log_y, diverged_at=self.diverged_at)
+        return map_figure.contour_figure(
+            self.surface,
+            self.xy,
+            self.styles,
+            step,
+            presenter=presenter,
+            text=text,
+            overlays=overlays,
+            start=self.config.start,
+            lr_curve=self.lr_multipliers,
+            loss=self.loss,
+            log_y=log_y,
+            diverged_at=self.diverged_at,
+        )
 
     def curvature(self) -> tuple[np.ndarray, np.ndarray]:
         """(λ_min, λ_max) of the Hessian along every path, each (n_opt, steps+1)."""
@@ -96,8 +118,12 @@ class PlaygroundResult:
         """A standalone page (plotly.js inlined, so it plays offline in a classroom)."""
         import plotly.io as pio
 
-        return pio.to_html(self.contour_figure(self.config.steps, presenter=presenter, text=text, log_y=log_y),
-                           include_plotlyjs=True, full_html=True, auto_play=False)
+        return pio.to_html(
+            self.contour_figure(self.config.steps, presenter=presenter, text=text, log_y=log_y),
+            include_plotlyjs=True,
+            full_html=True,
+            auto_play=False,
+        )
 
 
 def freeze_schedule(schedule: tuple[str, dict] | None) -> tuple | None:
@@ -113,7 +139,9 @@ def lr_multipliers(config: PlaygroundConfig) -> np.ndarray | None:
     if config.schedule is None:
         return None
     name, kwargs = config.schedule
-    return lr_curve(name, config.steps, lr=1.0, **{k: list(v) if isinstance(v, tuple) else v for k, v in kwargs})
+    return lr_curve(
+        name, config.steps, lr=1.0, **{k: list(v) if isinstance(v, tuple) else v for k, v in kwargs}
+    )
 
 
 @lru_cache(maxsize=256)
@@ -126,8 +154,16 @@ def simulate_slot(config: PlaygroundConfig) -> Trajectory:
     if any(h.name == "weight_decay" for h in RULES[slot.name].hyperparams):
         hp["weight_decay"] = config.weight_decay
     sigma = NOISE_MODES[config.noise] * typical_gradient(surface)
-    return simulate(surface, [(slot.name, hp)], [config.start], config.steps, grad_noise=sigma,
-                    lr_schedule=lr_multipliers(config), clip_grad_norm=config.clip_norm, seed=config.seed)
+    return simulate(
+        surface,
+        [(slot.name, hp)],
+        [config.start],
+        config.steps,
+        grad_noise=sigma,
+        lr_schedule=lr_multipliers(config),
+        clip_grad_norm=config.clip_norm,
+        seed=config.seed,
+    )
 
 
 @lru_cache(maxsize=64)
@@ -138,8 +174,13 @@ def run(config: PlaygroundConfig, lang: str = "en") -> PlaygroundResult:
     traj = Trajectory.stack([simulate_slot(replace(config, slots=(slot,))) for slot in config.slots])
     names = [slot.name for slot in config.slots]
     labels = _labels(names, [hp for _, hp in traj.optimizers], lang)
-    styles = [plotting.PathStyle(label, **style) for label, style in zip(labels, theme.slot_styles(names), strict=True)]
-    return PlaygroundResult(config, surface, traj, labels, [hp for _, hp in traj.optimizers], styles, multipliers)
+    styles = [
+        plotting.PathStyle(label, **style)
+        for label, style in zip(labels, theme.slot_styles(names), strict=True)
+    ]
+    return PlaygroundResult(
+        config, surface, traj, labels, [hp for _, hp in traj.optimizers], styles, multipliers
+    )
 
 
 def _labels(names: list[str], hps: list[dict], lang: str) -> list[str]:
@@ -158,27 +199,35 @@ def _pair(v: np.ndarray) -> str:
     return "—" if not np.all(np.isfinite(v)) else f"({v[0]:+.3g}, {v[1]:+.3g})"
 
 
-def inspect_rows(result: PlaygroundResult, step: int, columns: dict[str, str], status: dict[str, str]) -> pd.DataFrame:
+def inspect_rows(
+    result: PlaygroundResult, step: int, columns: dict[str, str], status: dict[str, str]
+) -> pd.DataFrame:
     """The readout table at the inspected step (the step from k to k+1, k = min(step, steps−1))."""
     traj, k = result.traj, min(step, result.config.steps - 1)
     rows = []
     for i, label in enumerate(result.labels):
         stop = int(result.diverged_at[i])
-        rows.append({
-            columns["optimizer"]: label,
-            columns["position"]: _pair(result.xy[i, step]),
-            columns["loss"]: f"{result.loss[i, step]:.4g}",
-            columns["grad"]: _pair(traj.grad[i, 0, k]),
-            columns["update"]: _pair(traj.update[i, 0, k]),
-            columns["momentum"]: _pair(traj.momentum[i, 0, k]),
-            columns["sqrt_v"]: _pair(np.sqrt(np.abs(traj.second_moment[i, 0, k]))),
-            columns["step_size"]: _pair(traj.step_size[i, 0, k]),
-            columns["status"]: status["ok"] if stop < 0 or stop > step else status["diverged"].format(step=stop),
-        })
+        rows.append(
+            {
+                columns["optimizer"]: label,
+                columns["position"]: _pair(result.xy[i, step]),
+                columns["loss"]: f"{result.loss[i, step]:.4g}",
+                columns["grad"]: _pair(traj.grad[i, 0, k]),
+                columns["update"]: _pair(traj.update[i, 0, k]),
+                columns["momentum"]: _pair(traj.momentum[i, 0, k]),
+                columns["sqrt_v"]: _pair(np.sqrt(np.abs(traj.second_moment[i, 0, k]))),
+                columns["step_size"]: _pair(traj.step_size[i, 0, k]),
+                columns["status"]: status["ok"]
+                if stop < 0 or stop > step
+                else status["diverged"].format(step=stop),
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def curvature_rows(result: PlaygroundResult, step: int, columns: dict[str, str], kinds: dict[str, str]) -> pd.DataFrame:
+def curvature_rows(
+    result: PlaygroundResult, step: int, columns: dict[str, str], kinds: dict[str, str]
+) -> pd.DataFrame:
     """At the inspected step: eigenvalues, what kind of point it is, and GD's 2/λ_max bound beside the LR."""
     lam_min, lam_max = result.curvature()
     rows = []
@@ -187,14 +236,16 @@ def curvature_rows(result: PlaygroundResult, step: int, columns: dict[str, str],
         kind = classify_point(result.surface, x, y, grad_tol=1e-3 * (1 + typical_gradient(result.surface)))
         lr = result.hyperparams[i].get("lr", float("nan"))
         bound = stability_bound(lam_max[i, step]) if np.isfinite(lam_max[i, step]) else float("nan")
-        rows.append({
-            columns["optimizer"]: label,
-            columns["lam_min"]: f"{lam_min[i, step]:.4g}",
-            columns["lam_max"]: f"{lam_max[i, step]:.4g}",
-            columns["kind"]: kinds[kind.replace(" ", "_")],
-            columns["bound"]: "∞" if not np.isfinite(bound) else f"{bound:.3g}",
-            columns["lr"]: f"{lr:g}",
-        })
+        rows.append(
+            {
+                columns["optimizer"]: label,
+                columns["lam_min"]: f"{lam_min[i, step]:.4g}",
+                columns["lam_max"]: f"{lam_max[i, step]:.4g}",
+                columns["kind"]: kinds[kind.replace(" ", "_")],
+                columns["bound"]: "∞" if not np.isfinite(bound) else f"{bound:.3g}",
+                columns["lr"]: f"{lr:g}",
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -207,16 +258,28 @@ def export_csv(result: PlaygroundResult) -> str:
         grad, update = np.vstack([traj.grad[i, 0], pad]), np.vstack([traj.update[i, 0], pad])
         momentum, second = np.vstack([traj.momentum[i, 0], pad]), np.vstack([traj.second_moment[i, 0], pad])
         step_size = np.vstack([traj.step_size[i, 0], pad])
-        frames.append(pd.DataFrame({
-            "optimizer": label, "step": np.arange(steps + 1),
-            "x": result.xy[i, :, 0], "y": result.xy[i, :, 1], "loss": result.loss[i],
-            "grad_x": grad[:, 0], "grad_y": grad[:, 1], "update_x": update[:, 0], "update_y": update[:, 1],
-            "momentum_x": momentum[:, 0], "momentum_y": momentum[:, 1],
-            "v_x": second[:, 0], "v_y": second[:, 1], "step_size_x": step_size[:, 0], "step_size_y": step_size[:, 1],
-            "diverged_at": int(result.diverged_at[i]),
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "optimizer": label,
+                    "step": np.arange(steps + 1),
+                    "x": result.xy[i, :, 0],
+                    "y": result.xy[i, :, 1],
+                    "loss": result.loss[i],
+                    "grad_x": grad[:, 0],
+                    "grad_y": grad[:, 1],
+                    "update_x": update[:, 0],
+                    "update_y": update[:, 1],
+                    "momentum_x": momentum[:, 0],
+                    "momentum_y": momentum[:, 1],
+                    "v_x": second[:, 0],
+                    "v_y": second[:, 1],
+                    "step_size_x": step_size[:, 0],
+                    "step_size_y": step_size[:, 1],
+                    "diverged_at": int(result.diverged_at[i]),
+                }
+            )
+        )
     buffer = io.StringIO()
     pd.concat(frames).to_csv(buffer, index=False)
     return buffer.getvalue()
-
-

@@ -65,16 +65,37 @@ st.title(t("pg.title"))
 side = st.sidebar
 
 # ---- the surface --------------------------------------------------------------------------------
-surface_name = state.widget(Setting("surface", "choice", "saddle", "pg.surface", choices=(*surface_names(), CUSTOM),
-                                    format=lambda n: t("pg.custom") if n == CUSTOM else pick(get_surface(n).title)),
-                            side, on_change=reset_start)
+surface_name = state.widget(
+    Setting(
+        "surface",
+        "choice",
+        "saddle",
+        "pg.surface",
+        choices=(*surface_names(), CUSTOM),
+        format=lambda n: t("pg.custom") if n == CUSTOM else pick(get_surface(n).title),
+    ),
+    side,
+    on_change=reset_start,
+)
 formula, surface_params = None, ()
 if surface_name == CUSTOM:
-    formula = state.widget(Setting("formula", "text", "x**2 - y**2 + 0.1*sin(5*x)", "pg.formula",
-                                   help="pg.formula_help"), side, on_change=reset_start)
+    formula = state.widget(
+        Setting("formula", "text", "x**2 - y**2 + 0.1*sin(5*x)", "pg.formula", help="pg.formula_help"),
+        side,
+        on_change=reset_start,
+    )
 elif surface_name == "ravine":
-    surface_params = (("condition", state.widget(Setting("condition", "log", 20.0, "pg.condition", low=1.0,
-                                                         high=1000.0, help="pg.condition_help"), side)),)
+    surface_params = (
+        (
+            "condition",
+            state.widget(
+                Setting(
+                    "condition", "log", 20.0, "pg.condition", low=1.0, high=1000.0, help="pg.condition_help"
+                ),
+                side,
+            ),
+        ),
+    )
 try:
     surface = build_surface(surface_name, formula, surface_params)
 except ValueError as error:
@@ -86,20 +107,39 @@ scales = cached_scales(surface_name, formula, surface_params)
 # ---- common controls ----------------------------------------------------------------------------
 with side.expander(t("pg.common"), expanded=True):
     c1, c2 = st.columns(2)
-    x0 = state.widget(Setting("x0", "float", float(surface.start[0]), "pg.start_x", low=-1e3, high=1e3, step=0.1),
-                      c1, format="%.3f")
-    y0 = state.widget(Setting("y0", "float", float(surface.start[1]), "pg.start_y", low=-1e3, high=1e3, step=0.1),
-                      c2, format="%.3f")
+    x0 = state.widget(
+        Setting("x0", "float", float(surface.start[0]), "pg.start_x", low=-1e3, high=1e3, step=0.1),
+        c1,
+        format="%.3f",
+    )
+    y0 = state.widget(
+        Setting("y0", "float", float(surface.start[1]), "pg.start_y", low=-1e3, high=1e3, step=0.1),
+        c2,
+        format="%.3f",
+    )
     st.caption(t("pg.start_hint"))
-    steps = state.widget(Setting("steps", "int", 100, "pg.steps", low=10, high=2000, step=10, widget="slider"))
-    noise = state.widget(Setting("noise", "choice", "batch", "pg.noise", choices=tuple(NOISE_MODES),
-                                 format=lambda m: t(f"pg.noise.{m}"), help="pg.noise_help", widget="radio"))
+    steps = state.widget(
+        Setting("steps", "int", 100, "pg.steps", low=10, high=2000, step=10, widget="slider")
+    )
+    noise = state.widget(
+        Setting(
+            "noise",
+            "choice",
+            "batch",
+            "pg.noise",
+            choices=tuple(NOISE_MODES),
+            format=lambda m: t(f"pg.noise.{m}"),
+            help="pg.noise_help",
+            widget="radio",
+        )
+    )
     seed = state.widget(Setting("seed", "int", 0, "pg.seed", low=0, high=10_000)) if noise != "batch" else 0
     clip_norm = None
     if state.widget(Setting("clip", "bool", False, "pg.clip")):
         clip_norm = state.widget(Setting("clip_norm", "log", 1.0, "pg.clip_norm", low=0.01, high=100.0))
-    weight_decay = state.widget(Setting("wd", "float", 0.0, "pg.wd", low=0.0, high=1.0, step=0.01, widget="slider",
-                                        help="pg.wd_help"))
+    weight_decay = state.widget(
+        Setting("wd", "float", 0.0, "pg.wd", low=0.0, high=1.0, step=0.01, widget="slider", help="pg.wd_help")
+    )
 
 # ---- page-wide settings of the optimizers --------------------------------------------------------
 n_slots = state.widget(Setting("n_opt", "int", 4, "pg.n_opt", low=1, high=MAX_SLOTS, widget="slider"), side)
@@ -118,13 +158,33 @@ with side.expander(t("pg.view"), expanded=True):
     show_axes = state.widget(Setting("curv", "bool", False, "pg.curv_axes", help="pg.curv_axes_help"))
     view3d = state.widget(Setting("view3d", "bool", False, "pg.view3d"))
 
-fig_text = {key: t(f"fig.{key}") for key in ("play", "pause", "step", "loss", "height", "minimum", "saddle", "start",
-                                             "click_hint", "diverged", "lr_multiplier")}
+fig_text = {
+    key: t(f"fig.{key}")
+    for key in (
+        "play",
+        "pause",
+        "step",
+        "loss",
+        "height",
+        "minimum",
+        "saddle",
+        "start",
+        "click_hint",
+        "diverged",
+        "lr_multiplier",
+    )
+}
 
 
 def optimizer_setting(i: int) -> Setting:
-    return Setting(f"o{i}", "choice", slot_optimizer(i), lambda: t("pg.slot", n=i),
-                   choices=tuple(optimizer_names()), format=lambda n: pick(RULES[n].label))
+    return Setting(
+        f"o{i}",
+        "choice",
+        slot_optimizer(i),
+        lambda: t("pg.slot", n=i),
+        choices=tuple(optimizer_names()),
+        format=lambda n: pick(RULES[n].label),
+    )
 
 
 def lr_setting(i: int, name: str) -> Setting:
@@ -140,7 +200,7 @@ def slot_columns() -> list:
     per_row = n_slots if n_slots <= 4 else 3
     columns = []
     for first in range(1, n_slots + 1, per_row):
-        columns += st.columns(per_row)[:n_slots - first + 1]
+        columns += st.columns(per_row)[: n_slots - first + 1]
     return columns
 
 
@@ -191,26 +251,43 @@ def lab(rules: tuple[tuple[str, tuple], ...]) -> None:
         st.rerun(scope="app")
     sliders, scrubber = st.container(), st.container()
     lr_settings = [lr_setting(i, name) for i, (name, _) in enumerate(rules, start=1)]
-    slots = [model.SlotConfig(name, (("lr", state.register(setting)), *others))
-             for setting, (name, others) in zip(lr_settings, rules, strict=True)]
+    slots = [
+        model.SlotConfig(name, (("lr", state.register(setting)), *others))
+        for setting, (name, others) in zip(lr_settings, rules, strict=True)
+    ]
     step = state.register(STEP)
-    config = model.PlaygroundConfig(surface=surface_name, formula=formula, surface_params=surface_params,
-                                    slots=tuple(slots), start=(x0, y0), steps=steps, noise=noise, seed=seed,
-                                    clip_norm=clip_norm, weight_decay=weight_decay,
-                                    schedule=model.freeze_schedule(schedule))
+    config = model.PlaygroundConfig(
+        surface=surface_name,
+        formula=formula,
+        surface_params=surface_params,
+        slots=tuple(slots),
+        start=(x0, y0),
+        steps=steps,
+        noise=noise,
+        seed=seed,
+        clip_norm=clip_norm,
+        weight_decay=weight_decay,
+        schedule=model.freeze_schedule(schedule),
+    )
     try:
         result = model.run(config, language())
-    except ValueError as error:  # a schedule the library refuses for this many steps (e.g. one-cycle too short)
+    except (
+        ValueError
+    ) as error:  # a schedule the library refuses for this many steps (e.g. one-cycle too short)
         st.error(t("pg.schedule_error", error=error), icon=":material/error:")
         result = model.run(dataclasses.replace(config, schedule=None), language())
     for label, stop in zip(result.labels, result.diverged_at, strict=True):
         if stop >= 0:
             st.warning(t("pg.diverged", name=label, step=int(stop)), icon=":material/warning:")
     # One figure: the map and, beside it, the loss by step (and the LR schedule), animated together.
-    st.plotly_chart(result.contour_figure(step, presenter=presenter, text=fig_text, curvature=show_axes,
-                                          log_y=log_y),
-                    key="map", on_select=take_click, selection_mode="points", theme=None,
-                    config={"displaylogo": False, "scrollZoom": True})
+    st.plotly_chart(
+        result.contour_figure(step, presenter=presenter, text=fig_text, curvature=show_axes, log_y=log_y),
+        key="map",
+        on_select=take_click,
+        selection_mode="points",
+        theme=None,
+        config={"displaylogo": False, "scrollZoom": True},
+    )
     st.caption(t("pg.map_caption"))
     with sliders:
         lr_row(lr_settings)
@@ -220,9 +297,13 @@ def lab(rules: tuple[tuple[str, tuple], ...]) -> None:
     # its content is drawn only while open: highlighting the code costs the browser on every change
     code = st.expander(t("pg.torch_code"), key="pg_code", on_change="rerun")
     if code.open:
-        code.code("\n\n".join(f"# {label}\n{RULES[slot.name].torch_code(hp)}"
-                               for label, slot, hp in zip(result.labels, slots, result.hyperparams, strict=True)),
-                  language="python")
+        code.code(
+            "\n\n".join(
+                f"# {label}\n{RULES[slot.name].torch_code(hp)}"
+                for label, slot, hp in zip(result.labels, slots, result.hyperparams, strict=True)
+            ),
+            language="python",
+        )
     export(result, log_y)
     state.sync()  # main.py writes the URL only after a whole-page run
 
@@ -231,38 +312,79 @@ def readout(result: model.PlaygroundResult, step: int) -> None:
     """The state of every optimizer at the inspected step; its curvature and the 3D view when asked for."""
     k = min(step, steps - 1)
     st.subheader(t("pg.readout", step=step), help=t("pg.readout_caption", step=k, next=k + 1))
-    columns = {c: t(f"pg.col.{c}") for c in ("optimizer", "position", "loss", "grad", "update", "momentum", "sqrt_v",
-                                             "step_size", "status")}
+    columns = {
+        c: t(f"pg.col.{c}")
+        for c in (
+            "optimizer",
+            "position",
+            "loss",
+            "grad",
+            "update",
+            "momentum",
+            "sqrt_v",
+            "step_size",
+            "status",
+        )
+    }
     # plain HTML: a handful of rows, cheap for the browser to redraw, and readable on a projector
-    st.html(html_table(model.inspect_rows(result, step, columns, {"ok": t("pg.status.ok"),
-                                                                  "diverged": t("pg.status.diverged")})))
+    st.html(
+        html_table(
+            model.inspect_rows(
+                result, step, columns, {"ok": t("pg.status.ok"), "diverged": t("pg.status.diverged")}
+            )
+        )
+    )
 
-    if show_axes:  # drawn only when asked for: a collapsed expander would still render its chart on every change
+    if (
+        show_axes
+    ):  # drawn only when asked for: a collapsed expander would still render its chart on every change
         st.subheader(t("pg.curvature"))
         st.caption(t("pg.curvature_caption"))
         kinds = {k: t(f"pg.kind.{k}") for k in ("minimum", "saddle", "maximum", "degenerate", "not_critical")}
-        curv_columns = {c: t(f"pg.curv.{c}") for c in ("optimizer", "lam_min", "lam_max", "kind", "bound", "lr")}
+        curv_columns = {
+            c: t(f"pg.curv.{c}") for c in ("optimizer", "lam_min", "lam_max", "kind", "bound", "lr")
+        }
         st.html(html_table(model.curvature_rows(result, step, curv_columns, kinds)))
         lam_min, lam_max = result.curvature()
-        st.plotly_chart(plotting.curvature_figure(lam_min, lam_max, result.styles, step, presenter=presenter,
-                                                 text=fig_text), key="curvature_chart", theme=None,
-                        config={"displaylogo": False})
+        st.plotly_chart(
+            plotting.curvature_figure(
+                lam_min, lam_max, result.styles, step, presenter=presenter, text=fig_text
+            ),
+            key="curvature_chart",
+            theme=None,
+            config={"displaylogo": False},
+        )
 
     if view3d:
         st.subheader(t("pg.view3d_title"))
-        st.plotly_chart(plotting.surface_3d_figure(surface, result.xy, result.loss, result.styles, step,
-                                                  presenter=presenter, text=fig_text), key="surface3d", theme=None)
+        st.plotly_chart(
+            plotting.surface_3d_figure(
+                surface, result.xy, result.loss, result.styles, step, presenter=presenter, text=fig_text
+            ),
+            key="surface3d",
+            theme=None,
+        )
 
 
 def export(result: model.PlaygroundResult, log_y: bool) -> None:
     """Downloads, made only when clicked."""
     row = st.container(horizontal=True)
-    row.download_button(t("pg.export_csv"), data=lambda: model.export_csv(result), file_name="trajectories.csv",
-                        mime="text/csv", icon=":material/download:", on_click="ignore")
-    row.download_button(t("pg.export_html"),
-                             data=lambda: result.html(presenter=presenter, text=fig_text, log_y=log_y),
-                        file_name="optimizer_paths.html", mime="text/html", icon=":material/animation:",
-                        on_click="ignore")
+    row.download_button(
+        t("pg.export_csv"),
+        data=lambda: model.export_csv(result),
+        file_name="trajectories.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        on_click="ignore",
+    )
+    row.download_button(
+        t("pg.export_html"),
+        data=lambda: result.html(presenter=presenter, text=fig_text, log_y=log_y),
+        file_name="optimizer_paths.html",
+        mime="text/html",
+        icon=":material/animation:",
+        on_click="ignore",
+    )
 
 
 if not finite_at(surface, (x0, y0)):

@@ -39,7 +39,9 @@ class Curve:
     stopped: str | None = None
 
 
-def curve_values(name: str, kwargs: Mapping[str, Any], lr: float, steps: int) -> tuple[np.ndarray, str | None]:
+def curve_values(
+    name: str, kwargs: Mapping[str, Any], lr: float, steps: int
+) -> tuple[np.ndarray, str | None]:
     """The LR in effect at steps 0 .. steps-1 (as lr_curve), stopping where the schedule is undefined.
 
     Bad arguments raise ScheduleError; a step past a schedule's end (only OneCycleLR has one) ends the
@@ -161,13 +163,19 @@ def _layout(fig: go.Figure, lk: theme.Look, *, presenter: bool, height: int) -> 
     # Streamlit's plotly theme sets its own small tick and title sizes: ours must be explicit to win
     for update in (fig.update_xaxes, fig.update_yaxes):
         update(tickfont_size=lk.font, title_font_size=lk.font + 1)
-    fig.update_layout(height=height + (140 if presenter else 0), margin=dict(l=10, r=10, t=10, b=10),
-                      font=dict(size=lk.font), hovermode="x unified",
-                      hoverlabel=dict(font=dict(size=lk.font)),
-                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0, font=dict(size=lk.font)))
+    fig.update_layout(
+        height=height + (140 if presenter else 0),
+        margin=dict(l=10, r=10, t=10, b=10),
+        font=dict(size=lk.font),
+        hovermode="x unified",
+        hoverlabel=dict(font=dict(size=lk.font)),
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0, font=dict(size=lk.font)),
+    )
 
 
-def schedules_figure(curves: list[Curve], *, presenter: bool, text: Mapping[str, str], log_y: bool) -> go.Figure:
+def schedules_figure(
+    curves: list[Curve], *, presenter: bool, text: Mapping[str, str], log_y: bool
+) -> go.Figure:
     """All curves over the steps; the edited one (slot 0) solid and drawn last, on top."""
     lk = theme.look(presenter)
     fig = go.Figure()
@@ -175,16 +183,32 @@ def schedules_figure(curves: list[Curve], *, presenter: bool, text: Mapping[str,
         values = curve.values
         if log_y:  # zero has no place on a log axis: a gap, not a fake tiny value
             values = np.where(values > 0, values, np.nan)
-        fig.add_trace(go.Scatter(
-            x0=0, dx=1, y=np.where(np.isfinite(values), values, None).tolist(), mode="lines", name=curve.label,
-            line=dict(color=curve.colour, width=lk.line * (1.3 if curve.dash == "solid" else 1.0), dash=curve.dash),
-            hovertemplate=f"%{{y:{EXACT}}}<extra>{_escape(curve.label)}</extra>",
-        ))
+        fig.add_trace(
+            go.Scatter(
+                x0=0,
+                dx=1,
+                y=np.where(np.isfinite(values), values, None).tolist(),
+                mode="lines",
+                name=curve.label,
+                line=dict(
+                    color=curve.colour,
+                    width=lk.line * (1.3 if curve.dash == "solid" else 1.0),
+                    dash=curve.dash,
+                ),
+                hovertemplate=f"%{{y:{EXACT}}}<extra>{_escape(curve.label)}</extra>",
+            )
+        )
     fig.update_layout(showlegend=True)  # even for one curve: the legend names it
-    fig.update_layout(xaxis=dict(title=text["step"], unifiedhovertitle=dict(text="t = %{x}")),
-                      yaxis_title=text["lr"], yaxis_type="log" if log_y else "linear",
-                      yaxis=dict(exponentformat="power" if log_y else "none", dtick=1 if log_y else None,
-                                 rangemode=None if log_y else "tozero"))
+    fig.update_layout(
+        xaxis=dict(title=text["step"], unifiedhovertitle=dict(text="t = %{x}")),
+        yaxis_title=text["lr"],
+        yaxis_type="log" if log_y else "linear",
+        yaxis=dict(
+            exponentformat="power" if log_y else "none",
+            dtick=1 if log_y else None,
+            rangemode=None if log_y else "tozero",
+        ),
+    )
     _layout(fig, lk, presenter=presenter, height=460)
     return fig
 
@@ -210,36 +234,71 @@ def lr_cuts(lrs: np.ndarray) -> np.ndarray:
     return np.flatnonzero(lrs[1:] < lrs[:-1]) + 1
 
 
-def plateau_figure(loss: np.ndarray, lrs: np.ndarray, *, presenter: bool, text: Mapping[str, str],
-                   log_lr: bool) -> go.Figure:
+def plateau_figure(
+    loss: np.ndarray, lrs: np.ndarray, *, presenter: bool, text: Mapping[str, str], log_lr: bool
+) -> go.Figure:
     """The monitored loss (left axis), the LR in effect each epoch (right axis) and a line at each cut."""
     lk = theme.look(presenter)
     epochs = np.arange(len(loss))
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=epochs, y=loss.tolist(), mode="lines", name=text["loss"],
-                             line=dict(color=LOSS_COLOUR, width=lk.line * 0.7),
-                             hovertemplate=f"%{{y:{EXACT}}}<extra>{_escape(text['loss'])}</extra>"))
-    fig.add_trace(go.Scatter(x=epochs, y=lrs.tolist(), mode="lines", name=text["lr"], yaxis="y2", line_shape="hv",
-                             line=dict(color=LR_COLOUR, width=lk.line * 1.2),
-                             hovertemplate=f"%{{y:{EXACT}}}<extra>{_escape(text['lr'])}</extra>"))
+    fig.add_trace(
+        go.Scatter(
+            x=epochs,
+            y=loss.tolist(),
+            mode="lines",
+            name=text["loss"],
+            line=dict(color=LOSS_COLOUR, width=lk.line * 0.7),
+            hovertemplate=f"%{{y:{EXACT}}}<extra>{_escape(text['loss'])}</extra>",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=epochs,
+            y=lrs.tolist(),
+            mode="lines",
+            name=text["lr"],
+            yaxis="y2",
+            line_shape="hv",
+            line=dict(color=LR_COLOUR, width=lk.line * 1.2),
+            hovertemplate=f"%{{y:{EXACT}}}<extra>{_escape(text['lr'])}</extra>",
+        )
+    )
     cuts = lr_cuts(lrs)
     if cuts.size:
-        fig.add_trace(go.Scatter(
-            x=cuts.tolist(), y=lrs[cuts].tolist(), mode="markers", name=text["cut"], yaxis="y2",
-            marker=dict(symbol="triangle-down", size=lk.marker + 4, color=CUT_COLOUR, line=dict(color="white", width=1)),
-            customdata=np.stack([cuts - 1, lrs[cuts - 1]], axis=1).tolist(),
-            # text["cut_hover"] carries %{customdata[0]}, the epoch whose metric triggered the cut
-            hovertemplate=f"{text['cut_hover']}: %{{customdata[1]:{EXACT}}} → %{{y:{EXACT}}}<extra></extra>",
-        ))
+        fig.add_trace(
+            go.Scatter(
+                x=cuts.tolist(),
+                y=lrs[cuts].tolist(),
+                mode="markers",
+                name=text["cut"],
+                yaxis="y2",
+                marker=dict(
+                    symbol="triangle-down",
+                    size=lk.marker + 4,
+                    color=CUT_COLOUR,
+                    line=dict(color="white", width=1),
+                ),
+                customdata=np.stack([cuts - 1, lrs[cuts - 1]], axis=1).tolist(),
+                # text["cut_hover"] carries %{customdata[0]}, the epoch whose metric triggered the cut
+                hovertemplate=f"{text['cut_hover']}: %{{customdata[1]:{EXACT}}} → %{{y:{EXACT}}}<extra></extra>",
+            )
+        )
         for epoch in cuts:
             fig.add_vline(x=int(epoch) - 0.5, line=dict(color=CUT_COLOUR, width=1.2, dash="dot"))
     fig.update_layout(
         xaxis=dict(title=text["epoch"], unifiedhovertitle=dict(text=f"{_escape(text['epoch'])} %{{x}}")),
         yaxis=dict(title=dict(text=text["loss"], font=dict(color=LOSS_COLOUR))),
-        yaxis2=dict(title=dict(text=text["lr"], font=dict(color=LR_COLOUR)), overlaying="y", side="right",
-                    type="log" if log_lr else "linear", showgrid=False, range=_headroom(lrs, log_lr),
-                    dtick=1 if log_lr else None, exponentformat="power" if log_lr else "none",
-                    tickfont=dict(color=LR_COLOUR)),
+        yaxis2=dict(
+            title=dict(text=text["lr"], font=dict(color=LR_COLOUR)),
+            overlaying="y",
+            side="right",
+            type="log" if log_lr else "linear",
+            showgrid=False,
+            range=_headroom(lrs, log_lr),
+            dtick=1 if log_lr else None,
+            exponentformat="power" if log_lr else "none",
+            tickfont=dict(color=LR_COLOUR),
+        ),
     )
     _layout(fig, lk, presenter=presenter, height=420)
     return fig

@@ -36,8 +36,17 @@ LOG_Y = Setting("logy", "bool", False, "sch.logy")
 KEEP = kept_setting()
 PLT_EPOCHS = Setting("plt_epochs", "int", 100, "sch.plt.epochs", low=10, high=1000, step=10, widget="slider")
 PLT_SEED = Setting("plt_seed", "int", 0, "sch.plt.seed", low=0, high=10_000)
-PLT_NOISE = Setting("plt_noise", "float", 0.03, "sch.plt.noise", low=0.0, high=0.2, step=0.005, widget="slider",
-                    help="sch.plt.noise_help")
+PLT_NOISE = Setting(
+    "plt_noise",
+    "float",
+    0.03,
+    "sch.plt.noise",
+    low=0.0,
+    high=0.2,
+    step=0.005,
+    widget="slider",
+    help="sch.plt.noise_help",
+)
 PLT_LOG = Setting("plt_loglr", "bool", True, "sch.plt.loglr")
 
 
@@ -48,7 +57,9 @@ def keep(entry: str) -> None:
 
 def drop(index: int | None) -> None:
     entries = [e for e in st.session_state.get(KEEP.key, "").split(";") if e]
-    st.session_state[KEEP.key] = "" if index is None else ";".join(e for i, e in enumerate(entries) if i != index)
+    st.session_state[KEEP.key] = (
+        "" if index is None else ";".join(e for i, e in enumerate(entries) if i != index)
+    )
 
 
 def side_by_side(widths: list[float]) -> list:
@@ -86,7 +97,9 @@ picked = None
 with editor:
     st.subheader(t("sch.current"))
     try:
-        picked = read_schedule(state, PLAYGROUND_PREFIX, st, key=PLAYGROUND_KEY, default="cosine_annealing_lr")
+        picked = read_schedule(
+            state, PLAYGROUND_PREFIX, st, key=PLAYGROUND_KEY, default="cosine_annealing_lr"
+        )
     except ScheduleError as error:
         st.error(t("sch.invalid", error=error), icon=":material/error:")
 
@@ -97,8 +110,11 @@ if picked is not None:
     name, kwargs = picked
     try:
         values, stopped = view.curve_values(name, kwargs, lr, steps)
-        curves.append(view.Curve(view.short_label(name, kwargs), name, kwargs, values, view.CURVE_COLOURS[0],
-                                 "solid", stopped))
+        curves.append(
+            view.Curve(
+                view.short_label(name, kwargs), name, kwargs, values, view.CURVE_COLOURS[0], "solid", stopped
+            )
+        )
         tab_names.append(t("sch.tab_current"))
     except ScheduleError as error:
         with editor:
@@ -110,9 +126,15 @@ for i, (name, kwargs) in enumerate(kept):
     except ScheduleError as error:
         st.error(t("sch.kept_invalid", n=i + 1, error=error), icon=":material/error:")
         continue
-    curve = view.Curve(view.short_label(name, kwargs), name, kwargs, values,
-                       view.CURVE_COLOURS[(i + 1) % len(view.CURVE_COLOURS)],
-                       view.KEPT_DASHES[i % len(view.KEPT_DASHES)], stopped)
+    curve = view.Curve(
+        view.short_label(name, kwargs),
+        name,
+        kwargs,
+        values,
+        view.CURVE_COLOURS[(i + 1) % len(view.CURVE_COLOURS)],
+        view.KEPT_DASHES[i % len(view.KEPT_DASHES)],
+        stopped,
+    )
     curves.append(curve)
     kept_rows.append((i, curve))
     tab_names.append(t("sch.tab_kept", n=i + 1))
@@ -125,15 +147,27 @@ with editor:
         raw_kept = st.session_state.get(KEEP.key, "")
         full = len(kept) >= MAX_KEPT or len(raw_kept) + len(entry) + 1 > KEEP_MAX_LEN
         already = entry in raw_kept.split(";")
-        st.button(t("sch.keep_button"), key="keep_curve", icon=":material/push_pin:", on_click=keep, args=(entry,),
-                  disabled=full or already, type="primary", width="stretch",
-                  help=t("sch.keep_full", n=MAX_KEPT) if full else (t("sch.keep_already") if already
-                                                                    else t("sch.keep_help")))
+        st.button(
+            t("sch.keep_button"),
+            key="keep_curve",
+            icon=":material/push_pin:",
+            on_click=keep,
+            args=(entry,),
+            disabled=full or already,
+            type="primary",
+            width="stretch",
+            help=t("sch.keep_full", n=MAX_KEPT)
+            if full
+            else (t("sch.keep_already") if already else t("sch.keep_help")),
+        )
 
 with chart:
     if curves:
-        st.plotly_chart(view.schedules_figure(curves, presenter=presenter, text=fig_text, log_y=log_y),
-                        key="curves", config={"displaylogo": False})
+        st.plotly_chart(
+            view.schedules_figure(curves, presenter=presenter, text=fig_text, log_y=log_y),
+            key="curves",
+            config={"displaylogo": False},
+        )
     else:
         st.info(t("sch.empty"), icon=":material/info:")
 with kept_box:
@@ -141,15 +175,20 @@ with kept_box:
         st.markdown(f"**{t('sch.kept')}**")
         for i, curve in kept_rows:
             row_label, row_drop = st.columns([12, 1], vertical_alignment="center")
-            row_label.markdown(f"{swatch(curve.colour, curve.dash)} **{i + 1}** `{curve.label}`",
-                               unsafe_allow_html=True)
+            row_label.markdown(
+                f"{swatch(curve.colour, curve.dash)} **{i + 1}** `{curve.label}`", unsafe_allow_html=True
+            )
             row_drop.button("✕", key=f"drop_{i}", on_click=drop, args=(i,), help=t("sch.drop"))
-        st.button(t("sch.drop_all"), icon=":material/delete_sweep:", on_click=drop, args=(None,), key="drop_all")
+        st.button(
+            t("sch.drop_all"), icon=":material/delete_sweep:", on_click=drop, args=(None,), key="drop_all"
+        )
 
 for curve in curves:
     if curve.stopped:
-        st.warning(t("sch.stopped", label=curve.label, steps=len(curve.values), error=curve.stopped),
-                   icon=":material/warning:")
+        st.warning(
+            t("sch.stopped", label=curve.label, steps=len(curve.values), error=curve.stopped),
+            icon=":material/warning:",
+        )
 
 # ---- each curve: formula, PyTorch code, numbers, the Playground --------------------------------------------------
 if curves:
@@ -157,8 +196,10 @@ if curves:
     for n, (tab, curve) in enumerate(zip(st.tabs(tab_names), curves, strict=True)):
         with tab:
             spec = get_spec(curve.name)
-            st.markdown(f"{swatch(curve.colour, curve.dash)} **{pick(spec.label)}** — `{curve.label}`",
-                        unsafe_allow_html=True)
+            st.markdown(
+                f"{swatch(curve.colour, curve.dash)} **{pick(spec.label)}** — `{curve.label}`",
+                unsafe_allow_html=True,
+            )
             for part, latex in view.formulas(curve.name, curve.kwargs):
                 if part != curve.name:
                     st.caption(pick(get_spec(part).label))
@@ -168,12 +209,29 @@ if curves:
                 st.markdown(f"**{t('sch.torch_code')}**")
                 st.code(spec.torch_code({**curve.kwargs, "lr": lr}), language="python", wrap_lines=True)
             with numbers:
-                st.dataframe(view.curve_table(curve.values, fig_text), hide_index=True, height=280, width="stretch",
-                             column_config={fig_text["lr"]: st.column_config.NumberColumn(format="%.15g")})
-                st.download_button(t("sch.csv"), data=view.curve_csv(curve.values), file_name=f"{curve.name}_lr.csv",
-                                   mime="text/csv", icon=":material/download:", on_click="ignore", key=f"csv_{n}")
-                st.page_link(PLAYGROUND_PAGE, label=t("sch.use_on_playground"), icon=":material/landscape:",
-                             query_params=playground_query(curve.name, curve.kwargs, lr), help=t("sch.playground_help"))
+                st.dataframe(
+                    view.curve_table(curve.values, fig_text),
+                    hide_index=True,
+                    height=280,
+                    width="stretch",
+                    column_config={fig_text["lr"]: st.column_config.NumberColumn(format="%.15g")},
+                )
+                st.download_button(
+                    t("sch.csv"),
+                    data=view.curve_csv(curve.values),
+                    file_name=f"{curve.name}_lr.csv",
+                    mime="text/csv",
+                    icon=":material/download:",
+                    on_click="ignore",
+                    key=f"csv_{n}",
+                )
+                st.page_link(
+                    PLAYGROUND_PAGE,
+                    label=t("sch.use_on_playground"),
+                    icon=":material/landscape:",
+                    query_params=playground_query(curve.name, curve.kwargs, lr),
+                    help=t("sch.playground_help"),
+                )
 
 # ---- ReduceLROnPlateau ----------------------------------------------------------------------------------------
 st.divider()
@@ -203,14 +261,28 @@ except ScheduleError as error:
     with plt_chart:
         st.error(t("sch.invalid", error=error), icon=":material/error:")
 else:
-    plt_text = {"loss": t("sch.plt.loss"), "lr": t("sch.fig.lr"), "epoch": t("sch.plt.epoch"), "cut": t("sch.plt.cut"),
-                "cut_hover": t("sch.plt.cut_hover", epoch="%{customdata[0]}")}
+    plt_text = {
+        "loss": t("sch.plt.loss"),
+        "lr": t("sch.fig.lr"),
+        "epoch": t("sch.plt.epoch"),
+        "cut": t("sch.plt.cut"),
+        "cut_hover": t("sch.plt.cut_hover", epoch="%{customdata[0]}"),
+    }
     with plt_chart:
-        st.plotly_chart(view.plateau_figure(loss, lrs, presenter=presenter, text=plt_text, log_lr=log_lr),
-                        key="plateau", config={"displaylogo": False})
+        st.plotly_chart(
+            view.plateau_figure(loss, lrs, presenter=presenter, text=plt_text, log_lr=log_lr),
+            key="plateau",
+            config={"displaylogo": False},
+        )
         cuts = view.lr_cuts(lrs)
-        st.caption(t("sch.plt.summary", n=len(cuts), epochs=", ".join(str(int(c)) for c in cuts) or "—",
-                     final=f"{lrs[-1]:.6g}"))
+        st.caption(
+            t(
+                "sch.plt.summary",
+                n=len(cuts),
+                epochs=", ".join(str(int(c)) for c in cuts) or "—",
+                final=f"{lrs[-1]:.6g}",
+            )
+        )
     st.latex(view.display_latex(PLATEAU.latex))
     st.caption(t("sch.plt.formula_note"))
     st.code(PLATEAU.torch_code({**plateau_kwargs, "lr": lr}), language="python", wrap_lines=True)

@@ -29,10 +29,22 @@ STEP_METRICS = ("train_loss", "lr", "grad_norm", "update_ratio")
 # however long the run.
 MAX_POINTS = 1200
 # theme.DASHES and theme.SYMBOLS are Plotly names; these are their Vega-Lite forms.
-DASH_ARRAYS = {"solid": [1, 0], "dash": [8, 4], "dot": [2, 3], "dashdot": [8, 3, 2, 3], "longdash": [14, 4],
-               "longdashdot": [14, 4, 2, 4]}
-SHAPES = {"circle": "circle", "square": "square", "diamond": "diamond", "triangle-up": "triangle-up",
-          "pentagon": "cross", "star-square": "triangle-down"}
+DASH_ARRAYS = {
+    "solid": [1, 0],
+    "dash": [8, 4],
+    "dot": [2, 3],
+    "dashdot": [8, 3, 2, 3],
+    "longdash": [14, 4],
+    "longdashdot": [14, 4, 2, 4],
+}
+SHAPES = {
+    "circle": "circle",
+    "square": "square",
+    "diamond": "diamond",
+    "triangle-up": "triangle-up",
+    "pentagon": "cross",
+    "star-square": "triangle-down",
+}
 GRID = "#ececec"
 _METRIC_COLUMNS = ["row", "optimizer", "step", "epoch", "name", "value"]
 
@@ -72,8 +84,9 @@ def run_lanes(config: dict, language_label, prefix: str = "") -> list[Lane]:
 def lane_styles(lanes: list[Lane]) -> list[dict]:
     """theme.slot_styles in Vega-Lite terms: a colour per optimizer, a dash and a shape per repeat."""
     styles = theme.slot_styles([lane.name for lane in lanes])
-    return [{"colour": s["colour"], "dash": DASH_ARRAYS[s["dash"]], "shape": SHAPES[s["symbol"]]}
-            for s in styles]
+    return [
+        {"colour": s["colour"], "dash": DASH_ARRAYS[s["dash"]], "shape": SHAPES[s["symbol"]]} for s in styles
+    ]
 
 
 def steps_per_epoch(n_train: int, batch_size: int | str, accumulation: int) -> int:
@@ -84,8 +97,10 @@ def steps_per_epoch(n_train: int, batch_size: int | str, accumulation: int) -> i
 def total_steps(config: dict, lanes: list[Lane], n_train: int) -> dict[str, int]:
     """Optimizer steps each lane takes in the whole run (early stopping may end it sooner)."""
     accumulation = int(config.get("accumulation_steps", 1))
-    return {lane.key: int(config["epochs"]) * steps_per_epoch(n_train, lane.batch_size, accumulation)
-            for lane in lanes}
+    return {
+        lane.key: int(config["epochs"]) * steps_per_epoch(n_train, lane.batch_size, accumulation)
+        for lane in lanes
+    }
 
 
 def parse_batch_sizes(text: str, limit: int = 6) -> list[int | str]:
@@ -112,7 +127,9 @@ def parse_batch_sizes(text: str, limit: int = 6) -> list[int | str]:
 
 # ---- metrics -------------------------------------------------------------------------------------
 def empty_metrics() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype="float64" if c == "value" else "object") for c in _METRIC_COLUMNS})
+    return pd.DataFrame(
+        {c: pd.Series(dtype="float64" if c == "value" else "object") for c in _METRIC_COLUMNS}
+    )
 
 
 def merge_metrics(old: pd.DataFrame | None, new: pd.DataFrame) -> pd.DataFrame:
@@ -134,8 +151,16 @@ def thin_index(n: int, max_points: int = MAX_POINTS) -> np.ndarray:
     return np.unique(np.append(np.arange(0, n, math.ceil(n / max_points)), n - 1))
 
 
-def step_frame(metrics: pd.DataFrame, name: str, lanes: list[Lane], *, per_epoch: dict[str, int] | None = None,
-               beta: float = 0.0, positive: bool = False, max_points: int = MAX_POINTS) -> pd.DataFrame:
+def step_frame(
+    metrics: pd.DataFrame,
+    name: str,
+    lanes: list[Lane],
+    *,
+    per_epoch: dict[str, int] | None = None,
+    beta: float = 0.0,
+    positive: bool = False,
+    max_points: int = MAX_POINTS,
+) -> pd.DataFrame:
     """One per-step metric as columns x, lane, y (and smooth, the bias-corrected EMA with `beta`, if beta > 0).
 
     x is the optimizer step, or the epoch (step / steps per epoch) when per_epoch gives each lane's count.
@@ -177,13 +202,27 @@ def epoch_frame(metrics: pd.DataFrame, lanes: list[Lane], models: dict[str, str]
         for kind, prefix in (("raw", ""), ("ema", "ema_")):
             if f"{prefix}val_acc" not in table:
                 continue
-            parts.append(pd.DataFrame({"epoch": table.index.astype(int), "lane": lane.label,
-                                       "model": models[kind], "loss": table[f"{prefix}val_loss"].to_numpy(float),
-                                       "acc": table[f"{prefix}val_acc"].to_numpy(float)}))
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "epoch": table.index.astype(int),
+                        "lane": lane.label,
+                        "model": models[kind],
+                        "loss": table[f"{prefix}val_loss"].to_numpy(float),
+                        "acc": table[f"{prefix}val_acc"].to_numpy(float),
+                    }
+                )
+            )
     if not parts:
-        return pd.DataFrame({"epoch": pd.Series(dtype="int64"), "lane": pd.Series(dtype="object"),
-                             "model": pd.Series(dtype="object"), "loss": pd.Series(dtype="float64"),
-                             "acc": pd.Series(dtype="float64")})
+        return pd.DataFrame(
+            {
+                "epoch": pd.Series(dtype="int64"),
+                "lane": pd.Series(dtype="object"),
+                "model": pd.Series(dtype="object"),
+                "loss": pd.Series(dtype="float64"),
+                "acc": pd.Series(dtype="float64"),
+            }
+        )
     return pd.concat(parts, ignore_index=True)
 
 
@@ -199,16 +238,18 @@ def lane_summary(metrics: pd.DataFrame, lanes: list[Lane]) -> list[dict]:
             values = own[own["name"] == name].sort_values(["epoch", "step"])["value"]
             return float(values.iloc[-1]) if len(values) else math.nan
 
-        out.append({
-            "lane": lane.label,
-            "steps": int(loss["step"].max()) if len(loss) else 0,
-            "epoch": int(epochs["epoch"].max()) if len(epochs) else 0,
-            "val_acc": float(epochs["value"].iloc[-1]) if len(epochs) else math.nan,
-            "ema_val_acc": last("ema_val_acc"),
-            "best_val_acc": float(epochs["value"].max()) if len(epochs) else math.nan,
-            "optimizer_time": last("optimizer_time"),
-            "elapsed": last("elapsed"),
-        })
+        out.append(
+            {
+                "lane": lane.label,
+                "steps": int(loss["step"].max()) if len(loss) else 0,
+                "epoch": int(epochs["epoch"].max()) if len(epochs) else 0,
+                "val_acc": float(epochs["value"].iloc[-1]) if len(epochs) else math.nan,
+                "ema_val_acc": last("ema_val_acc"),
+                "best_val_acc": float(epochs["value"].max()) if len(epochs) else math.nan,
+                "optimizer_time": last("optimizer_time"),
+                "elapsed": last("elapsed"),
+            }
+        )
     return out
 
 
@@ -248,24 +289,31 @@ def run_optimizers(config: dict, language_label) -> str:
         return ", ".join(str(e.get("name")) for e in config.get("optimizers", []))
 
 
-def history_frame(records: list, columns: dict[str, str], statuses: dict[str, str],
-                  language_label) -> pd.DataFrame:
+def history_frame(
+    records: list, columns: dict[str, str], statuses: dict[str, str], language_label
+) -> pd.DataFrame:
     """One row per stored run, newest first; columns maps run, status, created, dataset, optimizers, epochs,
     accuracy to their translated titles."""
     rows = []
     for record in records:
         config = record.config
-        rows.append({
-            columns["run"]: f"#{record.id}",
-            columns["status"]: statuses.get(record.status, record.status),
-            columns["created"]: time.strftime("%Y-%m-%d %H:%M", time.localtime(record.created)),
-            columns["dataset"]: dataset_label(config),
-            columns["optimizers"]: run_optimizers(config, language_label),
-            columns["epochs"]: int(config.get("epochs", 0)),
-            columns["accuracy"]: final_accuracy(record.summary, language_label),
-        })
-    return pd.DataFrame(rows, columns=[columns[k] for k in ("run", "status", "created", "dataset", "optimizers",
-                                                          "epochs", "accuracy")])
+        rows.append(
+            {
+                columns["run"]: f"#{record.id}",
+                columns["status"]: statuses.get(record.status, record.status),
+                columns["created"]: time.strftime("%Y-%m-%d %H:%M", time.localtime(record.created)),
+                columns["dataset"]: dataset_label(config),
+                columns["optimizers"]: run_optimizers(config, language_label),
+                columns["epochs"]: int(config.get("epochs", 0)),
+                columns["accuracy"]: final_accuracy(record.summary, language_label),
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            columns[k] for k in ("run", "status", "created", "dataset", "optimizers", "epochs", "accuracy")
+        ],
+    )
 
 
 def dataset_label(config: dict) -> str:
@@ -280,11 +328,25 @@ def _config(presenter: bool) -> dict:
     lk = theme.look(presenter)
     font = lk.font
     return {
-        "axis": {"labelFontSize": font, "titleFontSize": font, "gridColor": GRID, "titleFontWeight": "normal",
-                 "labelLimit": 200},
-        "legend": {"labelFontSize": font, "titleFontSize": font, "orient": "bottom", "direction": "horizontal",
-                   "columns": 2 if presenter else 3, "labelLimit": 400, "symbolStrokeWidth": lk.line,
-                   "symbolSize": 400 if presenter else 220, "symbolOpacity": 1, "title": None},
+        "axis": {
+            "labelFontSize": font,
+            "titleFontSize": font,
+            "gridColor": GRID,
+            "titleFontWeight": "normal",
+            "labelLimit": 200,
+        },
+        "legend": {
+            "labelFontSize": font,
+            "titleFontSize": font,
+            "orient": "bottom",
+            "direction": "horizontal",
+            "columns": 2 if presenter else 3,
+            "labelLimit": 400,
+            "symbolStrokeWidth": lk.line,
+            "symbolSize": 400 if presenter else 220,
+            "symbolOpacity": 1,
+            "title": None,
+        },
         "title": {"fontSize": lk.title_font, "anchor": "start", "fontWeight": 600, "offset": 8},
         "view": {"stroke": None},
         "font": "sans-serif",
@@ -305,15 +367,28 @@ def _base(title: str, presenter: bool, height: int) -> dict:
     }
 
 
-def line_spec(*, title: str, x_title: str, y_title: str, lanes: list[Lane], styles: list[dict], presenter: bool,
-              log_y: bool = False, smooth: bool = False, height: int = 260,
-              y_format: str | None = None) -> dict:
+def line_spec(
+    *,
+    title: str,
+    x_title: str,
+    y_title: str,
+    lanes: list[Lane],
+    styles: list[dict],
+    presenter: bool,
+    log_y: bool = False,
+    smooth: bool = False,
+    height: int = 260,
+    y_format: str | None = None,
+) -> dict:
     """Per-step lines (data: step_frame's columns): one colour per optimizer, one dash per repeat; with
     smooth, the raw values thin and faint under the bold EMA."""
     lk = theme.look(presenter)
     # log axes: few ticks, or the 1-2-5 labels of every decade crowd each other
-    y_axis = {"title": y_title, **({"format": y_format} if y_format else {}),
-              **({"tickCount": 4} if log_y else {})}
+    y_axis = {
+        "title": y_title,
+        **({"format": y_format} if y_format else {}),
+        **({"tickCount": 4} if log_y else {}),
+    }
     # padding: a constant LR (or loss) at the edge of the domain would hide in the axis line
     y_scale = {"type": "log", "padding": 8} if log_y else {"zero": False, "padding": 8}
     colour = {"field": "lane", "type": "nominal", "scale": _lane_scale(lanes, styles, "colour")}
@@ -321,10 +396,21 @@ def line_spec(*, title: str, x_title: str, y_title: str, lanes: list[Lane], styl
     x = {"field": "x", "type": "quantitative", "title": x_title, "axis": {"tickCount": 8}}
 
     def layer(field: str, width: float, opacity: float) -> dict:
-        return {"mark": {"type": "line", "strokeWidth": width, "opacity": opacity, "clip": True,
-                         "interpolate": "linear"},
-                "encoding": {"x": x, "color": colour, "strokeDash": dash,
-                             "y": {"field": field, "type": "quantitative", "axis": y_axis, "scale": y_scale}}}
+        return {
+            "mark": {
+                "type": "line",
+                "strokeWidth": width,
+                "opacity": opacity,
+                "clip": True,
+                "interpolate": "linear",
+            },
+            "encoding": {
+                "x": x,
+                "color": colour,
+                "strokeDash": dash,
+                "y": {"field": field, "type": "quantitative", "axis": y_axis, "scale": y_scale},
+            },
+        }
 
     if smooth:
         layers = [layer("y", lk.line * 0.45, 0.3), layer("smooth", lk.line, 1.0)]
@@ -333,33 +419,72 @@ def line_spec(*, title: str, x_title: str, y_title: str, lanes: list[Lane], styl
     return {**_base(title, presenter, height), "layer": layers}
 
 
-def epoch_spec(*, title: str, y_title: str, x_title: str, field: str, lanes: list[Lane], styles: list[dict],
-               models: list[str], presenter: bool, percent: bool = False, height: int = 260) -> dict:
+def epoch_spec(
+    *,
+    title: str,
+    y_title: str,
+    x_title: str,
+    field: str,
+    lanes: list[Lane],
+    styles: list[dict],
+    models: list[str],
+    presenter: bool,
+    percent: bool = False,
+    height: int = 260,
+) -> dict:
     """Per-epoch validation (data: epoch_frame's columns), the EMA model dashed beside the raw weights."""
     lk = theme.look(presenter)
-    y = {"field": field, "type": "quantitative", "title": y_title, "scale": {"zero": False},
-         **({"axis": {"format": ".0%"}} if percent else {})}
-    tooltip = [{"field": "lane", "type": "nominal"}, {"field": "model", "type": "nominal"},
-               {"field": "epoch", "type": "quantitative"},
-               {"field": field, "type": "quantitative", "format": ".2%" if percent else ".4f"}]
+    y = {
+        "field": field,
+        "type": "quantitative",
+        "title": y_title,
+        "scale": {"zero": False},
+        **({"axis": {"format": ".0%"}} if percent else {}),
+    }
+    tooltip = [
+        {"field": "lane", "type": "nominal"},
+        {"field": "model", "type": "nominal"},
+        {"field": "epoch", "type": "quantitative"},
+        {"field": field, "type": "quantitative", "format": ".2%" if percent else ".4f"},
+    ]
     return {
         **_base(title, presenter, height),
-        "mark": {"type": "line", "strokeWidth": lk.line,
-                 "point": {"size": lk.marker * (14 if presenter else 10), "filled": True}},
+        "mark": {
+            "type": "line",
+            "strokeWidth": lk.line,
+            "point": {"size": lk.marker * (14 if presenter else 10), "filled": True},
+        },
         "encoding": {
-            "x": {"field": "epoch", "type": "quantitative", "title": x_title,
-                  "axis": {"tickMinStep": 1, "format": "d"}},
+            "x": {
+                "field": "epoch",
+                "type": "quantitative",
+                "title": x_title,
+                "axis": {"tickMinStep": 1, "format": "d"},
+            },
             "y": y,
             "color": {"field": "lane", "type": "nominal", "scale": _lane_scale(lanes, styles, "colour")},
             "shape": {"field": "lane", "type": "nominal", "scale": _lane_scale(lanes, styles, "shape")},
-            "strokeDash": {"field": "model", "type": "nominal",
-                           "scale": {"domain": models, "range": [[1, 0], [6, 4]][:len(models)]},
-                           # a line sample shows the dash (the default symbol would be the point marker)
-                           "legend": {"symbolType": "stroke", "symbolSize": 600 if presenter else 360,
-                                      "encode": {"symbols": {"update": {
-                                          "stroke": {"value": "#444444"}, "fill": {"value": "transparent"},
-                                          "strokeWidth": {"value": lk.line}}}}}
-                           if len(models) > 1 else None},
+            "strokeDash": {
+                "field": "model",
+                "type": "nominal",
+                "scale": {"domain": models, "range": [[1, 0], [6, 4]][: len(models)]},
+                # a line sample shows the dash (the default symbol would be the point marker)
+                "legend": {
+                    "symbolType": "stroke",
+                    "symbolSize": 600 if presenter else 360,
+                    "encode": {
+                        "symbols": {
+                            "update": {
+                                "stroke": {"value": "#444444"},
+                                "fill": {"value": "transparent"},
+                                "strokeWidth": {"value": lk.line},
+                            }
+                        }
+                    },
+                }
+                if len(models) > 1
+                else None,
+            },
             "tooltip": tooltip,
         },
     }
@@ -372,13 +497,24 @@ def time_spec(*, title: str, x_title: str, lanes: list[Lane], styles: list[dict]
         **_base(title, presenter, 40 + 34 * len(lanes)),
         "mark": {"type": "bar", "cornerRadiusEnd": 3, "height": {"band": 0.7}},
         "encoding": {
-            "y": {"field": "lane", "type": "nominal", "title": None, "sort": [lane.label for lane in lanes],
-                  "axis": {"labelFontSize": lk.font, "labelLimit": 320}},
+            "y": {
+                "field": "lane",
+                "type": "nominal",
+                "title": None,
+                "sort": [lane.label for lane in lanes],
+                "axis": {"labelFontSize": lk.font, "labelLimit": 320},
+            },
             "x": {"field": "seconds", "type": "quantitative", "title": x_title},
-            "color": {"field": "lane", "type": "nominal", "scale": _lane_scale(lanes, styles, "colour"),
-                      "legend": None},
-            "tooltip": [{"field": "lane", "type": "nominal"}, {"field": "seconds", "type": "quantitative",
-                                                                "format": ".3f"}],
+            "color": {
+                "field": "lane",
+                "type": "nominal",
+                "scale": _lane_scale(lanes, styles, "colour"),
+                "legend": None,
+            },
+            "tooltip": [
+                {"field": "lane", "type": "nominal"},
+                {"field": "seconds", "type": "quantitative", "format": ".3f"},
+            ],
         },
     }
 
@@ -387,33 +523,86 @@ def lr_range_frame(result: dict) -> pd.DataFrame:
     return pd.DataFrame({"lr": result["lrs"], "loss": result["losses"], "smoothed": result["smoothed"]})
 
 
-def lr_range_spec(*, title: str, x_title: str, y_title: str, raw: str, smoothed: str, suggestion: float,
-                  suggestion_label: str, colour: str, presenter: bool) -> dict:
+def lr_range_spec(
+    *,
+    title: str,
+    x_title: str,
+    y_title: str,
+    raw: str,
+    smoothed: str,
+    suggestion: float,
+    suggestion_label: str,
+    colour: str,
+    presenter: bool,
+) -> dict:
     """Loss against the LR on a log axis: raw losses as dots, the smoothed loss, and the suggested LR."""
     lk = theme.look(presenter)
-    x = {"field": "lr", "type": "quantitative", "title": x_title, "scale": {"type": "log"},
-         "axis": {"format": ".0e", "tickCount": 8}}
+    x = {
+        "field": "lr",
+        "type": "quantitative",
+        "title": x_title,
+        "scale": {"type": "log"},
+        "axis": {"format": ".0e", "tickCount": 8},
+    }
     legend = {"domain": [raw, smoothed], "range": ["#9a9a9a", colour]}
     return {
         **_base(title, presenter, 300),
         "layer": [
-            {"transform": [{"calculate": f"{raw!r}", "as": "series"}],
-             "mark": {"type": "point", "filled": True, "size": 18 if not presenter else 40, "opacity": 0.55},
-             "encoding": {"x": x, "y": {"field": "loss", "type": "quantitative", "title": y_title,
-                                        "scale": {"zero": False}},
-                          "color": {"field": "series", "type": "nominal", "scale": legend}}},
-            {"transform": [{"calculate": f"{smoothed!r}", "as": "series"}],
-             "mark": {"type": "line", "strokeWidth": lk.line},
-             "encoding": {"x": x, "y": {"field": "smoothed", "type": "quantitative"},
-                          "color": {"field": "series", "type": "nominal", "scale": legend}}},
-            {"data": {"values": [{"lr": suggestion, "text": suggestion_label}]},
-             "mark": {"type": "rule", "strokeWidth": lk.line * 0.8, "strokeDash": [6, 4], "color": "#333333"},
-             "encoding": {"x": {"field": "lr", "type": "quantitative", "scale": {"type": "log"}}}},
-            {"data": {"values": [{"lr": suggestion, "text": suggestion_label}]},
-             "mark": {"type": "text", "align": "left", "dx": 6, "dy": -6, "baseline": "bottom",
-                      "fontSize": lk.font, "color": "#333333"},
-             "encoding": {"x": {"field": "lr", "type": "quantitative", "scale": {"type": "log"}},
-                          "y": {"value": 0}, "text": {"field": "text"}}},
+            {
+                "transform": [{"calculate": f"{raw!r}", "as": "series"}],
+                "mark": {
+                    "type": "point",
+                    "filled": True,
+                    "size": 18 if not presenter else 40,
+                    "opacity": 0.55,
+                },
+                "encoding": {
+                    "x": x,
+                    "y": {
+                        "field": "loss",
+                        "type": "quantitative",
+                        "title": y_title,
+                        "scale": {"zero": False},
+                    },
+                    "color": {"field": "series", "type": "nominal", "scale": legend},
+                },
+            },
+            {
+                "transform": [{"calculate": f"{smoothed!r}", "as": "series"}],
+                "mark": {"type": "line", "strokeWidth": lk.line},
+                "encoding": {
+                    "x": x,
+                    "y": {"field": "smoothed", "type": "quantitative"},
+                    "color": {"field": "series", "type": "nominal", "scale": legend},
+                },
+            },
+            {
+                "data": {"values": [{"lr": suggestion, "text": suggestion_label}]},
+                "mark": {
+                    "type": "rule",
+                    "strokeWidth": lk.line * 0.8,
+                    "strokeDash": [6, 4],
+                    "color": "#333333",
+                },
+                "encoding": {"x": {"field": "lr", "type": "quantitative", "scale": {"type": "log"}}},
+            },
+            {
+                "data": {"values": [{"lr": suggestion, "text": suggestion_label}]},
+                "mark": {
+                    "type": "text",
+                    "align": "left",
+                    "dx": 6,
+                    "dy": -6,
+                    "baseline": "bottom",
+                    "fontSize": lk.font,
+                    "color": "#333333",
+                },
+                "encoding": {
+                    "x": {"field": "lr", "type": "quantitative", "scale": {"type": "log"}},
+                    "y": {"value": 0},
+                    "text": {"field": "text"},
+                },
+            },
         ],
     }
 
@@ -424,11 +613,24 @@ def run_lr_range(params: dict) -> dict:
     from optim_core.training.data import load_dataset
     from optim_core.training.lr_range import lr_range_test
 
-    data = load_dataset(params["dataset"], params.get("data_path"), image_size=params.get("image_size"),
-                        val_fraction=params["val_fraction"], max_samples=params.get("max_samples"))
-    result = lr_range_test(data, params["optimizer"], params.get("hp"), steps=params["steps"],
-                           batch_size=params["batch_size"], seed=params["seed"], width=params["width"],
-                           batch_norm=params["batch_norm"], device=params["device"])
+    data = load_dataset(
+        params["dataset"],
+        params.get("data_path"),
+        image_size=params.get("image_size"),
+        val_fraction=params["val_fraction"],
+        max_samples=params.get("max_samples"),
+    )
+    result = lr_range_test(
+        data,
+        params["optimizer"],
+        params.get("hp"),
+        steps=params["steps"],
+        batch_size=params["batch_size"],
+        seed=params["seed"],
+        width=params["width"],
+        batch_norm=params["batch_norm"],
+        device=params["device"],
+    )
     return result.to_dict()
 
 

@@ -82,8 +82,12 @@ def lane_settings(lane: int, name: str) -> list[Setting]:
         setting = dataclasses.replace(setting, key=f"l{setting.key[1:]}")
         if setting.key.endswith("_lr"):
             wider = dataclasses.replace(setting, low=LR_LOW)
-            setting = dataclasses.replace(wider, default=snap_lr(wider, CNN_DEFAULT_LR.get(name, 1e-3)),
-                                          label="tr.lr", help="tr.lr_help")
+            setting = dataclasses.replace(
+                wider,
+                default=snap_lr(wider, CNN_DEFAULT_LR.get(name, 1e-3)),
+                label="tr.lr",
+                help="tr.lr_help",
+            )
         settings.append(setting)
     return settings
 
@@ -113,8 +117,10 @@ def shown_if(visible: bool, setting: Setting, where=None, **kwargs):
 st.title(t("tr.title"))
 st.markdown(t("tr.lead"))
 if presenter:  # the progress line and the select boxes' values at the size the shell gives other text
-    st.html("<style>[data-testid='stProgress'] p, [data-testid='stSelectbox'] input, .stMarkdownBadge"
-            " { font-size: 1.25rem !important; }</style>")
+    st.html(
+        "<style>[data-testid='stProgress'] p, [data-testid='stSelectbox'] input, .stMarkdownBadge"
+        " { font-size: 1.25rem !important; }</style>"
+    )
 
 runs_dir = default_runs_dir()
 jobs = job_manager(str(runs_dir))
@@ -127,15 +133,25 @@ problems: list[str] = []  # why Start is disabled, each already shown on the pag
 # ---- setup: data ---------------------------------------------------------------------------------------
 side = st.sidebar
 with side.expander(t("tr.section.data"), expanded=True):
-    data_choice = state.widget(Setting("data", "choice", "digits", "tr.data", choices=DATA_CHOICES,
-                                       format={d: t(f"tr.data.{d}") for d in DATA_CHOICES}.get,
-                                       help="tr.data_help"))
+    data_choice = state.widget(
+        Setting(
+            "data",
+            "choice",
+            "digits",
+            "tr.data",
+            choices=DATA_CHOICES,
+            format={d: t(f"tr.data.{d}") for d in DATA_CHOICES}.get,
+            help="tr.data_help",
+        )
+    )
     upload_setting = Setting("upload", "text", "", "tr.upload_id", max_len=16)
     state.register(upload_setting)
     source, data_path = "digits", None
-    path_text = shown_if(data_choice in PATH_SOURCES, Setting("path", "text", "", "tr.path", max_len=400,
-                                                              help="tr.path_help"),
-                         placeholder=t("tr.path_placeholder"))
+    path_text = shown_if(
+        data_choice in PATH_SOURCES,
+        Setting("path", "text", "", "tr.path", max_len=400, help="tr.path_help"),
+        placeholder=t("tr.path_placeholder"),
+    )
     if data_choice in PATH_SOURCES:
         source = data_choice
         data_path = path_text.strip() or None
@@ -159,23 +175,64 @@ with side.expander(t("tr.section.data"), expanded=True):
                 st.caption(text)
         elif uploaded is None:
             st.caption(t("tr.upload_caption"))
-    image_size = shown_if(data_choice in RESIZED, Setting("img", "int", 0, "tr.img", low=0, high=128, step=4,
-                                                          help="tr.img_help")) or None
-    val_fraction = state.widget(Setting("val", "float", 0.2, "tr.val", low=0.05, high=0.5, step=0.05,
-                                        widget="slider", help="tr.val_help"), format="%.2f")
-    max_samples = state.widget(Setting("subset", "int", 0, "tr.subset", low=0, high=100_000, step=100,
-                                       help="tr.subset_help")) or None
+    image_size = (
+        shown_if(
+            data_choice in RESIZED,
+            Setting("img", "int", 0, "tr.img", low=0, high=128, step=4, help="tr.img_help"),
+        )
+        or None
+    )
+    val_fraction = state.widget(
+        Setting(
+            "val", "float", 0.2, "tr.val", low=0.05, high=0.5, step=0.05, widget="slider", help="tr.val_help"
+        ),
+        format="%.2f",
+    )
+    max_samples = (
+        state.widget(
+            Setting("subset", "int", 0, "tr.subset", low=0, high=100_000, step=100, help="tr.subset_help")
+        )
+        or None
+    )
 
 # ---- setup: model, loop --------------------------------------------------------------------------------
 with side.expander(t("tr.section.model"), expanded=False):
-    width = state.widget(Setting("width", "float", 1.0, "tr.width", low=0.25, high=4.0, step=0.25,
-                                 widget="slider", help="tr.width_help"), format="%.2f")
+    width = state.widget(
+        Setting(
+            "width",
+            "float",
+            1.0,
+            "tr.width",
+            low=0.25,
+            high=4.0,
+            step=0.25,
+            widget="slider",
+            help="tr.width_help",
+        ),
+        format="%.2f",
+    )
     batch_norm = state.widget(Setting("bn", "bool", True, "tr.bn", help="tr.bn_help"))
     use_dropout = state.widget(Setting("dropout", "bool", False, "tr.dropout", help="tr.dropout_help"))
-    dropout = shown_if(use_dropout, Setting("dropout_p", "float", 0.3, "tr.dropout_p", low=0.05, high=0.9,
-                                            step=0.05, widget="slider"), format="%.2f") or 0.0
-    device = state.widget(Setting("device", "choice", "auto", "tr.device", choices=DEVICE_CHOICES,
-                                  format={d: t(f"tr.device.{d}") for d in DEVICE_CHOICES}.get))
+    dropout = (
+        shown_if(
+            use_dropout,
+            Setting(
+                "dropout_p", "float", 0.3, "tr.dropout_p", low=0.05, high=0.9, step=0.05, widget="slider"
+            ),
+            format="%.2f",
+        )
+        or 0.0
+    )
+    device = state.widget(
+        Setting(
+            "device",
+            "choice",
+            "auto",
+            "tr.device",
+            choices=DEVICE_CHOICES,
+            format={d: t(f"tr.device.{d}") for d in DEVICE_CHOICES}.get,
+        )
+    )
 with side.expander(t("tr.section.loop"), expanded=True):
     epochs = state.widget(Setting("epochs", "int", 10, "tr.epochs", low=1, high=500, help="tr.epochs_help"))
     batch_size = state.widget(Setting("bs", "int", 64, "tr.bs", low=1, high=8192, help="tr.bs_help"))
@@ -185,8 +242,11 @@ with side.expander(t("tr.section.loop"), expanded=True):
 side.subheader(t("tr.section.optimizers"))
 sweep = state.widget(Setting("sweep", "bool", False, "tr.sweep", help="tr.sweep_help"), side)
 sweep_sizes = None
-sizes_text = shown_if(sweep, Setting("sweep_sizes", "text", "8,64,512,full", "tr.sweep_sizes", max_len=80,
-                                     help="tr.sweep_sizes_help"), side)
+sizes_text = shown_if(
+    sweep,
+    Setting("sweep_sizes", "text", "8,64,512,full", "tr.sweep_sizes", max_len=80, help="tr.sweep_sizes_help"),
+    side,
+)
 if sweep:
     side.caption(t("tr.sweep_caption"))
     try:
@@ -194,16 +254,27 @@ if sweep:
     except ValueError as error:
         side.error(t("tr.sweep_error", error=error), icon=":material/error:")
         problems.append("sweep")
-n_lanes = shown_if(not sweep, Setting("lanes", "int", 3, "tr.lanes", low=2, high=MAX_LANES, widget="slider"),
-                   side) or 1
+n_lanes = (
+    shown_if(not sweep, Setting("lanes", "int", 3, "tr.lanes", low=2, high=MAX_LANES, widget="slider"), side)
+    or 1
+)
 lanes: list[tuple[str, dict]] = []
 lane_lr_keys: list[str] = []
 all_names = tuple(optimizer_names())
 for i in range(1, n_lanes + 1):
     with side.expander(t("tr.lane", n=i), expanded=(i == 1)):
-        name = state.widget(Setting(f"l{i}", "choice", DEFAULT_LANES[i - 1], "tr.optimizer", choices=all_names,
-                                    format={n: optimizer_label(n) for n in all_names}.get),
-                            on_change=forget_prefix, args=(f"l{i}_",))
+        name = state.widget(
+            Setting(
+                f"l{i}",
+                "choice",
+                DEFAULT_LANES[i - 1],
+                "tr.optimizer",
+                choices=all_names,
+                format={n: optimizer_label(n) for n in all_names}.get,
+            ),
+            on_change=forget_prefix,
+            args=(f"l{i}_",),
+        )
         values = {}
         for setting in lane_settings(i, name):
             values[setting.key.split("_", 1)[1]] = state.widget(setting)
@@ -216,15 +287,27 @@ for i in range(n_lanes + 1, MAX_LANES + 1):  # lanes out of view keep their URL 
 
 # ---- setup: tricks ----------------------------------------------------------------------------------
 with side.expander(t("tr.section.tricks"), expanded=False):
-    weight_decay = state.widget(Setting("decay", "float", 0.0, "tr.decay", low=0.0, high=0.5, step=0.0001,
-                                        help="tr.decay_help"), format="%.4f")
-    decay_mode = state.widget(Setting("decay_mode", "choice", "l2", "tr.decay_mode", choices=WEIGHT_DECAY_MODES,
-                                      format={m: t(f"tr.decay_mode.{m}") for m in WEIGHT_DECAY_MODES}.get,
-                                      widget="radio", help="tr.decay_mode_help"))
+    weight_decay = state.widget(
+        Setting("decay", "float", 0.0, "tr.decay", low=0.0, high=0.5, step=0.0001, help="tr.decay_help"),
+        format="%.4f",
+    )
+    decay_mode = state.widget(
+        Setting(
+            "decay_mode",
+            "choice",
+            "l2",
+            "tr.decay_mode",
+            choices=WEIGHT_DECAY_MODES,
+            format={m: t(f"tr.decay_mode.{m}") for m in WEIGHT_DECAY_MODES}.get,
+            widget="radio",
+            help="tr.decay_mode_help",
+        )
+    )
     clipping = state.widget(Setting("clipping", "bool", False, "tr.clipping", help="tr.clipping_help"))
     clip = shown_if(clipping, Setting("max_norm", "log", 10.0, "tr.max_norm", low=0.01, high=100.0))
-    warmup = state.widget(Setting("warmup", "int", 0, "tr.warmup", low=0, high=100_000, step=10,
-                                  help="tr.warmup_help"))
+    warmup = state.widget(
+        Setting("warmup", "int", 0, "tr.warmup", low=0, high=100_000, step=10, help="tr.warmup_help")
+    )
     st.caption(t("tr.schedule_caption"))
     try:
         schedule = read_schedule(state, "lrs_", st, key="lrs")
@@ -232,12 +315,27 @@ with side.expander(t("tr.section.tricks"), expanded=False):
         st.error(t("tr.schedule_error", error=error), icon=":material/error:")
         schedule = None
         problems.append("schedule")
-    schedule_unit = shown_if(schedule is not None, Setting(
-        "lrs_unit", "choice", "step", "tr.lrs_unit", choices=("step", "epoch"),
-        format={u: t(f"tr.lrs_unit.{u}") for u in ("step", "epoch")}.get, widget="radio")) or "step"
+    schedule_unit = (
+        shown_if(
+            schedule is not None,
+            Setting(
+                "lrs_unit",
+                "choice",
+                "step",
+                "tr.lrs_unit",
+                choices=("step", "epoch"),
+                format={u: t(f"tr.lrs_unit.{u}") for u in ("step", "epoch")}.get,
+                widget="radio",
+            ),
+        )
+        or "step"
+    )
     use_ema = state.widget(Setting("wema", "bool", False, "tr.wema", help="tr.wema_help"))
-    ema_decay = shown_if(use_ema, Setting("wema_decay", "float", 0.99, "tr.wema_decay", low=0.5, high=0.9999,
-                                          step=0.0005), format="%.4f")
+    ema_decay = shown_if(
+        use_ema,
+        Setting("wema_decay", "float", 0.99, "tr.wema_decay", low=0.5, high=0.9999, step=0.0005),
+        format="%.4f",
+    )
     accumulation = state.widget(Setting("accum", "int", 1, "tr.accum", low=1, high=64, help="tr.accum_help"))
     early = state.widget(Setting("early", "bool", False, "tr.early", help="tr.early_help"))
     patience = shown_if(early, Setting("patience", "int", 3, "tr.patience", low=0, high=100))
@@ -245,19 +343,38 @@ with side.expander(t("tr.section.tricks"), expanded=False):
 
 # ---- the config, checked -------------------------------------------------------------------------------
 config_dict = dict(
-    optimizers=view.optimizer_entries(lanes), dataset=source, data_path=data_path, image_size=image_size,
-    val_fraction=val_fraction, max_samples=max_samples, epochs=epochs, batch_size=batch_size,
-    batch_sizes=sweep_sizes, seed=seed, device=device, width=width, batch_norm=batch_norm, dropout=dropout,
-    weight_decay=weight_decay, weight_decay_mode=decay_mode, clip_grad_norm=clip, warmup_steps=warmup,
-    schedule=schedule[0] if schedule else None, schedule_kwargs=schedule[1] if schedule else {},
-    schedule_unit=schedule_unit, ema_decay=ema_decay, accumulation_steps=accumulation, patience=patience,
+    optimizers=view.optimizer_entries(lanes),
+    dataset=source,
+    data_path=data_path,
+    image_size=image_size,
+    val_fraction=val_fraction,
+    max_samples=max_samples,
+    epochs=epochs,
+    batch_size=batch_size,
+    batch_sizes=sweep_sizes,
+    seed=seed,
+    device=device,
+    width=width,
+    batch_norm=batch_norm,
+    dropout=dropout,
+    weight_decay=weight_decay,
+    weight_decay_mode=decay_mode,
+    clip_grad_norm=clip,
+    warmup_steps=warmup,
+    schedule=schedule[0] if schedule else None,
+    schedule_kwargs=schedule[1] if schedule else {},
+    schedule_unit=schedule_unit,
+    ema_decay=ema_decay,
+    accumulation_steps=accumulation,
+    patience=patience,
     keep_best=keep_best,
 )
 summary = st.container()
 info = None
 if source != "digits" and data_path is None:
-    summary.info(t("tr.need_upload" if data_choice == "upload" else "tr.need_path"),
-                 icon=":material/folder_open:")
+    summary.info(
+        t("tr.need_upload" if data_choice == "upload" else "tr.need_path"), icon=":material/folder_open:"
+    )
     problems.append("data")
 else:
     try:
@@ -288,9 +405,16 @@ n_models = len(sweep_sizes) if sweep_sizes else n_lanes
 with summary.container(border=True):
     data_col, model_col, device_col = st.columns([5, 3, 4]) if not presenter else (st, st, st)
     if info is not None:
-        data_col.markdown(t("tr.data_line", name=info["name"], train=f"{info['n_train']:,}",
-                            val=f"{info['n_val']:,}", shape="×".join(map(str, info["shape"])),
-                            classes=info["classes"]))
+        data_col.markdown(
+            t(
+                "tr.data_line",
+                name=info["name"],
+                train=f"{info['n_train']:,}",
+                val=f"{info['n_val']:,}",
+                shape="×".join(map(str, info["shape"])),
+                classes=info["classes"],
+            )
+        )
         if info["skipped"]:
             data_col.caption(t("tr.skipped", n=info["skipped"]))
         first_size = sweep_sizes[0] if sweep_sizes else batch_size
@@ -303,8 +427,14 @@ with summary.container(border=True):
 
 # ---- start -----------------------------------------------------------------------------------------------
 start_col, queue_col = st.columns([1, 3], vertical_alignment="center")
-if start_col.button(t("tr.start"), type="primary", icon=":material/play_arrow:", disabled=bool(problems),
-                    key="tr_start", width="stretch"):
+if start_col.button(
+    t("tr.start"),
+    type="primary",
+    icon=":material/play_arrow:",
+    disabled=bool(problems),
+    key="tr_start",
+    width="stretch",
+):
     try:
         run_id = jobs.submit(config)
     except (ConfigError, ValueError) as error:
@@ -322,25 +452,44 @@ with st.expander(t("tr.lrt.title"), expanded=False):
     lane_col, steps_col = st.columns(2)
     lane_choices = tuple(range(1, n_lanes + 1))
     lane_labels = {i: f"{i} · {optimizer_label(lanes[i - 1][0])}" for i in lane_choices}
-    lrt_lane = state.widget(Setting("lrt_lane", "choice", 1, "tr.lrt.lane", choices=lane_choices,
-                                    format=lane_labels.get), lane_col)
-    lrt_steps = state.widget(Setting("lrt_steps", "int", 100, "tr.lrt.steps", low=30, high=500, step=10,
-                                     widget="slider"), steps_col)
+    lrt_lane = state.widget(
+        Setting("lrt_lane", "choice", 1, "tr.lrt.lane", choices=lane_choices, format=lane_labels.get),
+        lane_col,
+    )
+    lrt_steps = state.widget(
+        Setting("lrt_steps", "int", 100, "tr.lrt.steps", low=30, high=500, step=10, widget="slider"),
+        steps_col,
+    )
     lrt_name, lrt_hp = lanes[lrt_lane - 1]
     lrt_batch = sweep_sizes[0] if sweep_sizes and sweep_sizes[0] != "full" else batch_size
-    params = {"dataset": source, "data_path": data_path, "image_size": image_size, "val_fraction": val_fraction,
-              "max_samples": max_samples, "optimizer": lrt_name, "hp": {k: v for k, v in lrt_hp.items() if k != "lr"},
-              "steps": lrt_steps, "batch_size": lrt_batch, "seed": seed, "width": width, "batch_norm": batch_norm,
-              "device": device}
+    params = {
+        "dataset": source,
+        "data_path": data_path,
+        "image_size": image_size,
+        "val_fraction": val_fraction,
+        "max_samples": max_samples,
+        "optimizer": lrt_name,
+        "hp": {k: v for k, v in lrt_hp.items() if k != "lr"},
+        "steps": lrt_steps,
+        "batch_size": lrt_batch,
+        "seed": seed,
+        "width": width,
+        "batch_norm": batch_norm,
+        "device": device,
+    }
     params_key = json.dumps(params, sort_keys=True, default=str)
     results, lock = lr_range_results()
-    if st.button(t("tr.lrt.run"), icon=":material/troubleshoot:", key="tr_lrt_run",
-                 disabled="data" in problems or "device" in problems):
+    if st.button(
+        t("tr.lrt.run"),
+        icon=":material/troubleshoot:",
+        key="tr_lrt_run",
+        disabled="data" in problems or "device" in problems,
+    ):
         with lock:
             previous = results.get(params_key)
             if previous is None or previous.done():
                 results[params_key] = lr_range_pool().submit(view.run_lr_range, params)
-            for key in [k for k, f in results.items() if f.done()][:max(0, len(results) - MAX_LR_RESULTS)]:
+            for key in [k for k, f in results.items() if f.done()][: max(0, len(results) - MAX_LR_RESULTS)]:
                 del results[key]
     future = results.get(params_key)
     if future is None:
@@ -360,26 +509,48 @@ with st.expander(t("tr.lrt.title"), expanded=False):
         except Exception as error:  # noqa: BLE001 - DataError, a dead process: shown, never a traceback
             if isinstance(error, BrokenProcessPool):  # the test's process died: the next one gets a new pool
                 lr_range_pool.clear()
-            st.error(t("tr.lrt.error", error=view.error_line(str(error)) or type(error).__name__),
-                     icon=":material/error:")
+            st.error(
+                t("tr.lrt.error", error=view.error_line(str(error)) or type(error).__name__),
+                icon=":material/error:",
+            )
         else:
             lr_setting = next(s for s in lane_settings(lrt_lane, lrt_name) if s.key.endswith("_lr"))
             suggested = snap_lr(lr_setting, result["suggested_lr"])
             spec = view.lr_range_spec(
-                title=t("tr.lrt.chart", name=optimizer_label(lrt_name)), x_title=t("tr.lrt.x"),
-                y_title=t("tr.lrt.y"), raw=t("tr.lrt.raw"), smoothed=t("tr.lrt.smoothed"),
+                title=t("tr.lrt.chart", name=optimizer_label(lrt_name)),
+                x_title=t("tr.lrt.x"),
+                y_title=t("tr.lrt.y"),
+                raw=t("tr.lrt.raw"),
+                smoothed=t("tr.lrt.smoothed"),
                 suggestion=result["suggested_lr"],
                 suggestion_label=t("tr.lrt.suggested_mark", lr=f"{result['suggested_lr']:.2g}"),
-                colour=theme.optimizer_colour(lrt_name), presenter=presenter)
+                colour=theme.optimizer_colour(lrt_name),
+                presenter=presenter,
+            )
             st.container(key="tr_lrt_chart_box").vega_lite_chart(
-                view.lr_range_frame(result), {**spec, "name": "tr_lrt_chart"}, width="stretch", theme=None,
-                key="tr_lrt_chart")
-            st.markdown(t("tr.lrt.result", suggested=f"{result['suggested_lr']:.3g}",
-                          min_over_10=f"{result['min_over_10']:.3g}", snapped=f"{suggested:g}"))
+                view.lr_range_frame(result),
+                {**spec, "name": "tr_lrt_chart"},
+                width="stretch",
+                theme=None,
+                key="tr_lrt_chart",
+            )
+            st.markdown(
+                t(
+                    "tr.lrt.result",
+                    suggested=f"{result['suggested_lr']:.3g}",
+                    min_over_10=f"{result['min_over_10']:.3g}",
+                    snapped=f"{suggested:g}",
+                )
+            )
             if result["diverged"]:
                 st.caption(t("tr.lrt.diverged"))
-            st.button(t("tr.lrt.use", lr=f"{suggested:g}", n=lrt_lane), key="tr_lrt_use", icon=":material/input:",
-                      on_click=set_value, args=(lane_lr_keys[lrt_lane - 1], suggested))
+            st.button(
+                t("tr.lrt.use", lr=f"{suggested:g}", n=lrt_lane),
+                key="tr_lrt_use",
+                icon=":material/input:",
+                on_click=set_value,
+                args=(lane_lr_keys[lrt_lane - 1], suggested),
+            )
 
 # ---- the open run --------------------------------------------------------------------------------------
 run_id = int(st.session_state["run"])
@@ -410,8 +581,13 @@ def metrics_of(run: int):
 
 def n_train_of(config: dict) -> int | None:
     try:
-        return probe(config.get("dataset", "digits"), config.get("data_path"), config.get("image_size"),
-                     config.get("val_fraction", 0.2), config.get("max_samples"))["n_train"]
+        return probe(
+            config.get("dataset", "digits"),
+            config.get("data_path"),
+            config.get("image_size"),
+            config.get("val_fraction", 0.2),
+            config.get("max_samples"),
+        )["n_train"]
     except (DataError, OSError, ValueError):
         return None
 
@@ -435,13 +611,33 @@ if record is not None:
     head_col, action_col, close_col = st.columns([6, 1.3, 1.3], vertical_alignment="center")
     head_col.subheader(t("tr.run_title", id=record.id, dataset=view.dataset_label(record.config)))
     if record.status in view.ACTIVE:
-        action_col.button(t("tr.stop"), icon=":material/stop:", key="tr_stop", on_click=stop_run,
-                          args=(record.id,), width="stretch", disabled=bool(record.stop_requested))
+        action_col.button(
+            t("tr.stop"),
+            icon=":material/stop:",
+            key="tr_stop",
+            on_click=stop_run,
+            args=(record.id,),
+            width="stretch",
+            disabled=bool(record.stop_requested),
+        )
     elif record.status in view.RESUMABLE:
-        action_col.button(t("tr.resume"), icon=":material/replay:", key="tr_resume", on_click=resume_run,
-                          args=(record.id,), width="stretch", help=t("tr.resume_help"))
-    close_col.button(t("tr.close"), icon=":material/close:", key="tr_close", on_click=set_value,
-                     args=("run", 0), width="stretch")
+        action_col.button(
+            t("tr.resume"),
+            icon=":material/replay:",
+            key="tr_resume",
+            on_click=resume_run,
+            args=(record.id,),
+            width="stretch",
+            help=t("tr.resume_help"),
+        )
+    close_col.button(
+        t("tr.close"),
+        icon=":material/close:",
+        key="tr_close",
+        on_click=set_value,
+        args=("run", 0),
+        width="stretch",
+    )
     head_col.caption(run_view.run_caption(record.config))
     lanes_of_run = view.run_lanes(record.config, optimizer_label)
     n_epochs = int(record.config.get("epochs", 1))
@@ -450,21 +646,48 @@ if record is not None:
 
     # display options (outside the fragment: a change is a full run, so the URL follows)
     # on a projector two rows of two: presenter-sized labels do not fit four abreast
-    option_cols = ([*st.columns(2, gap="large"), *st.columns(2, gap="large")] if presenter
-                   else st.columns([3, 2, 1.6, 3], vertical_alignment="bottom", gap="medium"))
-    beta = state.widget(Setting("smooth", "float", 0.6, "tr.smooth", low=0.0, high=0.99, step=0.01,
-                                widget="slider", help="tr.smooth_help"), option_cols[0], format="%.2f")
-    x_unit = state.widget(Setting("xaxis", "choice", "step", "tr.xaxis", choices=("step", "epoch"),
-                                  format={u: t(f"tr.x.{u}") for u in ("step", "epoch")}.get, widget="radio"),
-                          option_cols[1])
-    log_loss = state.widget(Setting("logloss", "bool", False, "tr.logloss", help="tr.logloss_help"),
-                            option_cols[2])
+    option_cols = (
+        [*st.columns(2, gap="large"), *st.columns(2, gap="large")]
+        if presenter
+        else st.columns([3, 2, 1.6, 3], vertical_alignment="bottom", gap="medium")
+    )
+    beta = state.widget(
+        Setting(
+            "smooth",
+            "float",
+            0.6,
+            "tr.smooth",
+            low=0.0,
+            high=0.99,
+            step=0.01,
+            widget="slider",
+            help="tr.smooth_help",
+        ),
+        option_cols[0],
+        format="%.2f",
+    )
+    x_unit = state.widget(
+        Setting(
+            "xaxis",
+            "choice",
+            "step",
+            "tr.xaxis",
+            choices=("step", "epoch"),
+            format={u: t(f"tr.x.{u}") for u in ("step", "epoch")}.get,
+            widget="radio",
+        ),
+        option_cols[1],
+    )
+    log_loss = state.widget(
+        Setting("logloss", "bool", False, "tr.logloss", help="tr.logloss_help"), option_cols[2]
+    )
     others = [r for r in store.list_runs(limit=200) if r.id != record.id]
     cmp_choices = (0, *(r.id for r in others))
     # labels without the status: a select box keeps the label it first showed while the status moves on
     cmp_labels = {0: t("tr.cmp.none"), **{r.id: run_label(r) for r in others}}
-    compare_id = state.widget(Setting("cmp", "choice", 0, "tr.cmp", choices=cmp_choices, format=cmp_labels.get),
-                              option_cols[3])
+    compare_id = state.widget(
+        Setting("cmp", "choice", 0, "tr.cmp", choices=cmp_choices, format=cmp_labels.get), option_cols[3]
+    )
     compare = next((r for r in others if r.id == compare_id), None)
 
     def per_epoch_of(config: dict, lanes_: list, n: int | None) -> dict | None:
@@ -496,9 +719,14 @@ if record is not None:
             prefix = f"#{compare.id} "
             compare_lanes = view.run_lanes(compare.config, optimizer_label, prefix=prefix)
             own = [dataclasses.replace(lane, label=f"#{run} {lane.label}") for lane in lanes_of_run]
-            parts = [(metrics, own, per_epoch_main),
-                     (metrics_of(compare.id), compare_lanes,
-                      per_epoch_of(compare.config, compare_lanes, n_train_of(compare.config)))]
+            parts = [
+                (metrics, own, per_epoch_main),
+                (
+                    metrics_of(compare.id),
+                    compare_lanes,
+                    per_epoch_of(compare.config, compare_lanes, n_train_of(compare.config)),
+                ),
+            ]
             if x_unit == "epoch" and parts[1][2] is None:
                 parts = parts[:1]
         run_view.draw_charts(parts, {"beta": beta, "x_unit": x_unit, "log_loss": log_loss}, presenter)
@@ -521,13 +749,27 @@ records = store.list_runs(limit=200)
 if not records:
     st.caption(t("tr.history_empty"))
 else:
-    columns = {c: t(f"tr.hist.{c}") for c in ("run", "status", "created", "dataset", "optimizers", "epochs",
-                                              "accuracy")}
-    widths = {"run": 60, "status": 100, "created": 140, "dataset": 110, "optimizers": 300, "epochs": 70,
-              "accuracy": "large"}  # pixels: the lists of optimizers and accuracies get the room
-    st.dataframe(view.history_frame(records, columns, status_text, optimizer_label), hide_index=True,
-                 width="stretch", key="tr_history_table", height=min(400, 38 + 35 * len(records)),
-                 column_config={columns[c]: st.column_config.Column(width=w) for c, w in widths.items()})
+    columns = {
+        c: t(f"tr.hist.{c}")
+        for c in ("run", "status", "created", "dataset", "optimizers", "epochs", "accuracy")
+    }
+    widths = {
+        "run": 60,
+        "status": 100,
+        "created": 140,
+        "dataset": 110,
+        "optimizers": 300,
+        "epochs": 70,
+        "accuracy": "large",
+    }  # pixels: the lists of optimizers and accuracies get the room
+    st.dataframe(
+        view.history_frame(records, columns, status_text, optimizer_label),
+        hide_index=True,
+        width="stretch",
+        key="tr_history_table",
+        height=min(400, 38 + 35 * len(records)),
+        column_config={columns[c]: st.column_config.Column(width=w) for c, w in widths.items()},
+    )
     ids = [r.id for r in records]
     labels = {r.id: run_label(r) for r in records}
     default_pick = run_id if run_id in ids else ids[0]
@@ -536,14 +778,35 @@ else:
     pick_col, open_col, cmp_col, csv_col, del_col = st.columns([4, 1, 1, 1, 1], vertical_alignment="bottom")
     picked = pick_col.selectbox(t("tr.hist.pick"), ids, format_func=labels.get, key="tr_pick")
     picked_record = next(r for r in records if r.id == picked)
-    open_col.button(t("tr.hist.open"), key="tr_open", icon=":material/open_in_new:", on_click=set_value,
-                    args=("run", picked), width="stretch", disabled=picked == run_id)
-    cmp_col.button(t("tr.hist.compare"), key="tr_compare", icon=":material/compare_arrows:", on_click=set_value,
-                   args=("cmp", picked), width="stretch", disabled=not run_id or picked == run_id,
-                   help=t("tr.hist.compare_help"))
-    csv_col.download_button(t("tr.hist.csv"), data=lambda run=picked: store.export_csv(run),
-                            file_name=f"run-{picked}-metrics.csv", mime="text/csv", icon=":material/download:",
-                            on_click="ignore", key="tr_csv", width="stretch")
+    open_col.button(
+        t("tr.hist.open"),
+        key="tr_open",
+        icon=":material/open_in_new:",
+        on_click=set_value,
+        args=("run", picked),
+        width="stretch",
+        disabled=picked == run_id,
+    )
+    cmp_col.button(
+        t("tr.hist.compare"),
+        key="tr_compare",
+        icon=":material/compare_arrows:",
+        on_click=set_value,
+        args=("cmp", picked),
+        width="stretch",
+        disabled=not run_id or picked == run_id,
+        help=t("tr.hist.compare_help"),
+    )
+    csv_col.download_button(
+        t("tr.hist.csv"),
+        data=lambda run=picked: store.export_csv(run),
+        file_name=f"run-{picked}-metrics.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        on_click="ignore",
+        key="tr_csv",
+        width="stretch",
+    )
 
     def delete_run(run: int) -> None:
         store.delete_run(run)
@@ -554,8 +817,18 @@ else:
         st.session_state.pop("tr_pick", None)
 
     active = picked_record.status in view.ACTIVE
-    with del_col.popover(t("tr.hist.delete"), icon=":material/delete:", disabled=active, width="stretch",
-                         help=t("tr.hist.delete_active") if active else None):
+    with del_col.popover(
+        t("tr.hist.delete"),
+        icon=":material/delete:",
+        disabled=active,
+        width="stretch",
+        help=t("tr.hist.delete_active") if active else None,
+    ):
         st.markdown(t("tr.hist.delete_confirm", id=picked))
-        st.button(t("tr.hist.delete_yes", id=picked), key="tr_delete", type="primary", on_click=delete_run,
-                  args=(picked,))
+        st.button(
+            t("tr.hist.delete_yes", id=picked),
+            key="tr_delete",
+            type="primary",
+            on_click=delete_run,
+            args=(picked,),
+        )

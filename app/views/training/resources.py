@@ -34,8 +34,12 @@ def job_manager(runs_dir: str):
 def lr_range_pool() -> ProcessPoolExecutor:
     """One process for LR range tests: they run beside the training workers, never in the server."""
     threads = max(1, (os.cpu_count() or 1) // 2)
-    return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=view.limit_threads, initargs=(threads,))
+    return ProcessPoolExecutor(
+        max_workers=1,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=view.limit_threads,
+        initargs=(threads,),
+    )
 
 
 @st.cache_resource(show_spinner=False)
@@ -45,13 +49,21 @@ def lr_range_results() -> tuple[dict[str, Future], threading.Lock]:
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def probe(source: str, path: str | None, image_size: int | None, val_fraction: float,
-          max_samples: int | None) -> dict:
+def probe(
+    source: str, path: str | None, image_size: int | None, val_fraction: float, max_samples: int | None
+) -> dict:
     """Load the dataset once to check it and learn its shape (DataError for a bad path or file)."""
-    data = load_dataset(source, path, image_size=image_size, val_fraction=val_fraction,
-                        max_samples=max_samples)
-    return {"name": data.name, "shape": tuple(data.input_shape), "classes": data.n_classes,
-            "n_train": len(data.y_train), "n_val": len(data.y_val), "skipped": data.skipped}
+    data = load_dataset(
+        source, path, image_size=image_size, val_fraction=val_fraction, max_samples=max_samples
+    )
+    return {
+        "name": data.name,
+        "shape": tuple(data.input_shape),
+        "classes": data.n_classes,
+        "n_train": len(data.y_train),
+        "n_val": len(data.y_val),
+        "skipped": data.skipped,
+    }
 
 
 @st.cache_data(show_spinner=False)
@@ -77,8 +89,11 @@ def receive_upload(data: bytes) -> str:
     scratch = uploads_dir() / f".tmp-{digest}-{uuid.uuid4().hex[:8]}"
     try:
         result = extract_zip(data, scratch)  # DataError on anything unsafe; it leaves nothing behind
-        info = {"n_files": result.n_files, "n_skipped": result.n_skipped,
-                "skipped_examples": list(result.skipped_examples)}
+        info = {
+            "n_files": result.n_files,
+            "n_skipped": result.n_skipped,
+            "skipped_examples": list(result.skipped_examples),
+        }
         (scratch / ".upload.json").write_text(json.dumps(info), encoding="utf-8")
         scratch.rename(dest)
     except FileExistsError:  # OSError: another session unpacked the same zip a moment ago
