@@ -1,11 +1,12 @@
-# The two commands: `make run` and `make test`.
+# The two commands: `make run` and `make test` (what CI runs, .ci/run). Beside them, for working:
+# `make test-fast` (all but the real-browser tests), `make lint` (ruff, formatting, mypy), `make bench`.
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 PORT   ?= 8501
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install lint bench clean chromium
+.PHONY: run test test-fast install lint bench clean chromium
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -31,15 +32,26 @@ chromium:
 	  else echo "chromium is missing: install the Debian packages 'chromium fonts-wqy-microhei' (needs root)"; exit 1; fi; \
 	fi
 
-test: $(STAMP) chromium
-	$(PY) -m ruff check optim_core app tests
+test: $(STAMP) chromium lint
 	$(PY) -m pytest -q -p no:cacheprovider
 
-bench: $(STAMP)
-	$(PY) tests/benchmarks/bench_simulate.py
+# The suite without the tests marked `browser` (tests/browser): no Chromium needed.
+test-fast: $(STAMP) lint
+	$(PY) -m pytest -q -p no:cacheprovider -m "not browser"
 
+# Every benchmark script (tests/benchmarks/bench_*.py that runs as a script), one after another; each
+# prints one JSON object. bench_page_latency drives Chromium.
+BENCHES := $(shell grep -l '^if __name__ == "__main__":' tests/benchmarks/bench_*.py)
+
+bench: $(STAMP) chromium
+	@set -e; for script in $(BENCHES); do echo "== $$script" >&2; $(PY) $$script; done
+
+# ruff's checks (line length included), the formatting, and types (pyproject.toml [tool.mypy]): the first
+# step of `make test` and `make test-fast`.
 lint: $(STAMP)
-	$(PY) -m ruff check optim_core app tests
+	$(PY) -m ruff check optim_core app tests tools
+	$(PY) -m ruff format --check optim_core app tests tools
+	$(PY) -m mypy
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

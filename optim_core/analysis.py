@@ -1,8 +1,8 @@
 """Fair comparisons on a 2D surface: basins of attraction, LR sensitivity sweeps and curvature.
 
-    basins = basin_map("himmelblau", "sgd", {"lr": 0.01}, n=40, steps=500)   # which minimum each start reaches
-    sweep = lr_sweep("bowl", ["sgd", "adam"], steps=200)                      # loss against log-LR, with spread
-    (lam_min, lam_max), vectors = hessian_eigen(surface, xy)                  # curvature anywhere, vectorized
+    basins = basin_map("himmelblau", "sgd", {"lr": 0.01}, n=40, steps=500)  # which minimum each start reaches
+    sweep = lr_sweep("bowl", ["sgd", "adam"], steps=200)  # loss against log-LR, with spread
+    (lam_min, lam_max), vectors = hessian_eigen(surface, xy)  # curvature anywhere, vectorized
 
 Every computation is one vectorized engine call (basin_map: all n² starts at once; lr_sweep: all LRs ×
 all starts of one optimizer at once), so a 40 × 40 map costs about what a few single runs cost.
@@ -14,12 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
-from .engine import simulate
 from .optimizers import resolve_hyperparams
+from .simulation import simulate
 from .surfaces import Surface, get_surface
+from .surfaces.critical_points import EIG_TOL, classify_hessian, symmetric_eigen
 
 STILL_MOVING = -1  # basin label: the run ended near no known minimum
 DIVERGED = -2  # basin label: the engine stopped the run (non-finite, or out of its box)
@@ -31,12 +33,8 @@ DEFAULT_LRS = np.geomspace(1e-4, 1.0, 40)
 
 
 def hessian_eigen(surface: str | Surface, xy) -> tuple[np.ndarray, np.ndarray]:
-    r"""Eigenvalues (…, 2), ascending, and eigenvectors (…, 2, 2), as columns like numpy.linalg.eigh,
-    of the Hessian at every point of xy (…, 2). Closed form for a symmetric 2 × 2 matrix [[a, b], [b, c]]:
-
-    $\lambda_\pm = m \pm r,\; m = \tfrac{a + c}{2},\; r = \sqrt{(\tfrac{a - c}{2})^2 + b^2}$, and the
-    eigenvector of λ₊ is (cos θ, sin θ) with $\theta = \tfrac12 \operatorname{atan2}(2b, a - c)$.
-    """
+    """Eigenvalues (…, 2), ascending, and eigenvectors (…, 2, 2), as columns like numpy.linalg.eigh,
+    of the Hessian at every point of xy (…, 2), by the closed form of critical_points.symmetric_eigen."""
     surface = get_surface(surface)
     xy = np.asarray(xy, dtype=float)
     if xy.shape[-1:] != (2,):
@@ -48,43 +46,28 @@ def hessian_eigen(surface: str | Surface, xy) -> tuple[np.ndarray, np.ndarray]:
     return symmetric_eigen(a, b, c)
 
 
-def symmetric_eigen(a, b, c) -> tuple[np.ndarray, np.ndarray]:
-    """hessian_eigen's closed form for the matrices [[a, b], [b, c]] given element-wise."""
-    a, b, c = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (a, b, c)))
-    # m = (a + c)/2, r = √(((a − c)/2)² + b²): the eigenvalues are m ∓ r
-    mean = 0.5 * (a + c)
-    radius = np.hypot(0.5 * (a - c), b)
-    values = np.stack([mean - radius, mean + radius], axis=-1)
-    # θ = ½ atan2(2b, a − c) turns the x axis onto the eigenvector of the larger eigenvalue (0 when r = 0)
-    theta = 0.5 * np.arctan2(2.0 * b, a - c)
-    cos, sin = np.cos(theta), np.sin(theta)
-    vectors = np.empty(a.shape + (2, 2))
-    vectors[..., 0, 0], vectors[..., 1, 0] = -sin, cos  # column 0: the eigenvector of λ_min
-    vectors[..., 0, 1], vectors[..., 1, 1] = cos, sin  # column 1: the eigenvector of λ_max
-    return values, vectors
-
-
 def classify_point(
-    surface: str | Surface, x: float, y: float, *, grad_tol: float = 1e-6, eig_tol: float = 1e-9
+    surface: str | Surface, x: float, y: float, *, grad_tol: float = 1e-6, eig_tol: float = EIG_TOL
 ) -> str:
     """ "minimum", "saddle", "maximum", "degenerate" (a zero eigenvalue: the second derivative cannot
-    tell) or "not critical" (‖∇f‖ > grad_tol). eig_tol is relative to the largest |eigenvalue| (and 1)."""
+    tell) or "not critical" (‖∇f‖ > grad_tol). The Hessian's verdict is critical_points.classify_hessian,
+    whose one rule for degenerate points eig_tol sets."""
     surface = get_surface(surface)
+    # The point as NumPy scalars, which a surface's functions take as well as the arrays Surface types
+    # them for (surface._shaped gives scalars back); 0-d arrays could round differently in the last bit.
+    px, py = np.float64(x), np.float64(y)
+    grad = cast(Callable[[np.float64, np.float64], tuple[np.float64, np.float64]], surface.grad)
+    hessian = cast(
+        Callable[[np.float64, np.float64], tuple[np.float64, np.float64, np.float64]], surface.hessian
+    )
     with np.errstate(all="ignore"):
-        gx, gy = surface.grad(np.float64(x), np.float64(y))
+        gx, gy = grad(px, py)
     norm = float(np.hypot(gx, gy))
     if not np.isfinite(norm) or norm > grad_tol:
         return "not critical"
-    (low, high), _ = hessian_eigen(surface, (x, y))
-    if abs(low) <= eig_tol * max(1.0, abs(low), abs(high)) or abs(high) <= eig_tol * max(
-        1.0, abs(low), abs(high)
-    ):
-        return "degenerate"
-    if low > 0:
-        return "minimum"
-    if high < 0:
-        return "maximum"
-    return "saddle"
+    with np.errstate(all="ignore"):
+        hxx, hxy, hyy = hessian(px, py)
+    return classify_hessian(hxx, hxy, hyy, eig_tol=eig_tol)
 
 
 def stability_bound(lambda_max):

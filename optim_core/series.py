@@ -117,6 +117,9 @@ def _to_numeric(column: pd.Series, decimal_comma: bool) -> pd.Series | None:
 
 def _malformed(err: Exception) -> SeriesError:
     found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(err))
+    expected: int | None
+    line: int | None
+    saw: int | None
     if found:
         expected, line, saw = (int(group) for group in found.groups())
         message = f"Line {line} has {saw} cells, but the table has {expected} columns."

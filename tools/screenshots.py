@@ -1,6 +1,7 @@
 """Take the README screenshots with Debian's Chromium: `.venv/bin/python tools/screenshots.py [out_dir]`.
 
-Each shot is (file name, URL path + query, viewport). Writes PNGs into assets/ by default.
+Each shot is (file name, URL path + query, viewport). Writes PNGs into assets/ by default: the README
+shows them, and the home page's card of each page in app/shared/navigation.py shows assets/<url_path>.png.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ SHOTS = [
     ("playground_zh.png", "/playground?lang=zh&t=60", (1600, 1000)),
     ("schedules.png", "/schedules?sched=warmup&keep=cosine_annealing_lr", (1600, 1000)),
     ("ema.png", "/ema", (1600, 1000)),
+    ("analysis.png", "/analysis", (1600, 1000)),
+    ("training.png", "/training", (1600, 1000)),
 ]
 
 

@@ -27,6 +27,9 @@ PAGES = (
 
 
 def page_script(url_path: str) -> str:
-    """The absolute path of a page's script, as st.page_link wants it (AppTest may run main.py from elsewhere)."""
+    """The absolute path of a page's script, as st.page_link wants it.
+
+    Absolute, because AppTest may run main.py from another working directory.
+    """
     entry = next(p for p in PAGES if p.url_path == url_path)
     return str(VIEWS_DIR / entry.script)

@@ -1,6 +1,6 @@
-"""URL settings for one LR schedule, built from its ParamSpec table; shared by the Schedules page and the Playground.
+"""URL settings for one LR schedule, built from its Param table; shared by the Schedules page and Playground.
 
-A schedule is a chooser (one of "none" and schedule_names()) plus one Setting per ParamSpec, keyed
+A schedule is a chooser (one of "none" and schedule_names()) plus one Setting per Param, keyed
 f"{prefix}{param}". Composites are flattened into more settings of the same kind:
 
     warmup          warmup_steps, start_factor, schedule (the inner schedule's name), and the inner
@@ -12,35 +12,23 @@ An int_list travels comma-separated ("30,80"); an optional int whose torch defau
 step_size_down) is 0 for None. read_schedule draws all of this and returns (name, kwargs) ready for
 optim_core.schedules (lr left out: it is the page's own widget).
 
-The Playground link (playground_link / playground_query) carries the schedule's relative shape, because
-the Playground builds it with lr=1.0 and multiplies each optimizer's own LR by it:
-
-    /playground?sched=<name>&sched_<param>=<value>&...   e.g.
-    /playground?sched=cosine_annealing_lr&sched_T_max=100&sched_eta_min=0.1
-    /playground?sched=warmup&sched_warmup_steps=10&sched_start_factor=0.1&sched_schedule=step_lr
-               &sched_then_step_size=30&sched_then_gamma=0.1
-
-Every parameter is written out (not only the non-default ones). Absolute LRs become multipliers: eta_min,
-base_lr and max_lr are divided by the page's base lr; a standalone cyclic_lr or one_cycle_lr (which
-ignore lr) is divided by its own max_lr instead, so its peak is max_lr=1.0, the optimizer's LR. The
-Playground reads it with read_schedule(state, "sched_", where, key="sched", relative=True), whose
-ranges and defaults for those three are multipliers. Log-scale values snap to the round grid there.
+A schedule in one URL value (kept curves) and the Playground link: schedule_links.py.
 """
 
 from __future__ import annotations
 
 import re
-import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import streamlit as st
 
+from app.shared.controls import param_setting
 from app.shared.i18n import STRINGS, pick, t
 from app.shared.settings import InvalidValue, Setting, UrlState
+from optim_core.params import Param
 from optim_core.schedules import (
-    SCHEDULES,
-    ParamSpec,
     ScheduleError,
     ScheduleSpec,
     get_spec,
@@ -56,7 +44,6 @@ COMPOSITES = ("sequential_lr", "warmup")
 MAX_LIST = 20  # items in an int_list
 # Absolute LRs, and their (default, low, high) as multipliers of the LR (relative mode, the Playground).
 ABSOLUTE = {"eta_min": (0.0, 0.0, 1.0), "base_lr": (0.01, 1e-5, 1.0), "max_lr": (1.0, 1e-4, 10.0)}
-PLAYGROUND_KEY, PLAYGROUND_PREFIX = "sched", "sched_"
 
 _INT_LIST = re.compile(r"^\s*(\d+\s*(,\s*\d+\s*)*)?,?\s*$")
 
@@ -113,76 +100,40 @@ def _help(spec_name: str, param: str) -> str | None:
     return None
 
 
-def _float_step(low: float, high: float) -> float:
-    """A round slider step giving at least ~200 positions: 0.2 wide -> 0.001, 5 wide -> 0.01."""
-    width = (high - low) / 200
-    step = 1.0
-    while step > width:
-        step /= 10
-    return float(f"{step:.0e}")
-
-
-def param_setting(spec: ScheduleSpec, param: ParamSpec, key: str, *, relative: bool = False) -> Setting:
-    """The URL setting for one ParamSpec (see the module docstring for int_list and optional ints)."""
-    default, low, high = param.default, param.low, param.high
+def argument_setting(spec: ScheduleSpec, param: Param, key: str, *, relative: bool = False) -> Setting:
+    """The URL setting for one of `spec`'s arguments: controls.param_setting, plus what only schedules
+    have (LR multipliers in relative mode, int lists, 0 for an optional int; see the module docstring)."""
     shown = param.name
     if relative and param.name in ABSOLUTE:
         default, low, high = ABSOLUTE[param.name]
+        param = replace(param, default=default, low=low, high=high)
         shown = t("sch.times_lr", name=param.name)
     help_key = _help(spec.name, param.name)
-    if param.kind == "bool":
-        return Setting(key, "bool", bool(default), lambda: shown, help=help_key)
-    if param.kind == "choice":
-        fmt = schedule_label if param.name == "schedule" else str
-        return Setting(
-            key, "choice", default, lambda: shown, choices=param.choices, format=fmt, help=help_key
-        )
     if param.kind == "int_list":
         return IntListSetting(
             key,
             "text",
-            ",".join(map(str, default)),
+            ",".join(map(str, param.default)),
             lambda: shown,
-            low=low,
-            high=high,
+            low=param.low,
+            high=param.high,
             max_len=120,
             help=help_key,
         )
-    if param.kind == "int":
-        if default is None:  # 0 stands for torch's None
-            return Setting(
-                key, "int", 0, lambda: t("sch.zero_is_none", name=shown), low=0, high=high, help=help_key
-            )
-        widget = "slider" if high - low <= 100 else ""
+    if param.kind == "int" and param.default is None:  # 0 stands for torch's None
         return Setting(
-            key, "int", int(default), lambda: shown, low=low, high=high, step=1, widget=widget, help=help_key
+            key, "int", 0, lambda: t("sch.zero_is_none", name=shown), low=0, high=param.high, help=help_key
         )
-    if param.log_scale:
-        setting = Setting(key, "log", float(default), lambda: shown, low=low, high=high, help=help_key)
-        snapped = setting.parse(repr(float(default)))  # the grid value the select_slider can show
-        return Setting(key, "log", snapped, lambda: shown, low=low, high=high, help=help_key)
-    step = _float_step(low, high)
-    digits = max(0, -int(f"{step:e}".split("e")[1]))
-    return Setting(
-        key,
-        "float",
-        float(default),
-        lambda: shown,
-        low=low,
-        high=high,
-        step=step,
-        widget="slider",
-        help=help_key,
-        extra={"format": f"%.{digits}f"},
-    )
+    fmt = schedule_label if param.name == "schedule" else str
+    return param_setting(param, key, lambda: shown, help=help_key, slider=True, format=fmt)
 
 
 def spec_settings(
     spec: ScheduleSpec, prefix: str, *, relative: bool = False, skip: Sequence[str] = ()
 ) -> list[Setting]:
-    """One setting per ParamSpec of `spec` (also ReduceLROnPlateau's PLATEAU), keyed f"{prefix}{param}"."""
+    """One setting per Param of `spec` (also ReduceLROnPlateau's PLATEAU), keyed f"{prefix}{param}"."""
     return [
-        param_setting(spec, p, f"{prefix}{p.name}", relative=relative)
+        argument_setting(spec, p, f"{prefix}{p.name}", relative=relative)
         for p in spec.params
         if p.name not in skip
     ]
@@ -212,7 +163,7 @@ def chooser(key: str, default: str = NONE) -> Setting:
     )
 
 
-# ---- one walk over the settings tree, reading values from widgets, a URL-like dict, ... -----------------------
+# ---- one walk over the settings tree, reading values from widgets, a URL-like dict, ... --------------------
 ValueOf = Callable[[Setting, str], Any]  # (setting, prefix of the params it governs) -> its value
 
 
@@ -285,7 +236,7 @@ def _validate(name: str, kwargs: dict) -> None:
     schedule_fn(name, **kwargs)
 
 
-# ---- drawing --------------------------------------------------------------------------------------------------
+# ---- drawing -----------------------------------------------------------------------------------------------
 def _forget(state: UrlState, prefix: str, keep: str) -> None:
     """A new choice starts its params from their defaults: drop the old values everywhere they live."""
     for store in (st.session_state, state._shadow):
@@ -328,108 +279,3 @@ def read_schedule(
         raise ScheduleError("; ".join(problems))
     _validate(name, kwargs)
     return name, kwargs
-
-
-# ---- a compact text form, for a list of curves in one URL value -----------------------------------------------
-def encode_curve(name: str, kwargs: Mapping[str, Any]) -> str:
-    """'name|param=value|...' with only the values that differ from the defaults ('|' and ';' never occur
-    in a value: numbers, identifiers, true/false and comma-separated integers)."""
-    fields = [f"{s.key}={s.encode(v)}" for s, v in flat_settings(name, kwargs) if v != s.default]
-    return "|".join([name, *fields])
-
-
-def decode_curve(text: str) -> tuple[str, dict]:
-    """(name, kwargs) from encode_curve's form; InvalidValue (translated reason) for anything else."""
-    name, *fields = text.split("|")
-    if name not in SCHEDULES:
-        raise InvalidValue(t("sch.reason.unknown_schedule", name=name))
-    raw: dict[str, str] = {}
-    for field_text in fields:
-        field_key, sep, value = field_text.partition("=")
-        if not sep or field_key in raw:
-            raise InvalidValue(t("sch.reason.field", field=field_text))
-        raw[field_key] = value
-    used: set[str] = set()
-
-    def value_of(setting: Setting, _governs: str) -> Any:
-        used.add(setting.key)
-        return setting.parse(raw[setting.key]) if setting.key in raw else setting.default
-
-    kwargs, problems = collect(name, "", value_of)
-    unknown = sorted(set(raw) - used)
-    if unknown:
-        raise InvalidValue(t("sch.reason.field", field=", ".join(unknown)))
-    if problems:
-        raise InvalidValue("; ".join(problems))
-    try:
-        _validate(name, kwargs)
-    except ScheduleError as error:
-        raise InvalidValue(str(error)) from None
-    return name, kwargs
-
-
-# ---- the Playground link ---------------------------------------------------------------------------------------
-def relative_kwargs(name: str, kwargs: Mapping[str, Any], lr: float) -> dict:
-    """kwargs whose curve at lr=1.0 is this curve's shape: see the module docstring."""
-    spec = get_spec(name)
-    if not spec.uses_lr:  # a standalone cyclic_lr / one_cycle_lr: its peak becomes the optimizer's LR
-        return _scaled(name, kwargs, float(kwargs.get("max_lr") or 1.0))
-    return _scaled(name, kwargs, lr)
-
-
-def _scaled(name: str, kwargs: Mapping[str, Any], unit: float) -> dict:
-    if unit <= 0:
-        raise ScheduleError(t("sch.reason.zero_lr"))
-    out = {k: (v / unit if k in ABSOLUTE and v is not None else v) for k, v in kwargs.items()}
-    if name == "warmup" and out.get("schedule_kwargs"):
-        out["schedule_kwargs"] = _scaled(out["schedule"], out["schedule_kwargs"], unit)
-    if name == "sequential_lr":
-        out["schedulers"] = [
-            (part, _scaled(part, part_kwargs, unit))
-            for part, part_kwargs in ((e, {}) if isinstance(e, str) else e for e in out["schedulers"])
-        ]
-    return out
-
-
-def playground_query(name: str, kwargs: Mapping[str, Any], lr: float) -> dict[str, str]:
-    """{"sched": name, "sched_<param>": value, ...}: the Playground's URL settings for this schedule."""
-    relative = relative_kwargs(name, kwargs, lr)
-    query = {PLAYGROUND_KEY: name}
-    for setting, value in flat_settings(name, relative, PLAYGROUND_PREFIX, relative=True):
-        query[setting.key] = setting.encode(value)
-    return query
-
-
-def playground_link(name: str, kwargs: Mapping[str, Any], lr: float = 1.0) -> str:
-    """The relative URL of the Playground carrying this schedule (lr: the base LR kwargs were made for)."""
-    return "/playground?" + urllib.parse.urlencode(playground_query(name, kwargs, lr), safe=",")
-
-
-# ---- the comparison set: kept curves in one URL value ----------------------------------------------------------
-MAX_KEPT = 6
-KEEP_MAX_LEN = 1500
-
-
-class KeptCurves(Setting):
-    """A "text" setting holding up to MAX_KEPT curves as encode_curve forms joined by ';', each checked on parse."""
-
-    def parse(self, raw: str) -> Any:
-        text = super().parse(raw)
-        entries = [entry for entry in text.split(";") if entry]
-        if len(entries) > MAX_KEPT:
-            raise InvalidValue(t("sch.reason.too_many", n=MAX_KEPT))
-        for entry in entries:
-            try:
-                decode_curve(entry)
-            except InvalidValue as bad:
-                raise InvalidValue(t("sch.reason.kept", entry=entry[:60], reason=bad.reason)) from None
-        return ";".join(entries)
-
-
-def kept_setting(key: str = "keep") -> KeptCurves:
-    return KeptCurves(key, "text", "", "sch.kept", max_len=KEEP_MAX_LEN)
-
-
-def decode_kept(text: str) -> list[tuple[str, dict]]:
-    """The kept curves of a value that KeptCurves.parse accepted."""
-    return [decode_curve(entry) for entry in text.split(";") if entry]

@@ -12,6 +12,7 @@ import numpy as np
 
 from optim_core.formula import parse_formula
 from optim_core.surfaces import Surface, get_surface
+from optim_core.surfaces.critical_points import symmetric_eigenvalues
 
 # Gradient noise as a multiple of the surface's typical gradient size (its median over the view).
 NOISE_MODES = {"batch": 0.0, "minibatch": 0.3, "sgd": 1.5}
@@ -46,8 +47,8 @@ def surface_scales(surface: Surface) -> tuple[float, float]:
     (x0, x1), (y0, y1) = surface.bounds
     x, y = np.meshgrid(np.linspace(x0, x1, 41), np.linspace(y0, y1, 41))
     with np.errstate(all="ignore"):
-        hxx, hxy, hyy = (np.broadcast_to(h, x.shape) for h in surface.hessian(x, y))
-        largest = np.abs((hxx + hyy) / 2 + np.sqrt(((hxx - hyy) / 2) ** 2 + hxy**2))
+        _, largest = symmetric_eigenvalues(*(np.broadcast_to(h, x.shape) for h in surface.hessian(x, y)))
+        largest = np.abs(largest)
     largest = largest[np.isfinite(largest)]
     curvature = float(np.median(largest)) if largest.size else 1.0
     return max(curvature, 1e-6), min(x1 - x0, y1 - y0)

@@ -1,8 +1,8 @@
 """Colours and sizes shared by every page and figure (no streamlit import: figures use it too).
 
-Optimizer colours come from the Okabe–Ito and Paul Tol palettes, which stay distinct under the common
-forms of colour blindness. A colour belongs to an optimizer, not to a slot, so Adam is the same colour
-on every page; a second run of the same optimizer gets another line dash and marker instead.
+Each optimizer's colour is in its row of optim_core.optimizers.catalog. A colour belongs to an optimizer,
+not to a slot, so Adam is the same colour on every page; a second run of the same optimizer gets another
+line dash and marker instead.
 """
 
 from __future__ import annotations
@@ -10,30 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-OPTIMIZER_COLOURS = {
-    "sgd": "#0072B2",
-    "momentum": "#56B4E9",
-    "nesterov": "#009E73",
-    "adagrad": "#CC79A7",
-    "rmsprop": "#E69F00",
-    "adam": "#D55E00",
-    "adamw": "#882255",
-    "nadam": "#117733",
-    "radam": "#332288",
-    "adamax": "#999933",
-    "amsgrad": "#AA4499",
-    "adadelta": "#44AA99",
-    "momentum_ema": "#4477AA",
-    "rmsprop_eps_inside": "#B8860B",
-    "adam_no_bias_correction": "#7F3C00",
-}
+from optim_core.optimizers.catalog import CATALOG
+
 FALLBACK_COLOURS = ("#000000", "#555555", "#6699CC", "#EE7733")
 DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
 SYMBOLS = ("circle", "square", "diamond", "triangle-up", "pentagon", "star-square")
 
 
 def optimizer_colour(name: str) -> str:
-    return OPTIMIZER_COLOURS.get(name, FALLBACK_COLOURS[sum(map(ord, name)) % len(FALLBACK_COLOURS)])
+    """The optimizer's own colour (optim_core.optimizers.catalog); a fixed fallback for other names."""
+    facts = CATALOG.get(name)
+    return facts.colour if facts else FALLBACK_COLOURS[sum(map(ord, name)) % len(FALLBACK_COLOURS)]
 
 
 def slot_styles(names: list[str]) -> list[dict]:
@@ -82,7 +69,8 @@ PRESENTER_CSS = """
 [data-testid="stWidgetLabel"] p, [data-testid="stExpander"] summary p, [data-testid="stSidebarNav"] span
   { font-size: 1.3rem !important; line-height: 1.45 !important; }
 [data-testid="stWidgetLabel"] p { font-weight: 600; }
-[data-testid="stSelectbox"] input, [data-testid="stMultiSelect"] span, [data-testid="stRadio"] label p, [data-testid="stSliderThumbValue"] p,
+[data-testid="stSelectbox"] input, [data-testid="stMultiSelect"] span, [data-testid="stRadio"] label p,
+[data-testid="stSliderThumbValue"] p,
 [data-testid="stNumberInput"] input, [data-testid="stTextInput"] input, [data-testid="stSegmentedControl"] p,
 [data-testid="stTickBarMin"], [data-testid="stTickBarMax"], button p { font-size: 1.25rem !important; }
 h1 { font-size: 3.2rem !important; } h2 { font-size: 2.4rem !important; } h3 { font-size: 2rem !important; }
@@ -96,10 +84,12 @@ BASE_CSS = """
 <style>
 .block-container { padding-top: 2.2rem; max-width: 1600px; }
 .lab-table-wrap { overflow-x: auto; }
-.lab-table { border-collapse: collapse; width: 100%; font-size: 0.875rem; font-variant-numeric: tabular-nums; }
+.lab-table { border-collapse: collapse; width: 100%; font-size: 0.875rem;
+  font-variant-numeric: tabular-nums; }
 .lab-table th, .lab-table td { padding: 0.3rem 0.6rem; text-align: left; white-space: nowrap;
   border-bottom: 1px solid color-mix(in srgb, currentColor 14%, transparent); }
-.lab-table th { font-weight: 600; opacity: 0.75; border-bottom-width: 2px; white-space: normal; vertical-align: bottom; }
+.lab-table th { font-weight: 600; opacity: 0.75; border-bottom-width: 2px; white-space: normal;
+  vertical-align: bottom; }
 .lab-table tbody tr:hover { background: color-mix(in srgb, currentColor 5%, transparent); }
 </style>
 """

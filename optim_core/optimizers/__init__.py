@@ -2,19 +2,20 @@
 
 Each rule (see rule.py) is `init(params) -> State` and `update(grad, state, params, lr, hp, step)`,
 vectorized over a batch of runs. `RULES` is the one registry; `resolve_hyperparams` fills torch's
-defaults and validates against the same ranges the app's controls use.
+defaults and checks every value against its Param (optim_core/params.py), the same range the app's
+controls use.
 
     >>> from optim_core.optimizers import RULES, resolve_hyperparams
     >>> hp = resolve_hyperparams("adam", {"lr": 0.01})
-    >>> RULES["adam"].torch_code(hp).splitlines()[-1]
-    'optimizer = torch.optim.Adam(params, lr=0.01, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.0, amsgrad=False)'
+    >>> hp
+    {'lr': 0.01, 'betas': (0.9, 0.999), 'eps': 1e-08, 'weight_decay': 0.0, 'amsgrad': False}
+    >>> RULES["adam"].torch_code(hp).splitlines()[-1].split(", betas")[0]
+    'optimizer = torch.optim.Adam(params, lr=0.01'
 """
 
 from __future__ import annotations
 
-import math
-import numbers
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 from .adadelta import ADADELTA
 from .adagrad import ADAGRAD
@@ -23,14 +24,13 @@ from .adamax import ADAMAX
 from .nadam import NADAM
 from .radam import RADAM
 from .rmsprop import RMSPROP
-from .rule import Diagnostics, HyperParam, Rule, latex_lines
+from .rule import Diagnostics, Rule, latex_lines
 from .sgd import MOMENTUM, NESTEROV, SGD
 from .textbook import ADAM_NO_BIAS_CORRECTION, MOMENTUM_EMA, RMSPROP_EPS_INSIDE
 
 __all__ = [
     "RULES",
     "Diagnostics",
-    "HyperParam",
     "Rule",
     "latex_lines",
     "optimizer_names",
@@ -84,34 +84,9 @@ def resolve_hyperparams(name: str, hp: Mapping | None = None) -> dict:
             f"unknown hyperparameter(s) {', '.join(map(repr, unknown))} for {name!r}; "
             f"valid choices: {', '.join(valid)}"
         )
-    resolved = {p.name: _checked(name, p, hp.get(p.name, p.default)) for p in rule.hyperparams}
+    resolved = {
+        p.name: p.check(hp.get(p.name, p.default), where=f"{name}: {p.name}") for p in rule.hyperparams
+    }
     if rule.check is not None:
         rule.check(resolved)
     return resolved
-
-
-def _checked(optimizer: str, param: HyperParam, value):
-    where = f"{optimizer}: {param.name}={value!r}"
-    if param.kind == "bool":
-        if not isinstance(value, bool) and type(value).__name__ != "bool_":
-            raise ValueError(f"{where} must be True or False")
-        return bool(value)
-    if param.kind == "betas":
-        if isinstance(value, str | bytes) or not isinstance(value, Sequence) or len(value) != 2:
-            raise ValueError(f"{where} must be a pair (beta1, beta2), each in {param.range_text()}")
-        return tuple(_number(where, param, v) for v in value)
-    number = _number(where, param, value)
-    if param.kind == "int":
-        if number != int(number):
-            raise ValueError(f"{where} must be an integer in {param.range_text()}")
-        return int(number)
-    return number
-
-
-def _number(where: str, param: HyperParam, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{where} must be a number in {param.range_text()}")
-    value = float(value)
-    if not math.isfinite(value) or not param.contains(value):
-        raise ValueError(f"{where} is outside its valid range {param.range_text()}")
-    return value

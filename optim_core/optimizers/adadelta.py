@@ -1,4 +1,7 @@
-"""Adadelta: step sizes from the ratio of two RMS estimates, of updates and of gradients (torch.optim.Adadelta)."""
+"""Adadelta: step sizes from the ratio of two RMS estimates, of updates and of gradients.
+
+As torch.optim.Adadelta computes it.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +9,13 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..params import Param
 from .rule import (
     Diagnostics,
-    HyperParam,
     Rule,
     active,
     eps_param,
+    l2_label,
     lr_param,
     torch_constructor,
     weight_decay_param,
@@ -32,8 +36,10 @@ def update(grad, state: AdadeltaState, params, lr, hp, step):
     r"""Adadelta as torch.optim.Adadelta computes it.
 
     .. math::
-        \textbf{input}: \gamma \text{ (lr)},\ \theta_0,\ \rho \text{ (rho)},\ \epsilon,\ \lambda \text{ (weight decay)} \\
-        \textbf{initialize}: v_0 \leftarrow 0 \text{ (square avg)},\ u_0 \leftarrow 0 \text{ (accumulated update)} \\
+        \textbf{input}: \gamma \text{ (lr)},\ \theta_0,\ \rho \text{ (rho)},\ \epsilon,\
+            \lambda \text{ (weight decay)} \\
+        \textbf{initialize}: v_0 \leftarrow 0 \text{ (square avg)},\
+            u_0 \leftarrow 0 \text{ (accumulated update)} \\
         \textbf{for}\ t = 1, 2, \ldots\ \textbf{do} \\
         \quad g_t \leftarrow \nabla_\theta f(\theta_{t-1}) \\
         \quad \textbf{if}\ \lambda \neq 0:\ g_t \leftarrow g_t + \lambda \theta_{t-1} \\
@@ -66,10 +72,10 @@ _NAMES = ("lr", "rho", "eps", "weight_decay")
 
 ADADELTA = Rule(
     name="adadelta",
-    label={"en": "Adadelta", "zh": "Adadelta"},
+    label="Adadelta",
     hyperparams=(
         lr_param(1.0),
-        HyperParam("rho", 0.9, "float", 0.0, 1.0, help="ρ, smoothing of both running averages"),
+        Param("rho", 0.9, "float", 0.0, 1.0),
         eps_param(1e-6),
         weight_decay_param(),
     ),
@@ -77,5 +83,5 @@ ADADELTA = Rule(
     update=update,
     torch_class="torch.optim.Adadelta",
     torch_code=lambda hp: torch_constructor("torch.optim.Adadelta", hp, _NAMES),
-    label_for=lambda hp, lang: "Adadelta" + (" + L2" if hp["weight_decay"] != 0 else ""),
+    label_for=l2_label("Adadelta"),
 )

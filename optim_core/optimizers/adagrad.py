@@ -6,12 +6,13 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..params import Param
 from .rule import (
     Diagnostics,
-    HyperParam,
     Rule,
     active,
     eps_param,
+    l2_label,
     lr_param,
     torch_constructor,
     weight_decay_param,
@@ -30,7 +31,8 @@ def update(grad, state: AdagradState, params, lr, hp, step):
     r"""Adagrad as torch.optim.Adagrad computes it.
 
     .. math::
-        \textbf{input}: \gamma \text{ (lr)},\ \theta_0,\ \lambda \text{ (weight decay)},\ \eta \text{ (lr decay)},\ \tau \text{ (initial accumulator value)},\ \epsilon \\
+        \textbf{input}: \gamma \text{ (lr)},\ \theta_0,\ \lambda \text{ (weight decay)},\
+            \eta \text{ (lr decay)},\ \tau \text{ (initial accumulator value)},\ \epsilon \\
         \textbf{initialize}: s_0 \leftarrow \tau \\
         \textbf{for}\ t = 1, 2, \ldots\ \textbf{do} \\
         \quad g_t \leftarrow \nabla_\theta f(\theta_{t-1}) \\
@@ -54,7 +56,8 @@ def update(grad, state: AdagradState, params, lr, hp, step):
     square_sum = previous + g * g
     # $\sqrt{s_t} + \epsilon$
     std = np.sqrt(square_sum) + eps
-    # $\theta_t \leftarrow \theta_{t-1} - \tilde\gamma \, g_t / (\sqrt{s_t} + \epsilon)$ (torch's order of operations)
+    # $\theta_t \leftarrow \theta_{t-1} - \tilde\gamma \, g_t / (\sqrt{s_t} + \epsilon)$
+    # (torch's order of operations)
     new_params = params - clr * g / std
     step_size = clr / std
     return new_params, AdagradState(square_sum), Diagnostics(None, square_sum, step_size)
@@ -64,17 +67,17 @@ _NAMES = ("lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps")
 
 ADAGRAD = Rule(
     name="adagrad",
-    label={"en": "Adagrad", "zh": "Adagrad"},
+    label="Adagrad",
     hyperparams=(
         lr_param(1e-2),
-        HyperParam("lr_decay", 0.0, "float", 0.0, 1.0, help="η, lr ← lr / (1 + (t − 1) η)"),
+        Param("lr_decay", 0.0, "float", 0.0, 1.0),
         weight_decay_param(),
-        HyperParam("initial_accumulator_value", 0.0, "float", 0.0, 10.0, help="τ, starting value of Σg²"),
+        Param("initial_accumulator_value", 0.0, "float", 0.0, 10.0),
         eps_param(1e-10),
     ),
     init=init,
     update=update,
     torch_class="torch.optim.Adagrad",
     torch_code=lambda hp: torch_constructor("torch.optim.Adagrad", hp, _NAMES),
-    label_for=lambda hp, lang: "Adagrad" + (" + L2" if hp["weight_decay"] != 0 else ""),
+    label_for=l2_label("Adagrad"),
 )

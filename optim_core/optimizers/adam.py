@@ -12,9 +12,12 @@ from typing import NamedTuple
 import numpy as np
 
 from ..jitable import jitable
+from ..params import Param
 from .rule import (
+    DECOUPLED,
+    L2_IN_GRADIENT,
     Diagnostics,
-    HyperParam,
+    LabelPart,
     Rule,
     active,
     betas_param,
@@ -40,7 +43,8 @@ def update(grad, state: AdamState, params, lr, hp, step):
     r"""Adam (and AMSGrad) as torch.optim.Adam computes it; weight decay is L2, added to the gradient.
 
     .. math::
-        \textbf{input}: \gamma \text{ (lr)},\ \theta_0,\ \beta_1, \beta_2 \text{ (betas)},\ \epsilon,\ \lambda \text{ (weight decay)},\ \textit{amsgrad} \\
+        \textbf{input}: \gamma \text{ (lr)},\ \theta_0,\ \beta_1, \beta_2 \text{ (betas)},\ \epsilon, \\
+        \qquad \lambda \text{ (weight decay, L2)},\ \textit{amsgrad} \\
         \textbf{initialize}: m_0 \leftarrow 0,\ v_0 \leftarrow 0,\ v^{max}_0 \leftarrow 0 \\
         \textbf{for}\ t = 1, 2, \ldots\ \textbf{do} \\
         \quad g_t \leftarrow \nabla_\theta f(\theta_{t-1}) \\
@@ -48,7 +52,9 @@ def update(grad, state: AdamState, params, lr, hp, step):
         \quad m_t \leftarrow \beta_1 m_{t-1} + (1 - \beta_1) g_t \\
         \quad v_t \leftarrow \beta_2 v_{t-1} + (1 - \beta_2) g_t^2 \\
         \quad \widehat{m_t} \leftarrow m_t / (1 - \beta_1^t) \\
-        \quad \textbf{if}\ \textit{amsgrad}:\ v^{max}_t \leftarrow \max(v^{max}_{t-1}, v_t),\ \ \widehat{v_t} \leftarrow v^{max}_t / (1 - \beta_2^t) \\
+        \quad \textbf{if}\ \textit{amsgrad}: \\
+        \qquad v^{max}_t \leftarrow \max(v^{max}_{t-1}, v_t) \\
+        \qquad \widehat{v_t} \leftarrow v^{max}_t / (1 - \beta_2^t) \\
         \quad \textbf{else}:\ \widehat{v_t} \leftarrow v_t / (1 - \beta_2^t) \\
         \quad \theta_t \leftarrow \theta_{t-1} - \gamma \widehat{m_t} / (\sqrt{\widehat{v_t}} + \epsilon) \\
 
@@ -59,21 +65,27 @@ def update(grad, state: AdamState, params, lr, hp, step):
 
 
 def update_adamw(grad, state: AdamState, params, lr, hp, step):
-    r"""AdamW as torch.optim.AdamW computes it: the weights decay directly, not through the gradient.
+    r"""AdamW as torch.optim.AdamW computes it: decoupled weight decay, the weights shrink before the step.
 
     .. math::
-        \textbf{input}: \gamma \text{ (lr)},\ \theta_0,\ \beta_1, \beta_2 \text{ (betas)},\ \epsilon,\ \lambda \text{ (weight decay)},\ \textit{amsgrad} \\
+        \textbf{input}: \gamma \text{ (lr)},\ \theta_0,\ \beta_1, \beta_2 \text{ (betas)},\ \epsilon, \\
+        \qquad \lambda \text{ (weight decay, decoupled)},\ \textit{amsgrad} \\
         \textbf{initialize}: m_0 \leftarrow 0,\ v_0 \leftarrow 0,\ v^{max}_0 \leftarrow 0 \\
         \textbf{for}\ t = 1, 2, \ldots\ \textbf{do} \\
         \quad g_t \leftarrow \nabla_\theta f(\theta_{t-1}) \\
-        \quad \theta_{t-1} \leftarrow \theta_{t-1} - \gamma \lambda \theta_{t-1} \\
+        \quad \theta_t \leftarrow \theta_{t-1} - \gamma \lambda \theta_{t-1} \\
         \quad m_t \leftarrow \beta_1 m_{t-1} + (1 - \beta_1) g_t \\
         \quad v_t \leftarrow \beta_2 v_{t-1} + (1 - \beta_2) g_t^2 \\
         \quad \widehat{m_t} \leftarrow m_t / (1 - \beta_1^t) \\
-        \quad \textbf{if}\ \textit{amsgrad}:\ v^{max}_t \leftarrow \max(v^{max}_{t-1}, v_t),\ \ \widehat{v_t} \leftarrow v^{max}_t / (1 - \beta_2^t) \\
+        \quad \textbf{if}\ \textit{amsgrad}: \\
+        \qquad v^{max}_t \leftarrow \max(v^{max}_{t-1}, v_t) \\
+        \qquad \widehat{v_t} \leftarrow v^{max}_t / (1 - \beta_2^t) \\
         \quad \textbf{else}:\ \widehat{v_t} \leftarrow v_t / (1 - \beta_2^t) \\
-        \quad \theta_t \leftarrow \theta_{t-1} - \gamma \widehat{m_t} / (\sqrt{\widehat{v_t}} + \epsilon) \\
+        \quad \theta_t \leftarrow \theta_t - \gamma \widehat{m_t} / (\sqrt{\widehat{v_t}} + \epsilon) \\
 
+    The decay acts on the weights, not on g_t: Adam's L2 term λθ is added to the gradient and then divided
+    by √v̂_t with it, whereas here every weight shrinks by the same factor 1 − γλ whatever its gradient
+    history (Loshchilov & Hutter, "Decoupled Weight Decay Regularization", 2019).
     Diagnostics as for Adam.
     """
     return _adam(grad, state, params, lr, hp, step, decoupled=True)
@@ -89,7 +101,8 @@ def decay_and_moments(grad, state, params, lr, weight_decay, decoupled: bool, be
     g = grad
     if active(weight_decay):
         if decoupled:
-            # $\theta_{t-1} \leftarrow \theta_{t-1} - \gamma \lambda \theta_{t-1}$ (AdamW: the weights decay directly)
+            # $\theta_{t-1} \leftarrow \theta_{t-1} - \gamma \lambda \theta_{t-1}$
+            # (AdamW: the weights decay directly)
             params = params * (1 - lr * weight_decay)
         else:
             # $g_t \leftarrow g_t + \lambda \theta_{t-1}$ (Adam: L2 through the gradient)
@@ -120,7 +133,8 @@ def _adam(grad, state: AdamState, params, lr, hp, step, decoupled: bool):
         v = exp_avg_sq
     # $\sqrt{\widehat{v_t}} + \epsilon = \sqrt{v_t} / \sqrt{1 - \beta_2^t} + \epsilon$
     denom = np.sqrt(v) / bias_correction2**0.5 + eps
-    # $\theta_t \leftarrow \theta_{t-1} - \gamma \widehat{m_t} / (\sqrt{\widehat{v_t}} + \epsilon)$, $\widehat{m_t} = m_t / (1 - \beta_1^t)$
+    # $\theta_t \leftarrow \theta_{t-1} - \gamma \widehat{m_t} / (\sqrt{\widehat{v_t}} + \epsilon)$,
+    # $\widehat{m_t} = m_t / (1 - \beta_1^t)$
     new_params = params - (lr / bias_correction1) * exp_avg / denom
     new_state = AdamState(exp_avg, exp_avg_sq, max_exp_avg_sq)
     return new_params, new_state, Diagnostics(exp_avg, exp_avg_sq, lr / denom)
@@ -129,33 +143,31 @@ def _adam(grad, state: AdamState, params, lr, hp, step, decoupled: bool):
 _NAMES = ("lr", "betas", "eps", "weight_decay", "amsgrad")
 
 
-def _hyperparams(weight_decay: float, amsgrad: bool) -> tuple[HyperParam, ...]:
+def _hyperparams(weight_decay: float, amsgrad: bool) -> tuple[Param, ...]:
     return (
         lr_param(1e-3),
         betas_param(),
         eps_param(1e-8),
         weight_decay_param(weight_decay),
-        HyperParam("amsgrad", amsgrad, "bool", help="divide by the running maximum of v (AMSGrad)"),
+        Param("amsgrad", amsgrad, "bool"),
     )
 
 
-def _adam_label(hp: dict, lang: str) -> str:
-    text = "AMSGrad" if hp["amsgrad"] else "Adam"
-    if hp["weight_decay"] != 0:
-        text += {"zh": " + L2(梯度)"}.get(lang, " + L2")
-    return text
+def _adam_label(hp: dict) -> tuple[LabelPart, ...]:
+    base = LabelPart("AMSGrad" if hp["amsgrad"] else "Adam")
+    return (base, L2_IN_GRADIENT) if hp["weight_decay"] != 0 else (base,)
 
 
-def _adamw_label(hp: dict, lang: str) -> str:
-    text = "AdamW"
+def _adamw_label(hp: dict) -> tuple[LabelPart, ...]:
+    parts = [LabelPart("AdamW")]
     if hp["amsgrad"]:
-        text += " (AMSGrad)"
+        parts.append(LabelPart(" (AMSGrad)"))
     if hp["weight_decay"] != 0:
-        text += {"zh": "(解耦权重衰减)"}.get(lang, " (decoupled)")
-    return text
+        parts.append(DECOUPLED)
+    return tuple(parts)
 
 
-def _adam_rule(name: str, label: dict, amsgrad: bool, note: str = "") -> Rule:
+def _adam_rule(name: str, label: str, amsgrad: bool) -> Rule:
     return Rule(
         name=name,
         label=label,
@@ -166,18 +178,15 @@ def _adam_rule(name: str, label: dict, amsgrad: bool, note: str = "") -> Rule:
         torch_code=lambda hp: torch_constructor("torch.optim.Adam", hp, _NAMES),
         label_for=_adam_label,
         static=("amsgrad",),
-        note=note,
     )
 
 
-ADAM = _adam_rule("adam", {"en": "Adam", "zh": "Adam"}, amsgrad=False)
+ADAM = _adam_rule("adam", "Adam", amsgrad=False)
 # Convenience name from the product's list: torch.optim.Adam(amsgrad=True).
-AMSGRAD = _adam_rule(
-    "amsgrad", {"en": "AMSGrad", "zh": "AMSGrad"}, amsgrad=True, note="torch.optim.Adam with amsgrad=True"
-)
+AMSGRAD = _adam_rule("amsgrad", "AMSGrad", amsgrad=True)
 ADAMW = Rule(
     name="adamw",
-    label={"en": "AdamW (decoupled)", "zh": "AdamW(解耦权重衰减)"},
+    label="AdamW (decoupled)",
     hyperparams=_hyperparams(1e-2, False),
     init=init,
     update=update_adamw,

@@ -12,6 +12,7 @@ from .rule import (
     active,
     betas_param,
     eps_param,
+    l2_label,
     lr_param,
     torch_constructor,
     weight_decay_param,
@@ -32,7 +33,8 @@ def update(grad, state: AdamaxState, params, lr, hp, step):
     r"""Adamax as torch.optim.Adamax computes it.
 
     .. math::
-        \textbf{input}: \gamma \text{ (lr)},\ \theta_0,\ \beta_1, \beta_2 \text{ (betas)},\ \epsilon,\ \lambda \text{ (weight decay)} \\
+        \textbf{input}: \gamma \text{ (lr)},\ \theta_0,\ \beta_1, \beta_2 \text{ (betas)},\ \epsilon,\
+            \lambda \text{ (weight decay)} \\
         \textbf{initialize}: m_0 \leftarrow 0,\ u_0 \leftarrow 0 \\
         \textbf{for}\ t = 1, 2, \ldots\ \textbf{do} \\
         \quad g_t \leftarrow \nabla_\theta f(\theta_{t-1}) \\
@@ -66,11 +68,11 @@ _NAMES = ("lr", "betas", "eps", "weight_decay")
 
 ADAMAX = Rule(
     name="adamax",
-    label={"en": "Adamax", "zh": "Adamax"},
+    label="Adamax",
     hyperparams=(lr_param(2e-3), betas_param(), eps_param(1e-8), weight_decay_param()),
     init=init,
     update=update,
     torch_class="torch.optim.Adamax",
     torch_code=lambda hp: torch_constructor("torch.optim.Adamax", hp, _NAMES),
-    label_for=lambda hp, lang: "Adamax" + (" + L2" if hp["weight_decay"] != 0 else ""),
+    label_for=l2_label("Adamax"),
 )

@@ -7,10 +7,10 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..params import Param
 from .adam import decay_and_moments
 from .rule import (
     Diagnostics,
-    HyperParam,
     Rule,
     betas_param,
     decay_label,
@@ -36,16 +36,23 @@ def update(grad, state: NAdamState, params, lr, hp, step):
     r"""NAdam as torch.optim.NAdam computes it.
 
     .. math::
-        \textbf{input}: \gamma \text{ (lr)},\ \theta_0,\ \beta_1, \beta_2 \text{ (betas)},\ \epsilon,\ \lambda \text{ (weight decay)},\ \psi \text{ (momentum decay)},\ \textit{decoupled} \\
+        \textbf{input}: \gamma \text{ (lr)},\ \theta_0,\ \beta_1, \beta_2 \text{ (betas)},\ \epsilon,\
+            \lambda \text{ (weight decay)},\ \psi \text{ (momentum decay)},\ \textit{decoupled} \\
         \textbf{initialize}: m_0 \leftarrow 0,\ v_0 \leftarrow 0 \\
         \textbf{for}\ t = 1, 2, \ldots\ \textbf{do} \\
         \quad g_t \leftarrow \nabla_\theta f(\theta_{t-1}) \\
-        \quad \textbf{if}\ \lambda \neq 0:\ \textbf{if}\ \textit{decoupled}:\ \theta_{t-1} \leftarrow \theta_{t-1} - \gamma \lambda \theta_{t-1}\ \ \textbf{else}:\ g_t \leftarrow g_t + \lambda \theta_{t-1} \\
-        \quad \mu_t \leftarrow \beta_1 \big(1 - \tfrac{1}{2} \, 0.96^{t \psi}\big),\ \ \mu_{t+1} \leftarrow \beta_1 \big(1 - \tfrac{1}{2} \, 0.96^{(t+1) \psi}\big) \\
+        \quad \textbf{if}\ \lambda \neq 0:\ \textbf{if}\ \textit{decoupled}:\
+            \theta_{t-1} \leftarrow \theta_{t-1} - \gamma \lambda \theta_{t-1}\ \
+            \textbf{else}:\ g_t \leftarrow g_t + \lambda \theta_{t-1} \\
+        \quad \mu_t \leftarrow \beta_1 \big(1 - \tfrac{1}{2} \, 0.96^{t \psi}\big),\ \
+            \mu_{t+1} \leftarrow \beta_1 \big(1 - \tfrac{1}{2} \, 0.96^{(t+1) \psi}\big) \\
         \quad m_t \leftarrow \beta_1 m_{t-1} + (1 - \beta_1) g_t \\
         \quad v_t \leftarrow \beta_2 v_{t-1} + (1 - \beta_2) g_t^2 \\
         \quad \widehat{v_t} \leftarrow v_t / (1 - \beta_2^t) \\
-        \quad \theta_t \leftarrow \theta_{t-1} - \gamma \frac{1 - \mu_t}{1 - \prod_{i=1}^{t} \mu_i} \frac{g_t}{\sqrt{\widehat{v_t}} + \epsilon} - \gamma \frac{\mu_{t+1}}{1 - \prod_{i=1}^{t+1} \mu_i} \frac{m_t}{\sqrt{\widehat{v_t}} + \epsilon} \\
+        \quad \theta_t \leftarrow \theta_{t-1} - \gamma \frac{1 - \mu_t}{1 - \prod_{i=1}^{t} \mu_i}
+            \frac{g_t}{\sqrt{\widehat{v_t}} + \epsilon}
+            - \gamma \frac{\mu_{t+1}}{1 - \prod_{i=1}^{t+1} \mu_i}
+            \frac{m_t}{\sqrt{\widehat{v_t}} + \epsilon} \\
 
     torch keeps ∏μ_i (mu_product) and t in the default dtype: compare with torch under
     torch.set_default_dtype(torch.float64), otherwise its float32 product differs from this float64 one
@@ -69,9 +76,11 @@ def update(grad, state: NAdamState, params, lr, hp, step):
     # $\sqrt{\widehat{v_t}} + \epsilon$
     denom = np.sqrt(exp_avg_sq / bias_correction2) + eps
     mu_product_next = mu_product * mu_next
-    # $\theta \leftarrow \theta - \gamma \frac{1 - \mu_t}{1 - \prod_{i \le t} \mu_i} \frac{g_t}{\sqrt{\widehat{v_t}} + \epsilon}$
+    # $\theta \leftarrow \theta - \gamma \frac{1 - \mu_t}{1 - \prod_{i \le t} \mu_i}
+    #   \frac{g_t}{\sqrt{\widehat{v_t}} + \epsilon}$
     new_params = params + (-lr * (1.0 - mu) / (1.0 - mu_product)) * g / denom
-    # $\theta_t \leftarrow \theta - \gamma \frac{\mu_{t+1}}{1 - \prod_{i \le t+1} \mu_i} \frac{m_t}{\sqrt{\widehat{v_t}} + \epsilon}$
+    # $\theta_t \leftarrow \theta - \gamma \frac{\mu_{t+1}}{1 - \prod_{i \le t+1} \mu_i}
+    #   \frac{m_t}{\sqrt{\widehat{v_t}} + \epsilon}$
     new_params = new_params + ((-lr * mu_next) / (1.0 - mu_product_next)) * exp_avg / denom
     new_state = NAdamState(exp_avg, exp_avg_sq, mu_product)
     return new_params, new_state, Diagnostics(exp_avg, exp_avg_sq, lr / denom)
@@ -82,14 +91,14 @@ _NAMES = ("lr", "betas", "eps", "weight_decay", "momentum_decay", "decoupled_wei
 
 NADAM = Rule(
     name="nadam",
-    label={"en": "NAdam", "zh": "NAdam"},
+    label="NAdam",
     hyperparams=(
         lr_param(2e-3),
         betas_param(),
         eps_param(1e-8),
         weight_decay_param(),
-        HyperParam("momentum_decay", 4e-3, "float", 0.0, 1.0, help="ψ, how fast μ_t warms up to β₁"),
-        HyperParam("decoupled_weight_decay", False, "bool", help="decay the weights directly (as AdamW)"),
+        Param("momentum_decay", 4e-3, "float", 0.0, 1.0),
+        Param("decoupled_weight_decay", False, "bool"),
     ),
     init=init,
     update=update,

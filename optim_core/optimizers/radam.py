@@ -8,10 +8,10 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..params import Param
 from .adam import decay_and_moments
 from .rule import (
     Diagnostics,
-    HyperParam,
     Rule,
     betas_param,
     decay_label,
@@ -36,18 +36,23 @@ def update(grad, state: RAdamState, params, lr, hp, step):
     r"""RAdam as torch.optim.RAdam computes it.
 
     .. math::
-        \textbf{input}: \gamma \text{ (lr)},\ \theta_0,\ \beta_1, \beta_2 \text{ (betas)},\ \epsilon,\ \lambda \text{ (weight decay)},\ \textit{decoupled} \\
-        \textbf{initialize}: m_0 \leftarrow 0,\ v_0 \leftarrow 0,\ \rho_\infty \leftarrow 2 / (1 - \beta_2) - 1 \\
+        \textbf{input}: \gamma \text{ (lr)},\ \theta_0,\ \beta_1, \beta_2 \text{ (betas)},\ \epsilon,\
+            \lambda \text{ (weight decay)},\ \textit{decoupled} \\
+        \textbf{initialize}: m_0 \leftarrow 0,\ v_0 \leftarrow 0,\
+            \rho_\infty \leftarrow 2 / (1 - \beta_2) - 1 \\
         \textbf{for}\ t = 1, 2, \ldots\ \textbf{do} \\
         \quad g_t \leftarrow \nabla_\theta f(\theta_{t-1}) \\
-        \quad \textbf{if}\ \lambda \neq 0:\ \textbf{if}\ \textit{decoupled}:\ \theta_{t-1} \leftarrow \theta_{t-1} - \gamma \lambda \theta_{t-1}\ \ \textbf{else}:\ g_t \leftarrow g_t + \lambda \theta_{t-1} \\
+        \quad \textbf{if}\ \lambda \neq 0:\ \textbf{if}\ \textit{decoupled}:\
+            \theta_{t-1} \leftarrow \theta_{t-1} - \gamma \lambda \theta_{t-1}\ \
+            \textbf{else}:\ g_t \leftarrow g_t + \lambda \theta_{t-1} \\
         \quad m_t \leftarrow \beta_1 m_{t-1} + (1 - \beta_1) g_t \\
         \quad v_t \leftarrow \beta_2 v_{t-1} + (1 - \beta_2) g_t^2 \\
         \quad \widehat{m_t} \leftarrow m_t / (1 - \beta_1^t) \\
         \quad \rho_t \leftarrow \rho_\infty - 2 t \beta_2^t / (1 - \beta_2^t) \\
         \quad \textbf{if}\ \rho_t > 5: \\
         \qquad l_t \leftarrow \sqrt{1 - \beta_2^t} / (\sqrt{v_t} + \epsilon) \\
-        \qquad r_t \leftarrow \sqrt{\frac{(\rho_t - 4)(\rho_t - 2)\rho_\infty}{(\rho_\infty - 4)(\rho_\infty - 2)\rho_t}} \\
+        \qquad r_t \leftarrow
+            \sqrt{\frac{(\rho_t - 4)(\rho_t - 2)\rho_\infty}{(\rho_\infty - 4)(\rho_\infty - 2)\rho_t}} \\
         \qquad \theta_t \leftarrow \theta_{t-1} - \gamma \widehat{m_t} r_t l_t \\
         \quad \textbf{else}:\ \theta_t \leftarrow \theta_{t-1} - \gamma \widehat{m_t} \\
 
@@ -71,7 +76,8 @@ def update(grad, state: RAdamState, params, lr, hp, step):
     # $\rho_t \leftarrow \rho_\infty - 2 t \beta_2^t / (1 - \beta_2^t)$
     rho_t = rho_inf - 2 * step * (beta2**step) / bias_correction2
     if rho_t > 5.0:
-        # $r_t \leftarrow \sqrt{(\rho_t - 4)(\rho_t - 2)\rho_\infty / ((\rho_\infty - 4)(\rho_\infty - 2)\rho_t)}$
+        # $r_t \leftarrow \sqrt{(\rho_t - 4)(\rho_t - 2)\rho_\infty
+        #   / ((\rho_\infty - 4)(\rho_\infty - 2)\rho_t)}$
         rect = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
         # $l_t \leftarrow \sqrt{1 - \beta_2^t} / (\sqrt{v_t} + \epsilon)$
         adaptive_lr = (bias_correction2**0.5) / (np.sqrt(exp_avg_sq) + eps)
@@ -91,13 +97,13 @@ _NAMES = ("lr", "betas", "eps", "weight_decay", "decoupled_weight_decay")
 
 RADAM = Rule(
     name="radam",
-    label={"en": "RAdam", "zh": "RAdam"},
+    label="RAdam",
     hyperparams=(
         lr_param(1e-3),
         betas_param(),
         eps_param(1e-8),
         weight_decay_param(),
-        HyperParam("decoupled_weight_decay", False, "bool", help="decay the weights directly (as AdamW)"),
+        Param("decoupled_weight_decay", False, "bool"),
     ),
     init=init,
     update=update,

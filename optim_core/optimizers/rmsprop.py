@@ -6,9 +6,11 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..params import Param
 from .rule import (
+    L2,
     Diagnostics,
-    HyperParam,
+    LabelPart,
     Rule,
     active,
     eps_param,
@@ -33,16 +35,21 @@ def update(grad, state: RMSpropState, params, lr, hp, step):
     r"""RMSprop as torch.optim.RMSprop computes it.
 
     .. math::
-        \textbf{input}: \gamma \text{ (lr)},\ \theta_0,\ \alpha \text{ (alpha)},\ \epsilon,\ \lambda \text{ (weight decay)},\ \mu \text{ (momentum)},\ \textit{centered} \\
+        \textbf{input}: \gamma \text{ (lr)},\ \theta_0,\ \alpha \text{ (alpha)},\ \epsilon,\
+            \lambda \text{ (weight decay)},\ \mu \text{ (momentum)},\ \textit{centered} \\
         \textbf{initialize}: v_0 \leftarrow 0,\ b_0 \leftarrow 0,\ g^{ave}_0 \leftarrow 0 \\
         \textbf{for}\ t = 1, 2, \ldots\ \textbf{do} \\
         \quad g_t \leftarrow \nabla_\theta f(\theta_{t-1}) \\
         \quad \textbf{if}\ \lambda \neq 0:\ g_t \leftarrow g_t + \lambda \theta_{t-1} \\
         \quad v_t \leftarrow \alpha v_{t-1} + (1 - \alpha) g_t^2 \\
         \quad \tilde v_t \leftarrow v_t \\
-        \quad \textbf{if}\ \textit{centered}:\ g^{ave}_t \leftarrow \alpha g^{ave}_{t-1} + (1 - \alpha) g_t,\ \ \tilde v_t \leftarrow v_t - (g^{ave}_t)^2 \\
-        \quad \textbf{if}\ \mu > 0:\ b_t \leftarrow \mu b_{t-1} + g_t / (\sqrt{\tilde v_t} + \epsilon),\ \ \theta_t \leftarrow \theta_{t-1} - \gamma b_t \\
-        \quad \textbf{else}:\ \theta_t \leftarrow \theta_{t-1} - \gamma g_t / (\sqrt{\tilde v_t} + \epsilon) \\
+        \quad \textbf{if}\ \textit{centered}:\
+            g^{ave}_t \leftarrow \alpha g^{ave}_{t-1} + (1 - \alpha) g_t,\ \
+            \tilde v_t \leftarrow v_t - (g^{ave}_t)^2 \\
+        \quad \textbf{if}\ \mu > 0:\ b_t \leftarrow \mu b_{t-1} + g_t / (\sqrt{\tilde v_t} + \epsilon),\ \
+            \theta_t \leftarrow \theta_{t-1} - \gamma b_t \\
+        \quad \textbf{else}:\
+            \theta_t \leftarrow \theta_{t-1} - \gamma g_t / (\sqrt{\tilde v_t} + \epsilon) \\
 
     ε is added outside the square root (see "rmsprop_eps_inside" for the textbook form).
     Diagnostics: momentum = b_t (None without momentum); second_moment = v_t;
@@ -73,7 +80,8 @@ def update(grad, state: RMSpropState, params, lr, hp, step):
         new_params = params - lr * buf
         new_state = RMSpropState(square_avg, grad_avg, buf)
     else:
-        # $\theta_t \leftarrow \theta_{t-1} - \gamma g_t / (\sqrt{\tilde v_t} + \epsilon)$ (torch's order of operations)
+        # $\theta_t \leftarrow \theta_{t-1} - \gamma g_t / (\sqrt{\tilde v_t} + \epsilon)$
+        # (torch's order of operations)
         new_params = params - lr * g / avg
         new_state = RMSpropState(square_avg, grad_avg, state.momentum_buffer)
     return new_params, new_state, Diagnostics(buf, square_avg, step_size)
@@ -82,27 +90,27 @@ def update(grad, state: RMSpropState, params, lr, hp, step):
 _NAMES = ("lr", "alpha", "eps", "weight_decay", "momentum", "centered")
 
 
-def _label(hp: dict, lang: str) -> str:
-    text = "RMSprop"
+def _label(hp: dict) -> tuple[LabelPart, ...]:
+    parts = [LabelPart("RMSprop")]
     if hp["centered"]:
-        text += {"zh": "(中心化)"}.get(lang, " (centered)")
+        parts.append(LabelPart(" (centered)", "suffix.centered"))
     if hp["momentum"] != 0:
-        text += {"zh": " + 动量"}.get(lang, " + momentum")
-    return text + (" + L2" if hp["weight_decay"] != 0 else "")
+        parts.append(LabelPart(" + momentum", "suffix.momentum"))
+    if hp["weight_decay"] != 0:
+        parts.append(L2)
+    return tuple(parts)
 
 
 RMSPROP = Rule(
     name="rmsprop",
-    label={"en": "RMSprop", "zh": "RMSprop"},
+    label="RMSprop",
     hyperparams=(
         lr_param(1e-2),
-        HyperParam(
-            "alpha", 0.99, "float", 0.0, 1.0, high_open=True, help="α, smoothing of the squared-gradient EMA"
-        ),
+        Param("alpha", 0.99, "float", 0.0, 1.0, high_open=True),
         eps_param(1e-8),
         weight_decay_param(),
-        HyperParam("momentum", 0.0, "float", 0.0, 1.0, high_open=True, help="μ, momentum factor"),
-        HyperParam("centered", False, "bool", help="divide by the variance estimate v − (g^ave)²"),
+        Param("momentum", 0.0, "float", 0.0, 1.0, high_open=True),
+        Param("centered", False, "bool"),
     ),
     init=init,
     update=update,

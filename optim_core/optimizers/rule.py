@@ -18,8 +18,9 @@ Rules never modify their inputs: every step returns new arrays, so the engine ma
 them as history.
 
 The LaTeX of each algorithm is written once, in the update function's docstring (torch's "Algorithm"
-pseudocode, one line per ``\\\\``-terminated line of the ``.. math::`` block); `latex_lines` reads it
-back for the app, so the docstring and what the app renders cannot drift apart.
+pseudocode, one ``\\\\``-terminated algorithm line per line of the ``.. math::`` block, where a deeper
+indented line continues the one above); `latex_lines` reads it back for the app, so the docstring and what
+the app renders cannot drift apart.
 """
 
 from __future__ import annotations
@@ -27,9 +28,11 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
+
+from ..params import Param
 
 
 class Diagnostics(NamedTuple):
@@ -55,51 +58,48 @@ class Diagnostics(NamedTuple):
         )
 
 
-@dataclass(frozen=True)
-class HyperParam:
-    """One hyperparameter: the app builds its control from it and validation uses the same range.
+class InitFn(Protocol):
+    """``init(params) -> state``: a rule's state before its first step, a NamedTuple of (R, 2) arrays."""
 
-    kind: "float", "bool", "int" or "betas" (a pair of floats, each in [low, high)).
-    The allowed range is low..high; low_open / high_open exclude that end (eps > 0, beta < 1).
-    log_scale: the control is logarithmic (then low > 0).
+    def __call__(self, params: np.ndarray, /) -> tuple[Any, ...]: ...
+
+
+class UpdateFn(Protocol):
+    """``update(grad, state, params, lr, hp, step) -> (new_params, new_state, diagnostics)``: one pure step.
+
+    The arguments are those of the module docstring; `state` is the NamedTuple the rule's own init built.
     """
 
-    name: str
-    default: Any
-    kind: str = "float"
-    low: float | None = None
-    high: float | None = None
-    log_scale: bool = False
-    low_open: bool = False
-    high_open: bool = False
-    help: str = ""
+    def __call__(
+        self,
+        grad: np.ndarray,
+        state: Any,
+        params: np.ndarray,
+        lr: float | np.ndarray,
+        hp: dict[str, Any],
+        step: int,
+        /,
+    ) -> tuple[np.ndarray, Any, Diagnostics]: ...
 
-    def range_text(self) -> str:
-        left = "(" if self.low_open else "["
-        right = ")" if self.high_open else "]"
-        return f"{left}{self.low:g}, {self.high:g}{right}"
-
-    def contains(self, value: float) -> bool:
-        above = value > self.low if self.low_open else value >= self.low
-        below = value < self.high if self.high_open else value <= self.high
-        return bool(above and below)
+    # hashable, as a plain function is: the engine groups runs by it and the compiled backend caches it
+    def __hash__(self) -> int: ...
 
 
 # The hyperparameters most rules share, with torch's names.
-def lr_param(default: float) -> HyperParam:
-    return HyperParam("lr", default, "float", 1e-6, 10.0, log_scale=True, help="learning rate γ")
+def lr_param(default: float) -> Param:
+    return Param("lr", default, "float", 1e-6, 10.0, log_scale=True)
 
 
-def eps_param(default: float) -> HyperParam:
-    return HyperParam("eps", default, "float", 1e-12, 1.0, log_scale=True, help="ε, numerical stability")
+def eps_param(default: float) -> Param:
+    return Param("eps", default, "float", 1e-12, 1.0, log_scale=True)
 
 
-def betas_param() -> HyperParam:
-    return HyperParam("betas", (0.9, 0.999), "betas", 0.0, 1.0, high_open=True, help="(β₁, β₂)")
+def betas_param() -> Param:
+    return Param("betas", (0.9, 0.999), "betas", 0.0, 1.0, high_open=True)
 
 
-def weight_decay_param(default: float = 0.0) -> HyperParam:
-    return HyperParam("weight_decay", default, "float", 0.0, 1.0, help="λ, weight decay")
+def weight_decay_param(default: float = 0.0) -> Param:
+    return Param("weight_decay", default, "float", 0.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -107,21 +107,20 @@ class Rule:
     """One selectable optimizer: its pure functions plus everything the app shows about it."""
 
     name: str
-    label: dict[str, str]
-    hyperparams: tuple[HyperParam, ...]
-    init: Callable[[np.ndarray], NamedTuple]
-    update: Callable[..., tuple[np.ndarray, NamedTuple, Diagnostics]]
+    # in English: the engine, the run store and CSVs use it; the app translates (app/shared/i18n)
+    label: str
+    hyperparams: tuple[Param, ...]
+    init: InitFn
+    update: UpdateFn
     torch_class: str | None
     # hp -> equivalent PyTorch code (assumes `params`, an iterable of tensors, exists)
     torch_code: Callable[[dict], str]
-    # hp -> display label, e.g. "Adam + L2" when weight_decay > 0; defaults to label["en"]
-    label_for: Callable[[dict, str], str] | None = None
+    # hp -> the parts of its display label, e.g. "Adam" + " + L2" when weight_decay > 0; default: label
+    label_for: Callable[[dict], tuple[LabelPart, ...]] | None = None
     # hyperparameters that select code paths: runs share a step only when these are equal
     static: tuple[str, ...] = ()
     # hp -> None, raising ValueError for combinations torch rejects (checked after the ranges)
     check: Callable[[dict], None] | None = None
-    # where this rule differs from torch (variants) or how it maps onto torch (convenience names)
-    note: str = ""
     latex: list[str] = field(default_factory=list)
 
     def __post_init__(self):
@@ -132,32 +131,80 @@ class Rule:
     def defaults(self) -> dict[str, Any]:
         return {p.name: p.default for p in self.hyperparams}
 
-    def display_label(self, hp: dict | None = None, lang: str = "en") -> str:
-        hp = {**self.defaults, **(hp or {})}
-        if self.label_for is not None:
-            return self.label_for(hp, lang)
-        return self.label.get(lang, self.label["en"])
+    def label_parts(self, hp: dict | None = None) -> tuple[LabelPart, ...]:
+        """The display label for these hyperparameters (defaults filled in), as parts the app translates."""
+        if self.label_for is None:
+            return (LabelPart(self.label, self.name),)
+        return self.label_for({**self.defaults, **(hp or {})})
+
+    def display_label(self, hp: dict | None = None) -> str:
+        """The display label in English, e.g. "Adam + L2" when weight_decay > 0."""
+        return "".join(part.text for part in self.label_parts(hp))
+
+
+class LabelPart(NamedTuple):
+    """A piece of a display label: its English text, and the app's i18n key "opt.<key>" for the others.
+
+    key is "" where the text reads the same in every language (a name such as "Adam", " + L2").
+    """
+
+    text: str
+    key: str = ""
+
+
+# The pieces several rules' labels share.
+L2 = LabelPart(" + L2")  # weight decay as torch adds it: a term λθ in the gradient
+L2_IN_GRADIENT = LabelPart(" + L2", "suffix.l2_in_gradient")  # said explicitly beside a decoupled AdamW
+DECOUPLED = LabelPart(" (decoupled)", "suffix.decoupled")  # AdamW's decay of the weights themselves
+
+
+def l2_label(base: str) -> Callable[[dict], tuple[LabelPart, ...]]:
+    """label_for of a rule whose label only says whether weight decay is on: "Adagrad", "Adagrad + L2"."""
+    return lambda hp: (LabelPart(base),) + ((L2,) if hp["weight_decay"] != 0 else ())
 
 
 def latex_lines(update: Callable) -> list[str]:
-    """The LaTeX lines of the ``.. math::`` block in `update`'s docstring, one per algorithm line."""
+    r"""The LaTeX lines of the ``.. math::`` block in `update`'s docstring, one per algorithm line.
+
+    Each line of the block is one algorithm line; its trailing ``\\`` is dropped. A line indented
+    deeper than the block's first line continues the previous line (joined with one space), so a long
+    algorithm line can be wrapped in the source:
+
+    .. code-block:: rst
+
+        .. math::
+            \textbf{input}: \gamma \text{ (lr)},\ \theta_0,
+                \ \lambda \text{ (weight decay)} \\
+            \textbf{for}\ t = 1, 2, \ldots\ \textbf{do} \\
+
+    reads as two lines, the first ``\textbf{input}: \gamma \text{ (lr)},\ \theta_0, \ \lambda ...``.
+    The block ends where the indentation returns to that of ``.. math::``.
+    """
     doc = inspect.getdoc(update)
     if doc is None:  # python -OO strips docstrings: nothing to render, but importing still works
         return []
-    lines, indent = [], None
+    lines: list[str] = []
+    math_indent: int | None = None  # the indentation of ".. math::"
+    line_indent: int | None = None  # the indentation of the block's first line: a new algorithm line
     for raw in doc.splitlines():
-        if indent is None:
-            if raw.strip() == ".. math::":
-                indent = len(raw) - len(raw.lstrip())
+        indent, text = len(raw) - len(raw.lstrip()), raw.strip()
+        if math_indent is None:
+            if text == ".. math::":
+                math_indent = indent
             continue
-        text = raw.strip()
-        if text and len(raw) - len(raw.lstrip()) <= indent:
-            break  # the block ends where the indentation returns to that of ".. math::"
-        if text:
-            lines.append(text.removesuffix(r"\\").rstrip())
+        if not text:
+            continue
+        if indent <= math_indent:
+            break
+        if line_indent is None:
+            line_indent = indent
+        if indent > line_indent and lines:
+            lines[-1] = f"{lines[-1]} {text}"
+        else:
+            lines.append(text)
     if not lines:
         raise ValueError(f"{update.__qualname__} has no '.. math::' block in its docstring")
-    return lines
+    return [line.removesuffix(r"\\").rstrip() for line in lines]
 
 
 def active(value) -> bool:
@@ -174,13 +221,13 @@ def fmt(value) -> str:
     return repr(float(value))
 
 
-def decay_label(base: str, hp: dict, lang: str) -> str:
+def decay_label(base: str, hp: dict) -> tuple[LabelPart, ...]:
     """How a rule with optional decoupled decay is named: "RAdam", "RAdam + L2" or "RAdamW (decoupled)"."""
     if hp["weight_decay"] == 0:
-        return base
+        return (LabelPart(base),)
     if hp["decoupled_weight_decay"]:
-        return base + "W" + {"zh": "(解耦权重衰减)"}.get(lang, " (decoupled)")
-    return base + {"zh": " + L2(梯度)"}.get(lang, " + L2")
+        return LabelPart(base + "W"), DECOUPLED
+    return LabelPart(base), L2_IN_GRADIENT
 
 
 def torch_constructor(class_path: str, hp: dict, names: tuple[str, ...], extra: str = "") -> str:

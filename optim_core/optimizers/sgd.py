@@ -6,7 +6,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .rule import Diagnostics, HyperParam, Rule, active, lr_param, torch_constructor, weight_decay_param
+from ..params import Param
+from .rule import L2, Diagnostics, LabelPart, Rule, active, lr_param, torch_constructor, weight_decay_param
 
 
 class SGDState(NamedTuple):
@@ -21,13 +22,16 @@ def update(grad, state: SGDState, params, lr, hp, step):
     r"""SGD as torch.optim.SGD computes it.
 
     .. math::
-        \textbf{input}: \gamma \text{ (lr)},\ \theta_0,\ \lambda \text{ (weight decay)},\ \mu \text{ (momentum)},\ \tau \text{ (dampening)},\ \textit{nesterov} \\
+        \textbf{input}: \gamma \text{ (lr)},\ \theta_0,\ \lambda \text{ (weight decay)},\
+            \mu \text{ (momentum)},\ \tau \text{ (dampening)},\ \textit{nesterov} \\
         \textbf{for}\ t = 1, 2, \ldots\ \textbf{do} \\
         \quad g_t \leftarrow \nabla_\theta f(\theta_{t-1}) \\
         \quad \textbf{if}\ \lambda \neq 0:\ g_t \leftarrow g_t + \lambda \theta_{t-1} \\
         \quad \textbf{if}\ \mu \neq 0: \\
-        \qquad b_t \leftarrow \mu b_{t-1} + (1 - \tau) g_t \ \text{ if } t > 1, \text{ else } b_1 \leftarrow g_1 \\
-        \qquad \textbf{if}\ \textit{nesterov}:\ g_t \leftarrow g_t + \mu b_t \ \textbf{else}\ g_t \leftarrow b_t \\
+        \qquad b_t \leftarrow \mu b_{t-1} + (1 - \tau) g_t \ \text{ if } t > 1,
+            \text{ else } b_1 \leftarrow g_1 \\
+        \qquad \textbf{if}\ \textit{nesterov}:\ g_t \leftarrow g_t + \mu b_t \
+            \textbf{else}\ g_t \leftarrow b_t \\
         \quad \theta_t \leftarrow \theta_{t-1} - \gamma g_t \\
 
     torch's momentum is not the textbook EMA: the buffer accumulates g without a (1 - μ) factor and
@@ -59,25 +63,23 @@ def update(grad, state: SGDState, params, lr, hp, step):
 _NAMES = ("lr", "momentum", "dampening", "weight_decay", "nesterov")
 
 
-def _hyperparams(momentum: float, nesterov: bool) -> tuple[HyperParam, ...]:
+def _hyperparams(momentum: float, nesterov: bool) -> tuple[Param, ...]:
     return (
         lr_param(1e-3),
-        HyperParam("momentum", momentum, "float", 0.0, 1.0, high_open=True, help="μ, momentum factor"),
-        HyperParam("dampening", 0.0, "float", 0.0, 1.0, help="τ, dampening of new gradients in the buffer"),
+        Param("momentum", momentum, "float", 0.0, 1.0, high_open=True),
+        Param("dampening", 0.0, "float", 0.0, 1.0),
         weight_decay_param(),
-        HyperParam("nesterov", nesterov, "bool", help="Nesterov momentum"),
+        Param("nesterov", nesterov, "bool"),
     )
 
 
-def _label(hp: dict, lang: str) -> str:
-    if hp["nesterov"]:
-        text = {"en": "SGD + Nesterov", "zh": "SGD + Nesterov 动量"}
-    elif hp["momentum"] != 0:
-        text = {"en": "SGD + momentum", "zh": "SGD + 动量"}
-    else:
-        text = {"en": "SGD", "zh": "SGD"}
-    suffix = " + L2" if hp["weight_decay"] != 0 else ""
-    return text.get(lang, text["en"]) + suffix
+# name -> label: torch's SGD and the convenience names, which are SGD with other defaults
+_LABELS = {"sgd": "SGD", "momentum": "SGD + momentum", "nesterov": "SGD + Nesterov"}
+
+
+def _label(hp: dict) -> tuple[LabelPart, ...]:
+    name = "nesterov" if hp["nesterov"] else "momentum" if hp["momentum"] != 0 else "sgd"
+    return (LabelPart(_LABELS[name], name),) + ((L2,) if hp["weight_decay"] != 0 else ())
 
 
 def _check(hp: dict) -> None:
@@ -89,10 +91,10 @@ def _torch_code(hp: dict) -> str:
     return torch_constructor("torch.optim.SGD", hp, _NAMES)
 
 
-def _rule(name: str, label: dict, momentum: float, nesterov: bool, note: str = "") -> Rule:
+def _rule(name: str, momentum: float, nesterov: bool) -> Rule:
     return Rule(
         name=name,
-        label=label,
+        label=_LABELS[name],
         hyperparams=_hyperparams(momentum, nesterov),
         init=init,
         update=update,
@@ -101,23 +103,10 @@ def _rule(name: str, label: dict, momentum: float, nesterov: bool, note: str = "
         label_for=_label,
         static=("nesterov",),
         check=_check,
-        note=note,
     )
 
 
-SGD = _rule("sgd", {"en": "SGD", "zh": "SGD"}, 0.0, False)
+SGD = _rule("sgd", 0.0, False)
 # Convenience names from the product's list: the same torch rule with other defaults.
-MOMENTUM = _rule(
-    "momentum",
-    {"en": "SGD + momentum", "zh": "SGD + 动量"},
-    0.9,
-    False,
-    note="torch.optim.SGD with momentum=0.9",
-)
-NESTEROV = _rule(
-    "nesterov",
-    {"en": "SGD + Nesterov", "zh": "SGD + Nesterov 动量"},
-    0.9,
-    True,
-    note="torch.optim.SGD with momentum=0.9, nesterov=True",
-)
+MOMENTUM = _rule("momentum", 0.9, False)  # torch.optim.SGD(momentum=0.9)
+NESTEROV = _rule("nesterov", 0.9, True)  # torch.optim.SGD(momentum=0.9, nesterov=True)

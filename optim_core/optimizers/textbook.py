@@ -7,16 +7,23 @@
 * adam_no_bias_correction: Adam without m̂, v̂. Its step is Adam's times (1 − β₁ᵗ)/√(1 − β₂ᵗ): with
   the default betas about 3.2 × larger at t = 1 and still about 3 × at t = 100 (v warms up slowly).
 
-None has a torch class: torch_code writes a small torch.optim.Optimizer for each.
+None has a torch class: each is a small torch.optim.Optimizer in optim_core/training/textbook_torch.py,
+and torch_code shows that class's source (read as text, so this package never imports torch).
 """
 
 from __future__ import annotations
 
+import ast
+import inspect
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
-from .rule import Diagnostics, HyperParam, Rule, betas_param, eps_param, fmt, lr_param
+from ..params import Param
+from .rule import Diagnostics, Rule, betas_param, eps_param, fmt, lr_param
 
 
 class MomentumEMAState(NamedTuple):
@@ -99,7 +106,8 @@ def update_adam_no_bias_correction(grad, state: AdamNoBiasCorrectionState, param
     exp_avg = state.exp_avg * beta1 + (1 - beta1) * grad
     # $v_t \leftarrow \beta_2 v_{t-1} + (1 - \beta_2) g_t^2$
     exp_avg_sq = state.exp_avg_sq * beta2 + (1 - beta2) * grad * grad
-    # $\gamma / (\sqrt{v_t} + \epsilon)$ (torch: $\gamma / (1 - \beta_1^t) / (\sqrt{v_t / (1 - \beta_2^t)} + \epsilon)$)
+    # $\gamma / (\sqrt{v_t} + \epsilon)$
+    # (torch: $\gamma / (1 - \beta_1^t) / (\sqrt{v_t / (1 - \beta_2^t)} + \epsilon)$)
     step_size = lr / (np.sqrt(exp_avg_sq) + hp["eps"])
     # $\theta_t \leftarrow \theta_{t-1} - \gamma m_t / (\sqrt{v_t} + \epsilon)$
     new_params = params - step_size * exp_avg
@@ -107,72 +115,78 @@ def update_adam_no_bias_correction(grad, state: AdamNoBiasCorrectionState, param
     return new_params, new_state, Diagnostics(exp_avg, exp_avg_sq, step_size)
 
 
-# Equivalent torch code: a small torch.optim.Optimizer per variant, doing the same operations in the
-# same order as the update functions above.
-_TORCH_OPTIMIZER = '''import torch
+# The torch code of each variant is the source of its class in optim_core/training/textbook_torch.py, read
+# as text: this package is pure NumPy and never imports torch, and the code the app shows is the code the
+# trainer runs.
+_TORCH_MODULE = Path(__file__).resolve().parent.parent / "training" / "textbook_torch.py"
+_TORCH_REGISTRY = "TEXTBOOK_VARIANTS"  # rule name -> class, a dict literal in that module
 
 
-class {cls}(torch.optim.Optimizer):
-    """{doc}"""
-
-    def __init__(self, params, {signature}):
-        super().__init__(params, {defaults})
-
-    @torch.no_grad()
-    def step(self):
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                g, state = p.grad, self.state[p]
-{body}
+class _TorchSource(NamedTuple):
+    imports: str  # the module's torch imports, which the class needs
+    class_name: str
+    class_source: str  # its docstring cut to the summary line (the algorithm is in the NumPy rule's)
 
 
-optimizer = {cls}(params, {args})
-'''
+@cache
+def _torch_source(name: str) -> _TorchSource:
+    text = _TORCH_MODULE.read_text(encoding="utf-8")
+    tree = ast.parse(text, filename=str(_TORCH_MODULE))
+    imports = "\n".join(
+        _segment(text, node)
+        for node in tree.body
+        if isinstance(node, ast.Import | ast.ImportFrom) and _imports_torch(node)
+    )
+    registry = next(
+        node.value
+        for node in tree.body
+        if isinstance(node, ast.AnnAssign)
+        and getattr(node.target, "id", None) == _TORCH_REGISTRY
+        and isinstance(node.value, ast.Dict)
+    )
+    class_names = {
+        key.value: value.id
+        for key, value in zip(registry.keys, registry.values, strict=True)
+        if isinstance(key, ast.Constant) and isinstance(value, ast.Name)
+    }
+    node = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == class_names[name])
+    source = _segment(text, node)
+    docstring = node.body[0]
+    if (
+        isinstance(docstring, ast.Expr)
+        and isinstance(docstring.value, ast.Constant)
+        and isinstance(docstring.value.value, str)
+    ):
+        summary = inspect.cleandoc(docstring.value.value).splitlines()[0]
+        source = source.replace(_segment(text, docstring), f'"""{summary}"""', 1)
+    return _TorchSource(imports, node.name, source)
 
-_BODIES = {
-    "momentum_ema": """                v = state.setdefault("momentum_buffer", torch.zeros_like(p))
-                v.mul_(group["beta"]).add_(g, alpha=1 - group["beta"])  # v <- beta v + (1 - beta) g
-                p.add_(v, alpha=-group["lr"])""",
-    "rmsprop_eps_inside": """                s = state.setdefault("square_avg", torch.zeros_like(p))
-                s.mul_(group["alpha"]).addcmul_(g, g, value=1 - group["alpha"])
-                p.sub_(group["lr"] / (s + group["eps"]).sqrt() * g)  # eps inside the sqrt""",
-    "adam_no_bias_correction": """                beta1, beta2 = group["betas"]
-                m = state.setdefault("exp_avg", torch.zeros_like(p))
-                v = state.setdefault("exp_avg_sq", torch.zeros_like(p))
-                m.mul_(beta1).add_(g, alpha=1 - beta1)
-                v.mul_(beta2).addcmul_(g, g, value=1 - beta2)
-                p.sub_(group["lr"] / (v.sqrt() + group["eps"]) * m)  # no bias correction""",
-}
 
-_CLASSES = {
-    "momentum_ema": ("MomentumEMA", "Momentum as an EMA: v <- beta v + (1 - beta) g; p <- p - lr v."),
-    "rmsprop_eps_inside": (
-        "RMSpropEpsInside",
-        "RMSprop with eps inside the sqrt: p <- p - lr g / sqrt(s + eps).",
-    ),
-    "adam_no_bias_correction": ("AdamNoBiasCorrection", "Adam without bias correction of m and v."),
-}
+def _segment(text: str, node: ast.AST) -> str:
+    """The source of `node` in `text`, which ast.parse read (so every node has its position)."""
+    segment = ast.get_source_segment(text, node)
+    assert segment is not None, f"{type(node).__name__} has no position in {_TORCH_MODULE.name}"
+    return segment
 
 
-def _variant_torch_code(name: str, hyperparams: tuple[HyperParam, ...]):
-    cls, doc = _CLASSES[name]
+def _imports_torch(node: ast.Import | ast.ImportFrom) -> bool:
+    modules = [node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
+    return any(module.split(".")[0] == "torch" for module in modules)
 
+
+def _variant_torch_code(name: str, hyperparams: tuple[Param, ...]) -> Callable[[dict], str]:
     def torch_code(hp: dict) -> str:
-        return _TORCH_OPTIMIZER.format(
-            cls=cls,
-            doc=doc,
-            body=_BODIES[name],
-            signature=", ".join(f"{p.name}={fmt(p.default)}" for p in hyperparams),
-            defaults="{" + ", ".join(f'"{p.name}": {p.name}' for p in hyperparams) + "}",
-            args=", ".join(f"{p.name}={fmt(hp[p.name])}" for p in hyperparams),
+        source = _torch_source(name)
+        args = ", ".join(f"{p.name}={fmt(hp[p.name])}" for p in hyperparams)
+        return (
+            f"{source.imports}\n\n\n{source.class_source}\n\n\n"
+            f"optimizer = {source.class_name}(params, {args})\n"
         )
 
     return torch_code
 
 
-def _variant(name, label, hyperparams, init, update, note) -> Rule:
+def _variant(name: str, label: str, hyperparams: tuple[Param, ...], init, update) -> Rule:
     return Rule(
         name=name,
         label=label,
@@ -181,35 +195,31 @@ def _variant(name, label, hyperparams, init, update, note) -> Rule:
         update=update,
         torch_class=None,
         torch_code=_variant_torch_code(name, hyperparams),
-        note=note,
     )
 
 
 MOMENTUM_EMA = _variant(
     "momentum_ema",
-    {"en": "Momentum (EMA)", "zh": "动量(EMA 形式)"},
-    (lr_param(1e-2), HyperParam("beta", 0.9, "float", 0.0, 1.0, high_open=True, help="β, EMA factor")),
+    "Momentum (EMA)",
+    (lr_param(1e-2), Param("beta", 0.9, "float", 0.0, 1.0, high_open=True)),
     lambda params: MomentumEMAState(np.zeros_like(params)),
     update_momentum_ema,
-    "textbook EMA momentum; torch.optim.SGD(momentum=β) uses v ← βv + g",
 )
 RMSPROP_EPS_INSIDE = _variant(
     "rmsprop_eps_inside",
-    {"en": "RMSprop (ε inside √)", "zh": "RMSprop(ε 在根号内)"},
+    "RMSprop (ε inside √)",
     (
         lr_param(1e-2),
-        HyperParam("alpha", 0.99, "float", 0.0, 1.0, high_open=True, help="α, EMA factor"),
+        Param("alpha", 0.99, "float", 0.0, 1.0, high_open=True),
         eps_param(1e-8),
     ),
     lambda params: RMSpropEpsInsideState(np.zeros_like(params)),
     update_rmsprop_eps_inside,
-    "textbook RMSprop; torch.optim.RMSprop divides by √s + ε",
 )
 ADAM_NO_BIAS_CORRECTION = _variant(
     "adam_no_bias_correction",
-    {"en": "Adam (no bias correction)", "zh": "Adam(无偏差修正)"},
+    "Adam (no bias correction)",
     (lr_param(1e-3), betas_param(), eps_param(1e-8)),
     lambda params: AdamNoBiasCorrectionState(np.zeros_like(params), np.zeros_like(params)),
     update_adam_no_bias_correction,
-    "Adam without bias correction; torch.optim.Adam always corrects m and v",
 )

@@ -17,7 +17,7 @@ from importlib import import_module
 
 from optim_core.schedules.plateau import PLATEAU, noisy_plateau_series, reduce_lr_on_plateau
 from optim_core.schedules.registry import SCHEDULES, get_spec, lr_curve, schedule_fn, schedule_names
-from optim_core.schedules.spec import DEFAULT_LR, ParamSpec, Schedule, ScheduleError, ScheduleSpec
+from optim_core.schedules.spec import DEFAULT_LR, Schedule, ScheduleError, ScheduleSpec
 
 # Each module registers its schedules into SCHEDULES on import, so this order is the order the app
 # lists them. sequential comes last: warmup offers every schedule registered before it.
@@ -28,7 +28,6 @@ __all__ = [
     "DEFAULT_LR",
     "PLATEAU",
     "SCHEDULES",
-    "ParamSpec",
     "Schedule",
     "ScheduleError",
     "ScheduleSpec",

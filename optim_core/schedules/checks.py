@@ -1,47 +1,35 @@
-"""Argument checks shared by all schedules: each returns the value in a clean type or raises ScheduleError."""
+"""Argument checks shared by all schedules: each is a Param.check (optim_core/params.py) with ScheduleError.
+
+The ranges here are what the functions accept, often wider than a widget's (ScheduleSpec.params).
+"""
 
 from __future__ import annotations
 
 import math
-from numbers import Integral, Real
+from numbers import Integral
 from typing import Any
 
-import numpy as np
-
+from optim_core.params import Param
 from optim_core.schedules.spec import ScheduleError
 
 
 def as_int(name: str, value: Any, *, low: int | None = None) -> int:
     """An integer (an integral float such as 10.0 from a widget is accepted)."""
-    if isinstance(value, bool) or not isinstance(value, Real) or not float(value).is_integer():
-        raise ScheduleError(f"{name} must be an integer, got {value!r}")
-    value = int(value)
-    if low is not None and value < low:
-        raise ScheduleError(f"{name} must be >= {low}, got {value}")
-    return value
+    return Param(name, kind="int", low=low).check(value, error=ScheduleError)
 
 
 def as_float(
     name: str,
     value: Any,
     *,
-    low: float | None = None,
-    high: float | None = None,
+    low: float = -math.inf,
+    high: float = math.inf,
     low_open: bool = False,
     high_open: bool = False,
 ) -> float:
     """A finite float in [low, high]; low_open / high_open exclude the bound."""
-    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
-        raise ScheduleError(f"{name} must be a finite number, got {value!r}")
-    value = float(value)
-    too_low = low is not None and (value <= low if low_open else value < low)
-    too_high = high is not None and (value >= high if high_open else value > high)
-    if too_low or too_high:
-        left = "(" if low_open else "["
-        right = ")" if high_open else "]"
-        span = f"{left}{'-inf' if low is None else low}, {'inf' if high is None else high}{right}"
-        raise ScheduleError(f"{name} must be in {span}, got {value}")
-    return value
+    param = Param(name, kind="float", low=low, high=high, low_open=low_open, high_open=high_open)
+    return param.check(value, error=ScheduleError)
 
 
 def as_lr(name: str, value: Any) -> float:
@@ -50,22 +38,16 @@ def as_lr(name: str, value: Any) -> float:
 
 
 def as_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
-    if value not in choices:
-        raise ScheduleError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
-    return value
+    return Param(name, kind="choice", choices=choices).check(value, error=ScheduleError)
 
 
 def as_bool(name: str, value: Any) -> bool:
-    if not isinstance(value, (bool, np.bool_, Integral)) or value not in (0, 1):
-        raise ScheduleError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
+    """True or False; like torch, which only tests a flag's truth, 0 and 1 are accepted too."""
+    if isinstance(value, Integral) and value in (0, 1):
+        value = bool(value)
+    return Param(name, kind="bool").check(value, error=ScheduleError)
 
 
 def as_milestones(name: str, value: Any, *, low: int) -> tuple[int, ...]:
     """Strictly increasing integers >= low."""
-    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
-        raise ScheduleError(f"{name} must be a list of integers, got {value!r}")
-    items = tuple(as_int(f"{name}[{i}]", v, low=low) for i, v in enumerate(value))
-    if any(b <= a for a, b in zip(items, items[1:], strict=False)):
-        raise ScheduleError(f"{name} must be strictly increasing, got {list(items)}")
-    return items
+    return Param(name, kind="int_list", low=low).check(value, error=ScheduleError)

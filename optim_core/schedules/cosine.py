@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 
+from optim_core.params import Param
 from optim_core.schedules.checks import as_int, as_lr
 from optim_core.schedules.registry import register
-from optim_core.schedules.spec import DEFAULT_LR, ParamSpec, Schedule
+from optim_core.schedules.spec import DEFAULT_LR, Schedule
 
-_ETA_MIN = ParamSpec("eta_min", 0.0, "float", 0.0, 0.1)
+_ETA_MIN = Param("eta_min", 0.0, "float", 0.0, 0.1)
 
 
 def cosine_between(base: float, eta_min: float, t_cur: int, period: int) -> float:
@@ -19,8 +20,9 @@ def cosine_between(base: float, eta_min: float, t_cur: int, period: int) -> floa
 @register(
     "cosine_annealing_lr",
     label={"en": "Cosine annealing (CosineAnnealingLR)", "zh": "余弦退火 (CosineAnnealingLR)"},
-    latex=r"\eta_t = \eta_{\min} + \tfrac{1}{2}(\eta_0 - \eta_{\min})\left(1 + \cos\frac{\pi t}{T_{\max}}\right)",
-    params=(ParamSpec("T_max", 100, "int", 1, 2000, required=True), _ETA_MIN),
+    latex=r"\eta_t = \eta_{\min} + \tfrac{1}{2}(\eta_0 - \eta_{\min})"
+    r"\left(1 + \cos\frac{\pi t}{T_{\max}}\right)",
+    params=(Param("T_max", 100, "int", 1, 2000, required=True), _ETA_MIN),
     torch_class="CosineAnnealingLR",
 )
 def cosine_annealing_lr(*, lr: float = DEFAULT_LR, T_max: int, eta_min: float = 0.0) -> Schedule:
@@ -51,11 +53,12 @@ def restart_position(t: int, T_0: int, T_mult: int) -> tuple[int, int]:
 @register(
     "cosine_annealing_warm_restarts",
     label={"en": "Cosine with warm restarts (SGDR)", "zh": "带热重启的余弦退火 (SGDR)"},
-    latex=r"\eta_t = \eta_{\min} + \tfrac{1}{2}(\eta_0 - \eta_{\min})\left(1 + \cos\frac{\pi T_{cur}}{T_i}\right),"
+    latex=r"\eta_t = \eta_{\min} + \tfrac{1}{2}(\eta_0 - \eta_{\min})"
+    r"\left(1 + \cos\frac{\pi T_{cur}}{T_i}\right),"
     r"\quad T_i = T_0\, T_{mult}^{\,i}",
     params=(
-        ParamSpec("T_0", 50, "int", 1, 1000, required=True),
-        ParamSpec("T_mult", 1, "int", 1, 4),
+        Param("T_0", 50, "int", 1, 1000, required=True),
+        Param("T_mult", 1, "int", 1, 4),
         _ETA_MIN,
     ),
     torch_class="CosineAnnealingWarmRestarts",

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import math
 
+from optim_core.params import Param
 from optim_core.schedules.checks import as_bool, as_choice, as_float, as_int, as_lr
 from optim_core.schedules.registry import register
-from optim_core.schedules.spec import DEFAULT_LR, ParamSpec, Schedule, ScheduleError
+from optim_core.schedules.spec import DEFAULT_LR, Schedule, ScheduleError
 
 CYCLIC_MODES = ("triangular", "triangular2", "exp_range")
 
@@ -31,12 +32,12 @@ def _check_momentum(cycle_momentum, base_momentum, max_momentum) -> None:
     r"h_t = \begin{cases} x / r & x \le r \\ (x - 1)/(r - 1) & x > r \end{cases},\ r = \tfrac{u}{u + d},\ "
     r"\sigma_t = 1 \text{ (triangular)},\ 2^{1 - c} \text{ (triangular2)},\ \gamma^{t} \text{ (exp\_range)}",
     params=(
-        ParamSpec("base_lr", 0.001, "float", 1e-5, 1.0, log_scale=True, required=True),
-        ParamSpec("max_lr", 0.1, "float", 1e-4, 10.0, log_scale=True, required=True),
-        ParamSpec("step_size_up", 2000, "int", 1, 5000),
-        ParamSpec("step_size_down", None, "int", 1, 5000),
-        ParamSpec("mode", "triangular", "choice", choices=CYCLIC_MODES),
-        ParamSpec("gamma", 1.0, "float", 0.9, 1.0),
+        Param("base_lr", 0.001, "float", 1e-5, 1.0, log_scale=True, required=True),
+        Param("max_lr", 0.1, "float", 1e-4, 10.0, log_scale=True, required=True),
+        Param("step_size_up", 2000, "int", 1, 5000),
+        Param("step_size_down", None, "int", 1, 5000),
+        Param("mode", "triangular", "choice", choices=CYCLIC_MODES),
+        Param("gamma", 1.0, "float", 0.9, 1.0),
     ),
     torch_class="CyclicLR",
     uses_lr=False,
@@ -101,13 +102,13 @@ def _anneal(anneal_strategy: str, start: float, end: float, pct: float) -> float
     r"\text{three\_phase: } \eta_{max} \searrow \eta_{init}\ (t \le 2 p N - 2) \searrow \eta_{final},\quad "
     r"\mathrm{anneal}(a, b, \rho) = b + \tfrac{a - b}{2}(1 + \cos \pi \rho) \text{ or } a + (b - a)\rho",
     params=(
-        ParamSpec("max_lr", 0.1, "float", 1e-4, 10.0, log_scale=True, required=True),
-        ParamSpec("total_steps", 300, "int", 2, 10000, required=True),
-        ParamSpec("pct_start", 0.3, "float", 0.01, 0.99),
-        ParamSpec("anneal_strategy", "cos", "choice", choices=("cos", "linear")),
-        ParamSpec("div_factor", 25.0, "float", 1.0, 1000.0, log_scale=True),
-        ParamSpec("final_div_factor", 1e4, "float", 1.0, 1e6, log_scale=True),
-        ParamSpec("three_phase", False, "bool"),
+        Param("max_lr", 0.1, "float", 1e-4, 10.0, log_scale=True, required=True),
+        Param("total_steps", 300, "int", 2, 10000, required=True),
+        Param("pct_start", 0.3, "float", 0.01, 0.99),
+        Param("anneal_strategy", "cos", "choice", choices=("cos", "linear")),
+        Param("div_factor", 25.0, "float", 1.0, 1000.0, log_scale=True),
+        Param("final_div_factor", 1e4, "float", 1.0, 1e6, log_scale=True),
+        Param("three_phase", False, "bool"),
     ),
     torch_class="OneCycleLR",
     uses_lr=False,

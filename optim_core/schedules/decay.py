@@ -9,18 +9,19 @@ from __future__ import annotations
 
 from bisect import bisect_right
 
+from optim_core.params import Param
 from optim_core.schedules.checks import as_float, as_int, as_lr, as_milestones
 from optim_core.schedules.registry import register
-from optim_core.schedules.spec import DEFAULT_LR, ParamSpec, Schedule
+from optim_core.schedules.spec import DEFAULT_LR, Schedule
 
-_GAMMA = ParamSpec("gamma", 0.1, "float", 0.01, 1.0, log_scale=True)
+_GAMMA = Param("gamma", 0.1, "float", 0.01, 1.0, log_scale=True)
 
 
 @register(
     "step_lr",
     label={"en": "Step decay (StepLR)", "zh": "等间隔阶梯衰减 (StepLR)"},
     latex=r"\eta_t = \eta_0 \, \gamma^{\lfloor t / \mathrm{step\_size} \rfloor}",
-    params=(ParamSpec("step_size", 30, "int", 1, 1000, required=True), _GAMMA),
+    params=(Param("step_size", 30, "int", 1, 1000, required=True), _GAMMA),
     torch_class="StepLR",
 )
 def step_lr(*, lr: float = DEFAULT_LR, step_size: int, gamma: float = 0.1) -> Schedule:
@@ -34,7 +35,7 @@ def step_lr(*, lr: float = DEFAULT_LR, step_size: int, gamma: float = 0.1) -> Sc
     "multi_step_lr",
     label={"en": "Milestone decay (MultiStepLR)", "zh": "里程碑衰减 (MultiStepLR)"},
     latex=r"\eta_t = \eta_0 \, \gamma^{\,\#\{m \in \mathrm{milestones} \,:\, m \le t\}}",
-    params=(ParamSpec("milestones", (30, 80), "int_list", 0, 1000, required=True), _GAMMA),
+    params=(Param("milestones", (30, 80), "int_list", 0, 1000, required=True), _GAMMA),
     torch_class="MultiStepLR",
 )
 def multi_step_lr(*, lr: float = DEFAULT_LR, milestones: list[int], gamma: float = 0.1) -> Schedule:
@@ -42,9 +43,9 @@ def multi_step_lr(*, lr: float = DEFAULT_LR, milestones: list[int], gamma: float
 
     Stricter than torch: milestones must be strictly increasing (torch counts a repeated one twice).
     """
-    lr, milestones = as_lr("lr", lr), as_milestones("milestones", milestones, low=0)
+    lr, milestone_steps = as_lr("lr", lr), as_milestones("milestones", milestones, low=0)
     gamma = as_float("gamma", gamma, low=0.0, low_open=True)
-    return lambda t: lr * gamma ** bisect_right(milestones, t)
+    return lambda t: lr * gamma ** bisect_right(milestone_steps, t)
 
 
 @register(
@@ -52,7 +53,7 @@ def multi_step_lr(*, lr: float = DEFAULT_LR, milestones: list[int], gamma: float
     label={"en": "Constant factor (ConstantLR)", "zh": "常数因子 (ConstantLR)"},
     latex=r"\eta_t = \eta_0 \cdot \begin{cases} \mathrm{factor} & t < \mathrm{total\_iters} \\"
     r" 1 & t \ge \mathrm{total\_iters} \end{cases}",
-    params=(ParamSpec("factor", 1.0 / 3, "float", 0.01, 1.0), ParamSpec("total_iters", 5, "int", 1, 1000)),
+    params=(Param("factor", 1.0 / 3, "float", 0.01, 1.0), Param("total_iters", 5, "int", 1, 1000)),
     torch_class="ConstantLR",
 )
 def constant_lr(*, lr: float = DEFAULT_LR, factor: float = 1.0 / 3, total_iters: int = 5) -> Schedule:
@@ -73,9 +74,9 @@ def constant_lr(*, lr: float = DEFAULT_LR, factor: float = 1.0 / 3, total_iters:
     latex=r"\eta_t = \eta_0 \left(s + (e - s)\,\frac{\min(t,\, T)}{T}\right),\quad "
     r"s = \mathrm{start\_factor},\ e = \mathrm{end\_factor},\ T = \mathrm{total\_iters}",
     params=(
-        ParamSpec("start_factor", 1.0 / 3, "float", 0.01, 1.0),
-        ParamSpec("end_factor", 1.0, "float", 0.0, 1.0),
-        ParamSpec("total_iters", 5, "int", 1, 1000),
+        Param("start_factor", 1.0 / 3, "float", 0.01, 1.0),
+        Param("end_factor", 1.0, "float", 0.0, 1.0),
+        Param("total_iters", 5, "int", 1, 1000),
     ),
     torch_class="LinearLR",
 )
@@ -97,7 +98,7 @@ def linear_lr(
     "exponential_lr",
     label={"en": "Exponential decay (ExponentialLR)", "zh": "指数衰减 (ExponentialLR)"},
     latex=r"\eta_t = \eta_0 \, \gamma^{t}",
-    params=(ParamSpec("gamma", 0.98, "float", 0.8, 1.0, required=True),),
+    params=(Param("gamma", 0.98, "float", 0.8, 1.0, required=True),),
     torch_class="ExponentialLR",
 )
 def exponential_lr(*, lr: float = DEFAULT_LR, gamma: float) -> Schedule:
@@ -111,7 +112,7 @@ def exponential_lr(*, lr: float = DEFAULT_LR, gamma: float) -> Schedule:
     label={"en": "Polynomial decay (PolynomialLR)", "zh": "多项式衰减 (PolynomialLR)"},
     latex=r"\eta_t = \eta_0 \left(1 - \frac{\min(t,\, T)}{T}\right)^{p},\quad "
     r"T = \mathrm{total\_iters},\ p = \mathrm{power}",
-    params=(ParamSpec("total_iters", 5, "int", 1, 1000), ParamSpec("power", 1.0, "float", 0.1, 5.0)),
+    params=(Param("total_iters", 5, "int", 1, 1000), Param("power", 1.0, "float", 0.1, 5.0)),
     torch_class="PolynomialLR",
 )
 def polynomial_lr(*, lr: float = DEFAULT_LR, total_iters: int = 5, power: float = 1.0) -> Schedule:

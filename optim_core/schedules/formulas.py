@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import math
 
+from optim_core.params import Param
 from optim_core.schedules.checks import as_float, as_int, as_lr
 from optim_core.schedules.registry import register
-from optim_core.schedules.spec import DEFAULT_LR, ParamSpec, Schedule
+from optim_core.schedules.spec import DEFAULT_LR, Schedule
 from optim_core.schedules.torch_code import lambda_lr, py
 
 
@@ -18,7 +19,7 @@ from optim_core.schedules.torch_code import lambda_lr, py
     "inverse_time",
     label={"en": "Inverse-time decay", "zh": "反比例(逆时间)衰减"},
     latex=r"\eta_t = \frac{\eta_0}{1 + k\, t}",
-    params=(ParamSpec("k", 0.01, "float", 1e-4, 1.0, log_scale=True),),
+    params=(Param("k", 0.01, "float", 1e-4, 1.0, log_scale=True),),
     code=lambda kw: lambda_lr(f"1 / (1 + {py(kw['k'])} * t)"),
 )
 def inverse_time(*, lr: float = DEFAULT_LR, k: float = 0.01) -> Schedule:
@@ -31,11 +32,11 @@ def inverse_time(*, lr: float = DEFAULT_LR, k: float = 0.01) -> Schedule:
     "exponential_budget",
     label={"en": "Exponential decay over a budget", "zh": "按预算的指数衰减"},
     latex=r"\eta_t = \eta_0 \, d^{\,t / T}",
-    params=(ParamSpec("d", 0.01, "float", 1e-4, 1.0, log_scale=True), ParamSpec("T", 300, "int", 1, 10000)),
+    params=(Param("d", 0.01, "float", 1e-4, 1.0, log_scale=True), Param("T", 300, "int", 1, 10000)),
     code=lambda kw: lambda_lr(f"{py(kw['d'])} ** (t / {py(kw['T'])})"),
 )
 def exponential_budget(*, lr: float = DEFAULT_LR, d: float = 0.01, T: int = 300) -> Schedule:
-    """Exponential decay parametrized by the budget: the LR has fallen to d * lr at step T (and goes on past T)."""
+    """Exponential decay parametrized by the budget: the LR has fallen to d * lr at step T (and goes on)."""
     lr, d = as_lr("lr", lr), as_float("d", d, low=0.0, low_open=True)
     T = as_int("T", T, low=1)
     return lambda t: lr * d ** (t / T)
@@ -45,7 +46,7 @@ def exponential_budget(*, lr: float = DEFAULT_LR, d: float = 0.01, T: int = 300)
     "power",
     label={"en": "Power decay to zero", "zh": "幂次衰减到零"},
     latex=r"\eta_t = \eta_0 \left(1 - \frac{\min(t,\, T)}{T}\right)^{p}",
-    params=(ParamSpec("T", 300, "int", 1, 10000), ParamSpec("p", 2.0, "float", 0.1, 5.0)),
+    params=(Param("T", 300, "int", 1, 10000), Param("p", 2.0, "float", 0.1, 5.0)),
     code=lambda kw: lambda_lr(f"(1 - min(t, {py(kw['T'])}) / {py(kw['T'])}) ** {py(kw['p'])}"),
 )
 def power(*, lr: float = DEFAULT_LR, T: int = 300, p: float = 2.0) -> Schedule:
@@ -71,10 +72,10 @@ def inverse_sqrt(*, lr: float = DEFAULT_LR) -> Schedule:
     "staircase",
     label={"en": "Staircase exponential decay", "zh": "阶梯式指数衰减"},
     latex=r"\eta_t = \eta_0 \, d^{\lfloor t / s \rfloor}",
-    params=(ParamSpec("d", 0.5, "float", 0.01, 1.0), ParamSpec("s", 50, "int", 1, 1000)),
+    params=(Param("d", 0.5, "float", 0.01, 1.0), Param("s", 50, "int", 1, 1000)),
     code=lambda kw: lambda_lr(f"{py(kw['d'])} ** (t // {py(kw['s'])})"),
 )
 def staircase(*, lr: float = DEFAULT_LR, d: float = 0.5, s: int = 50) -> Schedule:
-    """Exponential decay in steps: multiply by d every s steps (the same curve as StepLR(step_size=s, gamma=d))."""
+    """Exponential decay in steps: multiply by d every s steps (the curve of StepLR(step_size=s, gamma=d))."""
     lr, d, s = as_lr("lr", lr), as_float("d", d, low=0.0, low_open=True), as_int("s", s, low=1)
     return lambda t: lr * d ** (t // s)

@@ -10,8 +10,9 @@ import math
 
 import numpy as np
 
+from optim_core.params import Param
 from optim_core.schedules.checks import as_choice, as_float, as_int, as_lr
-from optim_core.schedules.spec import DEFAULT_LR, ParamSpec, ScheduleError, ScheduleSpec, attach_formula
+from optim_core.schedules.spec import DEFAULT_LR, ScheduleError, ScheduleSpec, attach_formula
 from optim_core.schedules.torch_code import script, torch_call
 
 _DEFAULTS = {
@@ -27,7 +28,8 @@ _DEFAULTS = {
 
 # min mode, rel threshold shown; max mode flips the comparison, abs mode uses best -/+ threshold
 _LATEX = (
-    r"\eta_{e+1} = \begin{cases} \max(\mathrm{factor} \cdot \eta_e,\ \mathrm{min\_lr}) & b_e > \mathrm{patience}"
+    r"\eta_{e+1} = \begin{cases} \max(\mathrm{factor} \cdot \eta_e,\ \mathrm{min\_lr})"
+    r" & b_e > \mathrm{patience}"
     r" \\ \eta_e & \text{otherwise} \end{cases},\quad b_e = \#\text{epochs since the metric last beat }"
     r"\mathrm{best} \cdot (1 - \mathrm{threshold})"
 )
@@ -135,14 +137,14 @@ PLATEAU = ScheduleSpec(
     name="reduce_lr_on_plateau",
     label={"en": "Reduce on plateau (ReduceLROnPlateau)", "zh": "平台期降低学习率 (ReduceLROnPlateau)"},
     params=(
-        ParamSpec("mode", "min", "choice", choices=("min", "max")),
-        ParamSpec("factor", 0.1, "float", 0.01, 0.99),
-        ParamSpec("patience", 10, "int", 0, 100),
-        ParamSpec("threshold", 1e-4, "float", 1e-6, 0.1, log_scale=True),
-        ParamSpec("threshold_mode", "rel", "choice", choices=("rel", "abs")),
-        ParamSpec("cooldown", 0, "int", 0, 100),
-        ParamSpec("min_lr", 0.0, "float", 0.0, 0.1),
-        ParamSpec("eps", 1e-8, "float", 0.0, 1e-3),
+        Param("mode", "min", "choice", choices=("min", "max")),
+        Param("factor", 0.1, "float", 0.01, 0.99),
+        Param("patience", 10, "int", 0, 100),
+        Param("threshold", 1e-4, "float", 1e-6, 0.1, log_scale=True),
+        Param("threshold_mode", "rel", "choice", choices=("rel", "abs")),
+        Param("cooldown", 0, "int", 0, 100),
+        Param("min_lr", 0.0, "float", 0.0, 0.1),
+        Param("eps", 1e-8, "float", 0.0, 1e-3),
     ),
     latex=_LATEX,
     torch_code=_plateau_code,

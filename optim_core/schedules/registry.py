@@ -6,14 +6,14 @@ import inspect
 from collections.abc import Callable, Mapping
 from functools import partial
 from numbers import Integral, Real
-from typing import Any
+from typing import Any, SupportsInt, cast
 
 import numpy as np
 
+from optim_core.params import Param
 from optim_core.schedules.checks import as_int
 from optim_core.schedules.spec import (
     DEFAULT_LR,
-    ParamSpec,
     Schedule,
     ScheduleError,
     ScheduleSpec,
@@ -38,9 +38,16 @@ def get_spec(name: str) -> ScheduleSpec:
         raise ScheduleError(f"unknown schedule {name!r}; valid choices: {', '.join(SCHEDULES)}") from None
 
 
+def get_builder(name: str) -> Callable[..., Schedule]:
+    """The builder of `name`: kwargs -> its step -> LR function (every schedule in SCHEDULES has one)."""
+    build = get_spec(name).build
+    assert build is not None, f"{name} was registered without a builder"
+    return build
+
+
 def bind(name: str, kwargs: Mapping[str, Any]) -> dict[str, Any]:
     """kwargs completed with the defaults of `name`'s builder; unknown or missing arguments raise."""
-    params = inspect.signature(get_spec(name).build).parameters
+    params = inspect.signature(get_builder(name)).parameters
     unknown = [k for k in kwargs if k not in params]
     if unknown:
         raise ScheduleError(f"{name}: unknown argument(s) {', '.join(unknown)}; valid: {', '.join(params)}")
@@ -58,7 +65,7 @@ def schedule_fn(name: str, **kwargs: Any) -> Schedule:
     """
     bound = bind(name, kwargs)
     try:
-        inner = get_spec(name).build(**bound)
+        inner = get_builder(name)(**bound)
     except ScheduleError as error:
         raise ScheduleError(f"{name}: {error}") from None
 
@@ -89,7 +96,8 @@ def _as_annotated(build: Callable, bound: dict[str, Any]) -> dict[str, Any]:
     for key, value in bound.items():
         kind = str(params[key].annotation)  # a string: the modules use `from __future__ import annotations`
         if isinstance(value, Real) and kind in ("int", "int | None") and float(value).is_integer():
-            value = int(value)
+            # every concrete Real (float, NumPy's, Fraction) has __int__, which numbers.Real does not declare
+            value = int(cast(SupportsInt, value))
         elif isinstance(value, Real) and kind == "float":
             value = float(value)
         elif kind == "bool":
@@ -102,7 +110,7 @@ def _as_annotated(build: Callable, bound: dict[str, Any]) -> dict[str, Any]:
 
 def scheduler_expr(name: str, kwargs: Mapping[str, Any]) -> str:
     """The PyTorch constructor expression for `name` built with kwargs (lr excluded: the optimizer has it)."""
-    bound = _as_annotated(get_spec(name).build, bind(name, kwargs))
+    bound = _as_annotated(get_builder(name), bind(name, kwargs))
     bound.pop("lr")
     return _EXPRESSIONS[name](bound)
 
@@ -119,11 +127,11 @@ def register(
     *,
     label: dict[str, str],
     latex: str,
-    params: tuple[ParamSpec, ...],
+    params: tuple[Param, ...],
     torch_class: str | None = None,
     code: Callable[[dict[str, Any]], str] | None = None,
     uses_lr: bool = True,
-) -> Callable:
+) -> Callable[[Callable[..., Schedule]], Callable[..., Schedule]]:
     """Decorator: add the schedule built by the decorated function to SCHEDULES.
 
     code(kwargs) -> the scheduler expression; by default `torch_class(optimizer, <non-default kwargs>)`.
@@ -134,6 +142,7 @@ def register(
         attach_formula(build, latex)
         expr = code
         if expr is None:
+            assert torch_class is not None, f"{name}: give its torch_class or its code"
             defaults = {
                 k: p.default
                 for k, p in inspect.signature(build).parameters.items()
@@ -160,6 +169,7 @@ __all__ = [
     "DEFAULT_LR",
     "SCHEDULES",
     "bind",
+    "get_builder",
     "get_spec",
     "lr_curve",
     "register",

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Mapping
+from typing import Any
 
-from optim_core.schedules.checks import as_float, as_int, as_lr, as_milestones
-from optim_core.schedules.registry import SCHEDULES, bind, get_spec, register, schedule_fn, scheduler_expr
-from optim_core.schedules.spec import DEFAULT_LR, ParamSpec, Schedule, ScheduleError
+from optim_core.params import Param
+from optim_core.schedules.checks import as_choice, as_float, as_int, as_lr, as_milestones
+from optim_core.schedules.registry import SCHEDULES, bind, get_builder, register, schedule_fn, scheduler_expr
+from optim_core.schedules.spec import DEFAULT_LR, Schedule, ScheduleError
 from optim_core.schedules.torch_code import py
 
 # torch schedulers whose step() rescales the current group["lr"] (so they follow the LR they are given)
@@ -64,10 +66,12 @@ def _parse(schedulers) -> list[tuple[str, dict]]:
     return parsed
 
 
-def _bases(lr: float, subs: list[tuple[str, dict]]) -> tuple[list[float], float, dict]:
+def _bases(lr: float, subs: list[tuple[str, dict]]) -> tuple[list[float], float, dict[str, Any]]:
     """Replay the constructors: each sub-schedule's base LR, the LR scheduler 0 restarts from, and the
     OneCycleLR group keys (max_lr, div_factor, final_div_factor) left by the last OneCycleLR built."""
-    initial, bases, one_cycle_group = None, [], {}
+    initial: float | None = None
+    bases: list[float] = []
+    one_cycle_group: dict[str, Any] = {}
     for name, kw in subs:
         if name == "one_cycle_lr":
             initial = kw["max_lr"] / kw["div_factor"]
@@ -75,12 +79,13 @@ def _bases(lr: float, subs: list[tuple[str, dict]]) -> tuple[list[float], float,
         elif initial is None:
             initial = kw["base_lr"] if name == "cyclic_lr" else lr
         bases.append(initial)
+    assert initial is not None, "_parse gives at least one sub-schedule, and the first sets initial"
     return bases, initial, one_cycle_group
 
 
 def _piece(k: int, name: str, kw: dict, base: float, reset_lr: float, one_cycle_group: dict) -> Schedule:
     """Sub-schedule k as a function of its local step."""
-    build = get_spec(name).build
+    build = get_builder(name)
     if name == "one_cycle_lr":  # reads max/initial/min LR from the param group, which the last one wrote
         return build(**{**kw, **one_cycle_group})
     if k > 0 or name not in _CHAINABLE:  # closed form from its own base_lrs
@@ -107,7 +112,7 @@ def _sequential_code(kw: dict) -> str:
     "sequential_lr",
     label={"en": "Schedules in sequence (SequentialLR)", "zh": "顺序组合 (SequentialLR)"},
     latex=r"\eta_t = S_k(t - m_k),\quad k = \#\{i \ge 1 : m_i \le t\},\ m_0 = 0",
-    params=(ParamSpec("milestones", (10,), "int_list", 1, 10000, required=True),),
+    params=(Param("milestones", (10,), "int_list", 1, 10000, required=True),),
     torch_class="SequentialLR",
     code=_sequential_code,
 )
@@ -119,18 +124,18 @@ def sequential_lr(*, lr: float = DEFAULT_LR, schedulers: list, milestones: list[
     """
     lr = as_lr("lr", lr)
     subs = _parse(schedulers)
-    milestones = as_milestones("milestones", milestones, low=1)
-    if len(milestones) != len(subs) - 1:
+    milestone_steps = as_milestones("milestones", milestones, low=1)
+    if len(milestone_steps) != len(subs) - 1:
         raise ScheduleError(
             f"need one milestone fewer than schedulers: got {len(subs)} schedulers "
-            f"and {len(milestones)} milestones"
+            f"and {len(milestone_steps)} milestones"
         )
     bases, reset_lr, one_cycle_group = _bases(lr, subs)
     pieces = [_piece(k, name, kw, bases[k], reset_lr, one_cycle_group) for k, (name, kw) in enumerate(subs)]
-    starts = (0, *milestones)
+    starts = (0, *milestone_steps)
 
     def schedule(t: int) -> float:
-        k = bisect_right(milestones, t)
+        k = bisect_right(milestone_steps, t)
         return pieces[k](t - starts[k])
 
     return schedule
@@ -156,9 +161,9 @@ def _warmup_code(kw: dict) -> str:
     latex=r"\eta_t = \begin{cases} \eta_0 \left(f + (1 - f)\,\frac{t}{W}\right) & t < W \\"
     r" S(t - W) & t \ge W \end{cases},\quad f = \mathrm{start\_factor},\ W = \mathrm{warmup\_steps}",
     params=(
-        ParamSpec("warmup_steps", 10, "int", 1, 1000),
-        ParamSpec("start_factor", 0.1, "float", 0.01, 1.0),
-        ParamSpec("schedule", "inverse_sqrt", "choice", choices=_warmup_followers()),
+        Param("warmup_steps", 10, "int", 1, 1000),
+        Param("start_factor", 0.1, "float", 0.01, 1.0),
+        Param("schedule", "inverse_sqrt", "choice", choices=_warmup_followers()),
     ),
     torch_class=None,
     code=_warmup_code,
@@ -180,8 +185,7 @@ def warmup(
     """
     lr, warmup_steps = as_lr("lr", lr), as_int("warmup_steps", warmup_steps, low=1)
     start_factor = as_float("start_factor", start_factor, low=0.0, high=1.0, low_open=True)
-    if schedule not in _warmup_followers():
-        raise ScheduleError(f"schedule must be one of {', '.join(_warmup_followers())}; got {schedule!r}")
+    schedule = as_choice("schedule", schedule, _warmup_followers())
     if schedule_kwargs is not None and not isinstance(schedule_kwargs, Mapping):
         raise ScheduleError(
             f"schedule_kwargs must be a dict of {schedule}'s arguments, got {schedule_kwargs!r}"

@@ -6,6 +6,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from optim_core.params import Param
+
 # The base LR when none is given: SGD's usual 0.1. Build with lr=1.0 to get a multiplier curve
 # (the 2D simulation multiplies its own LR by it).
 DEFAULT_LR = 0.1
@@ -19,31 +21,13 @@ class ScheduleError(ValueError):
 
 
 @dataclass(frozen=True)
-class ParamSpec:
-    """One widget for one keyword argument.
-
-    kind: "float", "int", "bool", "choice" (one of `choices`) or "int_list" (strictly increasing).
-    low / high bound the widget (the function itself may accept more), log_scale asks for a log slider.
-    required: torch has no default for this argument; `default` is then only where the widget starts.
-    """
-
-    name: str
-    default: Any
-    kind: str
-    low: float | None = None
-    high: float | None = None
-    log_scale: bool = False
-    choices: tuple[str, ...] = ()
-    required: bool = False
-
-
-@dataclass(frozen=True)
 class ScheduleSpec:
     """A registered schedule.
 
     latex: the formula the app shows; it is also appended to `build`'s docstring (one source).
     params: the widgets, a subset of `build`'s keyword arguments (`lr` is the page's own widget;
-        structured arguments such as sequential_lr's `schedulers` are composed by the page).
+        structured arguments such as sequential_lr's `schedulers` are composed by the page). A Param's
+        range bounds its widget; `build` checks its arguments itself and may accept more (checks.py).
     torch_code(kwargs): equivalent PyTorch code, with `model` standing for the user's model.
     torch_class: the torch.optim.lr_scheduler class it mirrors, or None for a course-notes formula
         (torch_code then uses a LambdaLR).
@@ -54,7 +38,7 @@ class ScheduleSpec:
 
     name: str
     label: dict[str, str]
-    params: tuple[ParamSpec, ...]
+    params: tuple[Param, ...]
     latex: str
     torch_code: Callable[[Mapping[str, Any]], str]
     torch_class: str | None

@@ -12,7 +12,7 @@ import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, NamedTuple
 
-from optim_core.training.data import DATASET_SOURCES
+from optim_core.training.data.load import DATASET_SOURCES
 from optim_core.training.device import DEVICE_CHOICES
 from optim_core.training.variants import optimizer_names, resolve
 
@@ -35,7 +35,7 @@ class LaneSpec(NamedTuple):
 class RunConfig:
     # what to train: one lane per entry {"name": "adam", "hp": {"lr": 1e-3}, "label": "Adam"}
     optimizers: list[dict] = field(default_factory=lambda: [{"name": "adam"}])
-    # data (see data.load_dataset)
+    # data (see data.load.load_dataset)
     dataset: str = "digits"
     data_path: str | None = None
     image_size: int | None = None
@@ -135,7 +135,8 @@ class RunConfig:
             entries = [(f"{base} bs={size}", first, size) for size in self.batch_sizes]
         else:
             entries = [(e.get("label") or e["name"], e, self.batch_size) for e in self.optimizers]
-        specs, seen = [], {}
+        specs: list[LaneSpec] = []
+        seen: dict[str, int] = {}  # label -> how many lanes carry it so far
         for label, entry, size in entries:
             seen[label] = seen.get(label, 0) + 1
             unique = label if seen[label] == 1 else f"{label} #{seen[label]}"

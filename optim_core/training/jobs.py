@@ -30,11 +30,11 @@ import time
 import traceback
 from pathlib import Path
 
-from optim_core.training.store import STOP_FOR_SHUTDOWN, RunRecord, RunStore
+from optim_core.training.statuses import STOP_FOR_SHUTDOWN, TERMINAL
+from optim_core.training.store import RunRecord, RunStore
 
 POLL_S = 0.1  # how often an idle worker looks at the queue
 STOP_POLL_S = 0.25  # how often a busy worker reads stop_requested (and writes its heartbeat)
-TERMINAL = ("finished", "stopped", "failed", "interrupted")
 
 
 def default_max_workers() -> int:
@@ -252,7 +252,7 @@ _DATA_CACHE: dict = {}
 
 def _dataset_for(config):
     """The run's dataset; a worker keeps the last one, so a sweep of runs loads it once."""
-    from optim_core.training.data import load_dataset
+    from optim_core.training.data.load import load_dataset
 
     key = (config.dataset, config.data_path, config.image_size, config.val_fraction, config.max_samples)
     if key not in _DATA_CACHE:
@@ -281,8 +281,9 @@ class _StopPoller:
 
 def run_job(store: RunStore, record: RunRecord) -> str:
     """Train one claimed run to its end; returns the final status."""
+    from optim_core.training.checkpoint import load_checkpoint
     from optim_core.training.config import RunConfig
-    from optim_core.training.trainer import Trainer, TrainingCallback, load_checkpoint
+    from optim_core.training.trainer import Trainer, TrainingCallback
 
     run_id = record.id
     checkpoint = store.checkpoint_dir(run_id) / "last.pt"
@@ -302,16 +303,15 @@ def run_job(store: RunStore, record: RunRecord) -> str:
     try:
         config = RunConfig.from_dict(record.config)
         data = _dataset_for(config)
-        poller = _StopPoller(store, run_id)
-        hooks = {"callback": StoreCallback(), "should_stop": poller}
+        callback, poller = StoreCallback(), _StopPoller(store, run_id)
         if record.resume and checkpoint.exists():
             state = load_checkpoint(checkpoint)
             # drop what a killed worker wrote after this checkpoint, so no step appears twice
             store.truncate_metrics(run_id, {lane["label"]: lane["step"] for lane in state["lanes"]})
-            trainer = Trainer.from_checkpoint(state, data, **hooks)
+            trainer = Trainer.from_checkpoint(state, data, callback=callback, should_stop=poller)
         else:
             store.truncate_metrics(run_id)
-            trainer = Trainer(config, data, **hooks)
+            trainer = Trainer(config, data, callback=callback, should_stop=poller)
         result = trainer.run()
         trainer.save_checkpoint(checkpoint)
         store.update(run_id, checkpoint=str(checkpoint), summary=result.to_dict(), stop_requested=0)

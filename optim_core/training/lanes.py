@@ -19,16 +19,17 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 import torch
 import torch.nn.functional as F
 from torch.optim import Optimizer
 from torch.optim.swa_utils import AveragedModel
 
+from optim_core.simulation import CLIP_EPS
 from optim_core.training.config import LaneSpec
 from optim_core.training.model import PackedCNN, SmallCNN
 
-STEP_METRICS = ("train_loss", "grad_norm", "update_ratio")  # + "lr", known on the host
 ACTIVATION_BUDGET = 32 << 20  # floats per validation chunk's first activation (about 128 MB)
 
 
@@ -60,7 +61,7 @@ class Lane:
 class PendingSteps:
     """Per-step metrics of one optimizer step of a group, still on the device."""
 
-    values: torch.Tensor  # (3, L): STEP_METRICS for every lane of the group
+    values: torch.Tensor  # (3, L): metrics.DEVICE_STEP_METRICS for every lane of the group
     lanes: tuple[int, ...]  # positions in the group of the lanes that stepped
     steps: tuple[int, ...]
     lrs: tuple[float, ...]
@@ -92,11 +93,14 @@ class LaneGroup:
         self.shared = self.packed.shared  # one lane: its own tensors, its own (plain) gradients
         self.params = self.packed.param_list()
         self.prev_flat = torch.empty_like(self.packed.flat)  # θ before the step, then θ_old − θ_new
+        self.lane_params: list[list[torch.Tensor]]  # what each lane's optimizer steps (nn.Parameters)
         if not self.shared:
             # the optimizers' weights, lane after lane; flat[order] ↔ master
             self.order = self.packed.lane_major_order()
             self.master = self.packed.flat[self.order]
             self.master_grad = torch.zeros_like(self.master)
+            # the packed gradients: several lanes, so PackedCNN keeps them in one flat buffer
+            self.flat_grad = cast(torch.Tensor, self.packed.flat_grad)
             self.lane_params = [[self._lane_vector(i)] for i in range(self.n)]
         else:
             self.lane_params = [list(lanes[0].model.parameters())]
@@ -116,7 +120,7 @@ class LaneGroup:
         vector.grad = self.master_grad[i * size : (i + 1) * size]
         return vector
 
-    def optimizer_params(self, position: int) -> list[torch.nn.Parameter]:
+    def optimizer_params(self, position: int) -> list[torch.Tensor]:
         """What lane `position`'s optimizer steps: its flat vector, or (a single lane) its own parameters."""
         return self.lane_params[position]
 
@@ -125,7 +129,8 @@ class LaneGroup:
         if not self.shared:
             torch.index_select(self.packed.flat.detach(), 0, self.order, out=self.master)
 
-    def _grads(self) -> list[torch.Tensor]:
+    def _grads(self) -> list[torch.Tensor | None]:
+        """The packed parameters' gradients; a single lane's are None from a step to the next backward."""
         return [p.grad for p in self.params]
 
     @property
@@ -169,10 +174,12 @@ class LaneGroup:
     @torch.no_grad()
     def optimizer_step(self, epoch: int) -> None:
         n, flat = self.n, self.packed.flat
-        if self.shared:
-            grads, weights = self._grads(), flat
+        # the loss of the window whose last micro-step calls this
+        window_loss = cast(torch.Tensor, self.loss_acc)
+        if self.shared:  # the window's backward gave every parameter its gradient
+            grads, weights = cast(list[torch.Tensor], self._grads()), flat
         else:  # the lanes' gradients, lane after lane, where their optimizers read them
-            torch.index_select(self.packed.flat_grad, 0, self.order, out=self.master_grad)
+            torch.index_select(self.flat_grad, 0, self.order, out=self.master_grad)
             grads, weights = [self.master_grad], self.master
         # gradient norms (before clipping, like clip_grad_norm_'s return value) and weight norms, per lane
         grad_norm = _per_lane_norms(grads, n)
@@ -180,7 +187,7 @@ class LaneGroup:
         max_norm = self.clip_grad_norm
         if max_norm is not None:
             # torch.nn.utils.clip_grad_norm_: g *= min(1, max_norm / (‖g‖ + 1e-6)), per lane here
-            coef = (max_norm / (grad_norm + 1e-6)).clamp(max=1.0)
+            coef = (max_norm / (grad_norm + CLIP_EPS)).clamp(max=1.0)
             if self.shared:
                 torch._foreach_mul_(grads, coef[0])
             else:
@@ -192,16 +199,19 @@ class LaneGroup:
                 continue
             lr = lane.lr_at(lane.step, epoch)
             started = time.perf_counter()
-            for group in lane.optimizer.param_groups:
+            optimizer = cast(Optimizer, lane.optimizer)  # the Trainer makes it right after packing
+            for group in optimizer.param_groups:
                 group["lr"] = lr
             params = self.lane_params[i]
             if lane.l2_by_trainer:
+                # every parameter has its gradient here (a single lane's from the window's backward)
+                grads_of_lane = cast(list[torch.Tensor], [p.grad for p in params])
                 # $g_t \leftarrow g_t + \lambda \theta_{t-1}$ (L2, for optimizers without weight_decay)
-                torch._foreach_add_([p.grad for p in params], params, alpha=lane.l2_by_trainer)
+                torch._foreach_add_(grads_of_lane, params, alpha=lane.l2_by_trainer)
             if lane.decoupled_wd:
                 # $\theta \leftarrow \theta (1 - \gamma \lambda)$, then the optimizer's step (AdamW's order)
                 torch._foreach_mul_(params, 1.0 - lr * lane.decoupled_wd)
-            lane.optimizer.step()
+            optimizer.step()
             lane.optimizer_time += time.perf_counter() - started
             lane.step += 1
             stepped.append(i)
@@ -221,21 +231,21 @@ class LaneGroup:
         ratio = update_norm / weight_norm.clamp_min(1e-12)
         self.pending.append(
             PendingSteps(
-                torch.stack([self.loss_acc, grad_norm, ratio]),
+                torch.stack([window_loss, grad_norm, ratio]),
                 tuple(stepped),
                 tuple(steps),
                 tuple(lrs),
                 epoch,
             )
         )
-        self.epoch_loss += self.loss_acc
+        self.epoch_loss += window_loss
         self.epoch_steps += 1
         self.loss_acc = None
         if self.shared:
             for p in self.params:
                 p.grad = None  # the next backward writes fresh gradients, as zero_grad() does
         else:
-            self.packed.flat_grad.zero_()
+            self.flat_grad.zero_()
 
     def release(self, position: int) -> None:
         """Lane `position` stopped early: freeze its tensors (the packed slot keeps computing, unused)."""
@@ -280,8 +290,8 @@ class LaneGroup:
         for p, saved in zip(self.params, state["grads"], strict=True):
             if self.shared:
                 p.grad = None if saved is None else saved.clone()
-            else:
-                p.grad.copy_(saved)
+            else:  # several lanes: the gradients are views of flat_grad, always there
+                cast(torch.Tensor, p.grad).copy_(saved)
         self._pull_master()  # the lanes' models were just loaded
 
     def start_epoch(self) -> None:

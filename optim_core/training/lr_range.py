@@ -1,8 +1,9 @@
-"""The LR range test (Leslie Smith; the Keras notes' 1e-7 -> 1 sweep): raise the LR every step, watch the loss.
+"""The LR range test (Leslie Smith; the Keras notes' 1e-7 -> 1 sweep): raise the LR each step, watch the loss.
 
 The LR grows exponentially, lr_i = start · (end / start)^(i / (steps − 1)), one mini-batch per step,
-from fresh weights. The loss is smoothed with a bias-corrected EMA (β = 0.98, as in fast.ai) and the
-sweep stops once the smoothed loss exceeds `diverge_factor` times its minimum (or is not finite).
+from fresh weights. The loss is smoothed with optim_core.smoothing.ema, the bias-corrected EMA
+(β = 0.98, as in fast.ai: s_i = v_i / (1 − β^i), v_i = β v_(i−1) + (1 − β) loss_i), and the sweep stops
+once the smoothed loss exceeds `diverge_factor` times its minimum (or is not finite).
 
 Two suggestions, both returned:
 * `suggested_lr`: where the smoothed loss falls fastest against log(lr) (steepest descent), searched
@@ -22,10 +23,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from optim_core.training.data import ImageDataset, load_digits_dataset
+from optim_core.smoothing import ema
+from optim_core.training.data.builtin import load_digits_dataset
+from optim_core.training.data.dataset import ImageDataset
 from optim_core.training.device import pick_device
 from optim_core.training.model import SmallCNN
-from optim_core.training.trainer import epoch_permutation
+from optim_core.training.seeds import epoch_permutation
 from optim_core.training.variants import make_optimizer
 
 
@@ -48,15 +51,6 @@ def exponential_lrs(start_lr: float, end_lr: float, steps: int) -> np.ndarray:
         raise ValueError(f"need 0 < start_lr < end_lr and steps >= 2, got {start_lr}, {end_lr}, {steps}")
     # lr_i = start · (end / start)^(i / (steps − 1))
     return start_lr * (end_lr / start_lr) ** (np.arange(steps) / (steps - 1))
-
-
-def smooth(losses: list[float], beta: float = 0.98) -> list[float]:
-    """Bias-corrected EMA: s_i = EMA_i / (1 − β^(i+1))."""
-    avg, out = 0.0, []
-    for i, loss in enumerate(losses):
-        avg = beta * avg + (1 - beta) * loss
-        out.append(avg / (1 - beta ** (i + 1)))
-    return out
 
 
 def suggest(lrs: list[float], smoothed: list[float]) -> tuple[float, float]:
@@ -101,11 +95,11 @@ def lr_range_test(
     n = len(data.y_train)
     batch_size = min(batch_size, n)
     per_epoch = n // batch_size  # full batches only: every step sees the same amount of data
-    lrs, losses, smoothed, diverged, avg = [], [], [], False, 0.0
-    order = None
+    lrs, losses, smoothed, diverged = [], [], [], False
+    order = epoch_permutation(seed, 0, n).to(dev)
     for i, lr in enumerate(schedule):
         epoch, k = divmod(i, per_epoch)
-        if k == 0:
+        if k == 0 and epoch > 0:  # each epoch its own order
             order = epoch_permutation(seed, epoch, n).to(dev)
         idx = order[k * batch_size : (k + 1) * batch_size]
         for group in opt.param_groups:
@@ -116,8 +110,9 @@ def lr_range_test(
         opt.step()
         lrs.append(float(lr))
         losses.append(loss.item())
-        avg = beta * avg + (1 - beta) * losses[-1]
-        smoothed.append(avg / (1 - beta ** (i + 1)))  # the same as smooth(losses, beta)[-1]
+        # $s_t = v_t / (1 - \beta^t)$, $v_t = \beta v_{t-1} + (1 - \beta) \ell_t$ with t = i + 1 (ema counts
+        # finite points only, and the sweep stops at the first loss that is not finite)
+        smoothed = ema(losses, beta).tolist()
         if not math.isfinite(smoothed[-1]) or smoothed[-1] > diverge_factor * min(smoothed):
             diverged = i < steps - 1
             break

@@ -15,6 +15,7 @@ matmul. Lanes never mix: lane l's gradient is exactly the gradient of lane l's l
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import torch
 import torch.nn.functional as F
@@ -105,10 +106,20 @@ def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
-def _rebind(module: nn.Module, name: str, tensor: torch.Tensor, *, buffer: bool) -> None:
+def _owner(module: nn.Module, name: str) -> tuple[nn.Module, str]:
+    """The submodule that holds the dotted parameter or buffer `name`, and the name it holds it under."""
     owner_name, _, leaf = name.rpartition(".")
-    owner = module.get_submodule(owner_name)
-    (owner._buffers if buffer else owner._parameters)[leaf] = tensor
+    return module.get_submodule(owner_name), leaf
+
+
+def _rebind_parameter(module: nn.Module, name: str, parameter: nn.Parameter) -> None:
+    owner, leaf = _owner(module, name)
+    owner._parameters[leaf] = parameter
+
+
+def _rebind_buffer(module: nn.Module, name: str, tensor: torch.Tensor) -> None:
+    owner, leaf = _owner(module, name)
+    owner._buffers[leaf] = tensor
 
 
 class PackedCNN:
@@ -131,32 +142,37 @@ class PackedCNN:
         self.flat = torch.cat([v.reshape(-1) for v in packed_values])
         self.shapes = [v.shape for v in packed_values]
         self.params: dict[str, nn.Parameter] = {}
+        self.buffers: dict[str, torch.Tensor] = {}
         # Packed gradients live for the whole run, as views of one flat buffer laid out like `flat`:
         # the lanes hold views of them, and zeroing or gathering all of them is one kernel.
-        self.flat_grad = None if self.shared else torch.zeros_like(self.flat)
-        grad_views = [None] * len(names) if self.shared else self.views_of(self.flat_grad)
-        for name, view, grad in zip(names, self.views_of(self.flat), grad_views, strict=True):
+        # A single lane needs none: its gradients are the plain ones autograd makes.
+        self.flat_grad: torch.Tensor | None = None
+        if self.shared:
+            for name, view in zip(names, self.views_of(self.flat), strict=True):
+                packed = nn.Parameter(view)
+                self.params[name] = packed
+                _rebind_parameter(self.ref, name, packed)
+            self.buffers = dict(self.ref.named_buffers())
+            return
+        self.flat_grad = torch.zeros_like(self.flat)
+        for name, view, grad in zip(
+            names, self.views_of(self.flat), self.views_of(self.flat_grad), strict=True
+        ):
             packed = nn.Parameter(view)
             self.params[name] = packed
-            if self.shared:
-                _rebind(self.ref, name, packed, buffer=False)
-                continue
             packed.grad = grad
             for i, lane in enumerate(lanes):
                 lane_view = nn.Parameter(self.lane_slice(packed.detach(), i))
-                lane_view.grad = self.lane_slice(packed.grad, i)
-                _rebind(lane, name, lane_view, buffer=False)
-        if self.shared:
-            self.buffers = dict(self.ref.named_buffers())
-            return
-        self.buffers: dict[str, torch.Tensor] = {}
+                lane_view.grad = self.lane_slice(grad, i)
+                _rebind_parameter(lane, name, lane_view)
         for name, _ in self.ref.named_buffers():
             parts = [lane.get_buffer(name) for lane in lanes]
             scalar = parts[0].dim() == 0  # num_batches_tracked: stacked, lane i's is element i
-            packed = torch.stack(parts) if scalar else torch.cat(parts)
-            self.buffers[name] = packed
+            packed_buffer = torch.stack(parts) if scalar else torch.cat(parts)
+            self.buffers[name] = packed_buffer
             for i, lane in enumerate(lanes):
-                _rebind(lane, name, packed[i] if scalar else self.lane_slice(packed, i), buffer=True)
+                lane_buffer = packed_buffer[i] if scalar else self.lane_slice(packed_buffer, i)
+                _rebind_buffer(lane, name, lane_buffer)
 
     def views_of(self, flat: torch.Tensor) -> list[torch.Tensor]:
         """A flat buffer laid out like self.flat, cut into views shaped like the packed parameters."""
@@ -195,9 +211,9 @@ class PackedCNN:
         """Give lane `index` its own copies of its tensors, so later packed steps leave it untouched."""
         lane = self.lanes[index]
         for name, p in list(lane.named_parameters()):
-            _rebind(lane, name, nn.Parameter(p.detach().clone()), buffer=False)
+            _rebind_parameter(lane, name, nn.Parameter(p.detach().clone()))
         for name, b in list(lane.named_buffers()):
-            _rebind(lane, name, b.clone(), buffer=True)
+            _rebind_buffer(lane, name, b.clone())
 
     def forward(self, x: torch.Tensor, train: bool, dropout_mask: torch.Tensor | None = None) -> torch.Tensor:
         """Logits (L, B, n_classes) of every lane on the shared batch x (B, C, H, W).
@@ -221,7 +237,9 @@ class PackedCNN:
                     P[prefix + "weight"],
                     P[prefix + "bias"],
                     train,
-                    bn.momentum,
+                    # SmallCNN keeps BatchNorm2d's default momentum (0.1); None (a cumulative mean)
+                    # is never set, and F.batch_norm would not take it
+                    cast(float, bn.momentum),
                     bn.eps,
                 )
             h = pool_relu(h)

@@ -8,10 +8,9 @@ Schema
          worker_host, heartbeat, stop_requested, resume, checkpoint, summary JSON)
     metrics(row, run_id, optimizer, step, epoch, name, value)   -- row grows monotonically
 
-Status: queued -> running -> finished | stopped | failed; a running run whose worker is gone becomes
-interrupted (mark_interrupted). stopped / interrupted / failed runs can be queued again to resume.
-stop_requested: 0 no, 1 the user's stop (-> stopped), 2 the app is shutting down (-> queued again,
-to resume from its checkpoint when the app is back).
+Statuses and stop reasons (stop_requested) are named in statuses.py: queued -> running -> finished |
+stopped | failed; a running run whose worker is gone becomes interrupted (mark_interrupted); stopped /
+interrupted / failed runs can be queued again to resume (requeue).
 """
 
 from __future__ import annotations
@@ -26,20 +25,19 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-STATUSES = ("queued", "running", "finished", "stopped", "interrupted", "failed")
-RESUMABLE = ("stopped", "interrupted", "failed")
+from optim_core.training.statuses import RESUMABLE, STATUSES, STOP_BY_USER, TERMINAL
+
 DB_NAME = "runs.sqlite"
-STOP_BY_USER, STOP_FOR_SHUTDOWN = 1, 2
 HEARTBEAT_STALE_S = 60.0  # a running run whose worker has not written for this long is presumed dead
 
-_SCHEMA = """
+_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     created REAL NOT NULL,
     config TEXT NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('queued','running','finished','stopped','interrupted','failed')),
+    status TEXT NOT NULL CHECK (status IN ({",".join(f"'{s}'" for s in STATUSES)})),
     error TEXT,
     queued_at REAL,
     started_at REAL,
@@ -186,7 +184,8 @@ class RunStore:
                 "INSERT INTO runs (created, config, status, queued_at) VALUES (?, ?, ?, ?)",
                 (now, json.dumps(config), status, now if status == "queued" else None),
             )
-            return int(cur.lastrowid)
+            # sqlite3 types lastrowid as optional; after an INSERT it is the new row's id
+            return cast(int, cur.lastrowid)
 
     def get_run(self, run_id: int) -> RunRecord:
         row = self._db().execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
@@ -195,7 +194,8 @@ class RunStore:
         return _record(row)
 
     def list_runs(self, status: str | None = None, limit: int | None = None) -> list[RunRecord]:
-        query, args = "SELECT * FROM runs", []
+        query = "SELECT * FROM runs"
+        args: list[str | int] = []
         if status is not None:
             query, args = query + " WHERE status = ?", [status]
         query += " ORDER BY id DESC"
@@ -229,7 +229,7 @@ class RunStore:
                 raise RunNotFound(f"no run with id {run_id}")
 
     def mark_status(self, run_id: int, status: str, error: str | None = None) -> None:
-        ended = status in ("finished", "stopped", "failed", "interrupted")
+        ended = status in TERMINAL
         fields: dict[str, Any] = {"status": status, "error": error}
         if ended:
             fields["finished_at"] = time.time()

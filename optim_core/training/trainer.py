@@ -12,55 +12,41 @@ per-kernel cost once for all optimizers. Sequential runs with a re-seeded RNG wo
 only slower and uneven when stopped.
 
 Reproducible and resumable: every random draw derives from (seed, epoch, batch index), so a run is
-a function of its config; a checkpoint holds the models, optimizer states, EMA, accumulators, the
-position in the epoch, RNG states and the metric history, and a resumed run equals an uninterrupted
-one exactly.
+a function of its config (seeds.py); a checkpoint (checkpoint.py) holds the models, optimizer
+states, EMA, accumulators, the position in the epoch, RNG states and the metric history, and a
+resumed run equals an uninterrupted one exactly.
+
+The parts: lanes.py steps the lanes, tricks.py resolves warmup, schedule, weight decay and EMA per
+lane, metrics.py names what is recorded, results.py is what `run()` returns.
 """
 
 from __future__ import annotations
 
 import copy
 import math
-import os
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import NamedTuple
 
 import torch
-from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
-from optim_core.training.config import ConfigError, RunConfig, schedule_kwargs_for
-from optim_core.training.data import ImageDataset, load_dataset
-from optim_core.training.device import pick_device, synchronize
-from optim_core.training.lanes import STEP_METRICS, Lane, LaneGroup, evaluate_model
-from optim_core.training.model import SmallCNN
-from optim_core.training.variants import has_weight_decay, make_optimizer
-
-CHECKPOINT_FORMAT = 2  # 2: a lane's optimizer state is one flat vector when lanes are packed
-EPOCH_METRICS = (
-    "epoch_train_loss",
-    "epoch_train_acc",
-    "val_loss",
-    "val_acc",
-    "ema_val_loss",
-    "ema_val_acc",
-    "epoch_time",
-    "elapsed",
-    "optimizer_time",
+from optim_core.training.checkpoint import (
+    load_checkpoint,
+    restore_trainer_state,
+    save_checkpoint,
+    trainer_state,
 )
-TIMING_METRICS = frozenset({"epoch_time", "elapsed", "optimizer_time"})
-
-
-class MetricRow(NamedTuple):
-    """One value, as the run store keeps it. Epochs count from 1; step is the lane's optimizer step."""
-
-    optimizer: str
-    step: int
-    epoch: int
-    name: str
-    value: float
+from optim_core.training.config import ConfigError, RunConfig
+from optim_core.training.data.dataset import ImageDataset
+from optim_core.training.data.load import load_dataset
+from optim_core.training.device import pick_device, synchronize
+from optim_core.training.lanes import Lane, LaneGroup, evaluate_model
+from optim_core.training.metrics import DEVICE_STEP_METRICS, EPOCH_METRICS, LR_METRIC, MetricRow
+from optim_core.training.model import SmallCNN
+from optim_core.training.results import LaneResult, TrainResult
+from optim_core.training.seeds import dropout_mask, epoch_permutation
+from optim_core.training.tricks import make_lr_fn, make_weight_ema, route_weight_decay
+from optim_core.training.variants import make_optimizer
 
 
 class TrainingCallback:
@@ -71,78 +57,6 @@ class TrainingCallback:
 
     def on_epoch_end(self, trainer: Trainer, epoch: int) -> None:
         """After epoch `epoch` (1-based) is complete and its rows were sent; a safe point to checkpoint."""
-
-
-@dataclass
-class LaneResult:
-    label: str
-    optimizer: str
-    steps: int
-    final_val_acc: float
-    final_val_loss: float
-    best_val_acc: float
-    best_epoch: int
-    ema_val_acc: float | None
-    early_stopped: bool
-    optimizer_time: float
-
-
-@dataclass
-class TrainResult:
-    status: str  # "finished" or "stopped"
-    epochs_completed: int
-    elapsed: float  # wall-clock seconds of training (over all resumed parts)
-    cpu_time: float  # CPU seconds of the training process over the same span (robust to other load)
-    lanes: list[LaneResult]
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-def _mix(*numbers: int) -> int:
-    """A seed derived from integers (deterministic across processes, unlike hash() of strings)."""
-    value = 0x9E3779B9
-    for n in numbers:
-        value = (value * 1_000_003 + int(n) + 1) % (1 << 62)
-    return value
-
-
-def epoch_permutation(seed: int, epoch: int, n: int) -> torch.Tensor:
-    """The order in which every lane sees the training set in `epoch` (0-based)."""
-    return torch.randperm(n, generator=torch.Generator().manual_seed(_mix(seed, epoch)))
-
-
-def make_lr_fn(config: RunConfig, base_lr: float, steps_per_epoch: int) -> Callable[[int, int], float]:
-    """(optimizer step, 1-based epoch) -> LR: linear warmup over warmup_steps, then the schedule.
-
-    The schedule (optim_core.schedules.schedule_fn) gets the lane's own LR as `lr`, and counts steps
-    after the warmup (or epochs, with schedule_unit="epoch"). A schedule that needs T_max and was
-    given none anneals over the whole run.
-    """
-    warmup = config.warmup_steps
-    schedule = None
-    if config.schedule is not None:
-        from optim_core.schedules import schedule_fn
-
-        length = (
-            config.epochs if config.schedule_unit == "epoch" else config.epochs * steps_per_epoch - warmup
-        )
-        schedule = schedule_fn(
-            config.schedule,
-            lr=base_lr,
-            **schedule_kwargs_for(config.schedule, config.schedule_kwargs, length),
-        )
-    per_epoch = config.schedule_unit == "epoch"
-
-    def lr_at(step: int, epoch: int) -> float:
-        if step < warmup:
-            # lr_t = lr_0 · (t + 1) / warmup: never zero, reaches lr_0 at the end of the warmup
-            return (schedule(0) if schedule is not None else base_lr) * (step + 1) / warmup
-        if schedule is None:
-            return base_lr
-        return schedule(epoch - 1 if per_epoch else step - warmup)
-
-    return lr_at
 
 
 class Trainer:
@@ -206,28 +120,8 @@ class Trainer:
         for index, spec in enumerate(cfg.lanes()):
             size = n_train if spec.batch_size == "full" else min(int(spec.batch_size), n_train)
             model = copy.deepcopy(base)
-            hp = dict(spec.hp)
-            # When the run sets a weight decay it is the only one: the optimizer's own (AdamW's default
-            # 0.01) would add a second, hidden decay. L2 goes into optimizers whose weight_decay is L2;
-            # the trainer adds λθ to the gradient for the rest (the variants, and AdamW / decoupled NAdam
-            # and RAdam, whose own weight_decay is decoupled). Decoupled mode shrinks θ before every step.
-            # Without a run-level decay each lane keeps its own hyperparameters, as torch would.
-            wd, l2_by_trainer, decoupled = cfg.weight_decay, 0.0, 0.0
-            takes_wd = has_weight_decay(spec.name)
-            own_is_decoupled = spec.name == "adamw" or bool(hp.get("decoupled_weight_decay"))
-            if wd and takes_wd:
-                hp["weight_decay"] = 0.0
-            if wd and cfg.weight_decay_mode == "decoupled":
-                decoupled = wd
-            elif wd and takes_wd and not own_is_decoupled:
-                hp["weight_decay"] = wd
-            elif wd:
-                l2_by_trainer = wd
-            ema = None
-            if cfg.ema_decay is not None:
-                ema = AveragedModel(
-                    copy.deepcopy(base), multi_avg_fn=get_ema_multi_avg_fn(cfg.ema_decay), use_buffers=True
-                )
+            hp, l2_by_trainer, decoupled = route_weight_decay(cfg, spec.name, spec.hp)
+            ema = make_weight_ema(base, cfg.ema_decay)
             steps_per_epoch = math.ceil(math.ceil(n_train / size) / cfg.accumulation_steps)
             lane = Lane(
                 index=index,
@@ -301,10 +195,9 @@ class Trainer:
     def _dropout_mask(self, batch: int, epoch: int, index: int) -> torch.Tensor | None:
         if self._dropout_gen is None:
             return None
-        keep = 1.0 - self.config.dropout
-        self._dropout_gen.manual_seed(_mix(self.config.seed, epoch, index, 7))
-        mask = torch.empty(batch, 1, self.features, device=self.device)
-        return mask.bernoulli_(keep, generator=self._dropout_gen).div_(keep)
+        cfg = self.config
+        shape = (batch, 1, self.features)
+        return dropout_mask(self._dropout_gen, cfg.seed, epoch, index, shape, cfg.dropout, self.device)
 
     def _maybe_flush(self) -> None:
         pending = sum(len(g.pending) for g in self.groups)
@@ -324,9 +217,9 @@ class Trainer:
         for g, p in entries:
             for position, step, lr in zip(p.lanes, p.steps, p.lrs, strict=True):
                 label = g.lanes[position].label
-                for k, name in enumerate(STEP_METRICS):
+                for k, name in enumerate(DEVICE_STEP_METRICS):
                     rows.append(MetricRow(label, step, p.epoch, name, values[offset + k * g.n + position]))
-                rows.append(MetricRow(label, step, p.epoch, "lr", lr))
+                rows.append(MetricRow(label, step, p.epoch, LR_METRIC, lr))
             offset += p.values.numel()
         for g in self.groups:
             g.pending.clear()
@@ -426,77 +319,14 @@ class Trainer:
 
     def state_dict(self) -> dict:
         """Everything needed to continue exactly; plain containers and tensors (torch.load weights_only)."""
-        lanes = []
-        for lane in self.lanes:
-            lanes.append(
-                {
-                    "label": lane.label,
-                    "step": lane.step,
-                    "done": lane.done,
-                    "stale": lane.stale,
-                    "best_acc": lane.best_acc,
-                    "best_epoch": lane.best_epoch,
-                    "optimizer_time": lane.optimizer_time,
-                    "model": {k: v.detach().clone() for k, v in lane.model.state_dict().items()},
-                    "optimizer": copy.deepcopy(lane.optimizer.state_dict()),
-                    "ema": None if lane.ema is None else copy.deepcopy(lane.ema.state_dict()),
-                    "best_state": lane.best_state,
-                }
-            )
-        rng = {"cpu": torch.get_rng_state()}
-        if self.device.type == "cuda":
-            rng["cuda"] = torch.cuda.get_rng_state(self.device)
-        return {
-            "format": CHECKPOINT_FORMAT,
-            "config": self.config.to_dict(),
-            "epoch": self.epoch,
-            "batch": self.batch,
-            "epoch_train_time": self.epoch_train_time,
-            "elapsed": self.elapsed,
-            "cpu_time": self.cpu_time,
-            "history": [tuple(row) for row in self.history],
-            "last_val": {k: list(v) for k, v in self.last_val.items()},
-            "lanes": lanes,
-            "groups": [g.state_dict() for g in self.groups],
-            "rng": rng,
-        }
+        return trainer_state(self)
 
     def load_state_dict(self, state: dict) -> None:
-        if state.get("format") != CHECKPOINT_FORMAT:
-            raise ValueError(f"unsupported checkpoint format {state.get('format')!r}")
-        if [lane["label"] for lane in state["lanes"]] != [lane.label for lane in self.lanes]:
-            raise ValueError("the checkpoint's optimizers do not match this run's")
-        for lane, saved in zip(self.lanes, state["lanes"], strict=True):
-            lane.model.load_state_dict(saved["model"])
-            lane.optimizer.load_state_dict(saved["optimizer"])
-            if lane.ema is not None:
-                lane.ema.load_state_dict(saved["ema"])
-            lane.step, lane.stale, lane.done = saved["step"], saved["stale"], False
-            lane.best_acc, lane.best_epoch = saved["best_acc"], saved["best_epoch"]
-            lane.optimizer_time, lane.best_state = saved["optimizer_time"], saved["best_state"]
-        for g, saved in zip(self.groups, state["groups"], strict=True):
-            g.load_state_dict(saved)
-        for g in self.groups:  # released lanes keep the weights they stopped with
-            for position, lane in enumerate(g.lanes):
-                if state["lanes"][lane.index]["done"]:
-                    g.release(position)
-        self.epoch, self.batch = state["epoch"], state["batch"]
-        self.epoch_train_time, self.elapsed = state["epoch_train_time"], state["elapsed"]
-        self.cpu_time = state["cpu_time"]
-        self.history = [MetricRow(*row) for row in state["history"]]
-        self.last_val = {k: tuple(v) for k, v in state["last_val"].items()}
-        torch.set_rng_state(state["rng"]["cpu"])
-        if "cuda" in state["rng"] and self.device.type == "cuda":
-            torch.cuda.set_rng_state(state["rng"]["cuda"], self.device)
+        restore_trainer_state(self, state)
 
     def save_checkpoint(self, path: str | Path) -> Path:
         """Write atomically (temp file + rename): a crash never leaves half a checkpoint."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-        torch.save(self.state_dict(), tmp)
-        os.replace(tmp, path)
-        return path
+        return save_checkpoint(self.state_dict(), path)
 
     @classmethod
     def from_checkpoint(
@@ -509,7 +339,3 @@ class Trainer:
 
     def models(self) -> dict[str, SmallCNN]:
         return {lane.label: lane.model for lane in self.lanes}
-
-
-def load_checkpoint(path: str | Path) -> dict:
-    return torch.load(Path(path), map_location="cpu", weights_only=True)

@@ -7,7 +7,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app.views.ema import figures as ema_view
-from optim_core.engine import simulate
+from app.views.ema import model as ema_model
+from optim_core.simulation import simulate
 from optim_core.smoothing import EMA_LATEX, bias_region, daily_temperatures, ema, ema_weights, sma
 from optim_core.surfaces import get_surface
 from tests.app.apptest import open_view
@@ -237,14 +238,14 @@ def test_recorded_adam_moments_are_emas_of_the_gradient():
         m, v = traj.momentum[0, 0, :, axis], traj.second_moment[0, 0, :, axis]
         assert np.max(np.abs(ema(g, beta1, debias=False) - m)) <= 1e-12 * max(1.0, np.max(np.abs(m)))
         assert np.max(np.abs(ema(g**2, beta2, debias=False) - v)) <= 1e-12 * max(1.0, np.max(np.abs(v)))
-        moments = ema_view.moments(traj, 0, axis, traj.optimizers[0][1])
+        moments = ema_model.moments(traj, 0, axis, traj.optimizers[0][1])
         # m̂ = m / (1 - β1^t) is the debiased EMA, and likewise v̂
         assert moments.m_hat == pytest.approx(ema(g, beta1), rel=1e-10, abs=1e-12)
         assert moments.v_hat == pytest.approx(ema(g**2, beta2), rel=1e-10, abs=1e-15)
-        assert ema_view.ema_gap(moments) < 1e-12
+        assert ema_model.ema_gap(moments) < 1e-12
     # and m̂ is what Adam stepped with: θ_t − θ_{t−1} = −step_size · m̂ (step_size = γ/(√v̂+ε))
     step = traj.update[0, 0, :, 0]
-    m_hat = ema_view.moments(traj, 0, 0, traj.optimizers[0][1]).m_hat
+    m_hat = ema_model.moments(traj, 0, 0, traj.optimizers[0][1]).m_hat
     assert step == pytest.approx(-traj.step_size[0, 0, :, 0] * m_hat, rel=1e-9, abs=1e-15)
 
 

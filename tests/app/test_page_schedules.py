@@ -1,4 +1,5 @@
-"""The Schedules page (AppTest) and its settings module: curves equal optim_core's, URL state, errors, zh, links."""
+"""The Schedules page (AppTest) and its settings module: curves equal optim_core's, URL state, errors, zh,
+links."""
 
 import ast
 import json
@@ -9,16 +10,11 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app.shared.schedule_controls import (
-    IntListSetting,
-    InvalidValue,
-    decode_curve,
-    encode_curve,
-    playground_link,
-    relative_kwargs,
-)
+from app.shared.schedule_controls import IntListSetting, InvalidValue
+from app.shared.schedule_links import decode_curve, encode_curve, playground_link, relative_kwargs
 from app.shared.theme import PRESENTER
 from app.views.schedules import figures as view
+from app.views.schedules import model
 from optim_core.schedules import (
     SCHEDULES,
     get_spec,
@@ -64,7 +60,7 @@ def link_query(at: AppTest, index: int = 0) -> dict[str, str]:
     return {key: values[0] for key, values in query.items()}
 
 
-# ---- the page ---------------------------------------------------------------------------------------------------
+# ---- the page ----------------------------------------------------------------------------------------------
 def test_default_page_shows_torch_exact_cosine(open_page):
     at = open_page()
     shown = curves(at)
@@ -252,20 +248,7 @@ def test_presenter_mode_uses_the_large_look(open_page):
     assert layout["xaxis"]["tickfont"]["size"] == PRESENTER.font
 
 
-def test_largest_view_stays_small_and_kept_curves_are_bounded(open_page):
-    six = "step_lr;cosine_annealing_warm_restarts;cyclic_lr;inverse_sqrt;warmup;exponential_lr"
-    at = open_page(
-        {"steps": "5000", "sched": "sequential_lr", "sched_milestones": "100,1000,3000", "keep": six}
-    )
-    assert len(curves(at)) == 7 and not at.warning and not at.error
-    assert at.button(key="keep_curve").disabled  # full
-    size = next(len(c.proto.spec) for c in at.get("plotly_chart") if "curves" in c.proto.id)
-    assert size < 1_000_000, size
-    at = open_page({"keep": six + ";power"})
-    assert "power" in warnings(at) and "curves" in "".join(c.proto.id for c in at.get("plotly_chart"))
-
-
-# ---- ReduceLROnPlateau --------------------------------------------------------------------------------------
+# ---- ReduceLROnPlateau -------------------------------------------------------------------------------------
 def plateau_traces(at: AppTest) -> list[dict]:
     return chart(at, "plateau")["data"]
 
@@ -421,7 +404,7 @@ def test_int_list_setting_checks_url_values():
 
 def test_log_axis_leaves_gaps_for_zero():
     values = lr_curve("power", 20, T=10)  # reaches exactly 0 at step 10
-    curve = view.Curve("power", "power", {"T": 10}, values, "#000", "solid")
+    curve = model.Curve("power", "power", {"T": 10}, values, "#000", "solid")
     (trace,) = view.schedules_figure(
         [curve], presenter=False, text={"step": "t", "lr": "lr"}, log_y=True
     ).data
@@ -431,17 +414,17 @@ def test_log_axis_leaves_gaps_for_zero():
 
 def test_csv_has_every_digit():
     values = lr_curve("one_cycle_lr", 50, max_lr=0.3, total_steps=60)
-    lines = view.curve_csv(values).splitlines()
+    lines = model.curve_csv(values).splitlines()
     assert lines[0] == "step,lr" and len(lines) == 51
     assert [float(line.split(",")[1]) for line in lines[1:]] == values.tolist()
 
 
 def test_long_formulas_are_broken_into_lines():
     for name, spec in SCHEDULES.items():
-        lines = view.latex_lines(spec.latex)
+        lines = view.wrap_latex(spec.latex)
         assert lines, name
         assert all(len(line) <= 200 for line in lines), name
-    assert len(view.latex_lines(SCHEDULES["one_cycle_lr"].latex)) >= 3
+    assert len(view.wrap_latex(SCHEDULES["one_cycle_lr"].latex)) >= 3
 
 
 def test_view_module_does_not_import_streamlit():

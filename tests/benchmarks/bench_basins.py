@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from optim_core.analysis import basin_map  # noqa: E402
-from optim_core.engine import simulate  # noqa: E402
+from optim_core.simulation import simulate  # noqa: E402
 
 SURFACE = "himmelblau"
 OPTIMIZER = ("sgd", {"lr": 0.005})

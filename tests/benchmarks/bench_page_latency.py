@@ -33,13 +33,16 @@ MAP = '[data-testid="stPlotlyChart"] .js-plotly-plot'
 SIGNATURE = """sel => { const gd = document.querySelector(sel);
   if (!gd || !gd.data || !gd._fullLayout || !gd.querySelector('.main-svg')) return null;
   return (gd.__benchId || '') + '|' + JSON.stringify(gd.data.map(d => [d.x && d.x.length,
-          d.x && d.x[d.x.length - 1], d.y && d.y[d.y.length - 1], d.z && d.z.length && d.z[5] && d.z[5][7]])); }"""
+          d.x && d.x[d.x.length - 1], d.y && d.y[d.y.length - 1],
+          d.z && d.z.length && d.z[5] && d.z[5][7]])); }"""
 MARK = "sel => { const gd = document.querySelector(sel); gd.__benchId = 'old'; }"
 # Long tasks and the key press, in the page's clock (installed before the page loads).
 WATCH = """(() => { window.__longTasks = [];
-  new PerformanceObserver(list => { for (const e of list.getEntries()) window.__longTasks.push(e.startTime + e.duration); })
+  new PerformanceObserver(list => {
+      for (const e of list.getEntries()) window.__longTasks.push(e.startTime + e.duration); })
     .observe({entryTypes: ['longtask']});
-  document.addEventListener('keydown', () => { window.__keyAt = performance.now(); window.__longTasks = []; }, true); })();"""
+  document.addEventListener('keydown',
+      () => { window.__keyAt = performance.now(); window.__longTasks = []; }, true); })();"""
 SETTLED = "() => Math.max(window.__redrawnAt, ...window.__longTasks) - window.__keyAt"
 PAGES = {  # name: (script, URL path, the slider that is moved)
     "bare": (

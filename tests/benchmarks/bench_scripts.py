@@ -5,7 +5,10 @@ from pathlib import Path
 
 
 def load_bench(name: str):
-    """The benchmark script tests/benchmarks/<name>.py as a module (loaded by path: each also runs as a script)."""
+    """The benchmark script tests/benchmarks/<name>.py as a module.
+
+    Loaded by path, because each is also run as a script.
+    """
     spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parent / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

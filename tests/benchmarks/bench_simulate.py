@@ -31,8 +31,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from optim_core.engine import simulate  # noqa: E402
 from optim_core.optimizers import RULES, resolve_hyperparams  # noqa: E402
+from optim_core.simulation import simulate  # noqa: E402
 from optim_core.surfaces import get_surface  # noqa: E402
 
 # Ten distinct optimizers (ten different update rules, one group each: the hardest case for (a)),

@@ -38,7 +38,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from optim_core.training.config import RunConfig  # noqa: E402
-from optim_core.training.data import load_dataset  # noqa: E402
+from optim_core.training.data.load import load_dataset  # noqa: E402
 from optim_core.training.device import describe_device, synchronize  # noqa: E402
 from optim_core.training.jobs import JobManager, default_torch_threads  # noqa: E402
 from optim_core.training.model import SmallCNN  # noqa: E402

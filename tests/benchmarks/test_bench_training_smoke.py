@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from optim_core.training.config import RunConfig
-from optim_core.training.data import load_dataset
+from optim_core.training.data.load import load_dataset
 from tests.benchmarks.bench_scripts import load_bench
 
 

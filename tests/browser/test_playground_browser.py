@@ -53,7 +53,8 @@ def test_lr_slider_changes_the_path(page, app_url):
 def test_play_advances_the_animation(page, app_url):
     open_page(page, app_url, "?t=0")
     heads = """sel => { const gd = document.querySelector(sel);
-                const heads = gd.data.find(d => d.meta === 'heads'); return heads.x.map((x, i) => [x, heads.y[i]]); }"""
+                const heads = gd.data.find(d => d.meta === 'heads');
+                return heads.x.map((x, i) => [x, heads.y[i]]); }"""
     first = page.evaluate(heads, MAP)
     page.locator(".updatemenu-button").filter(has_text="Play").first.click()
     page.wait_for_timeout(1500)

@@ -1,4 +1,7 @@
-"""The Schedules page in a real Chromium: loads, hovers exactly, keeps curves, links to the Playground, translates."""
+"""The Schedules page in a real Chromium.
+
+It loads, hovers exactly, keeps curves, links to the Playground and translates.
+"""
 
 import urllib.parse
 
@@ -73,7 +76,8 @@ def test_playground_link_navigates_with_the_schedule(page, app_url):
     urls = page.evaluate("() => window.__urls") + [page.url]
     landed = [urllib.parse.urlparse(u) for u in urls if urllib.parse.urlparse(u).path.endswith("/playground")]
     assert landed, urls
-    # the Playground may not read these yet (it may then drop them from the address bar): the link carried them
+    # the Playground may not read these yet (it may then drop them from the address bar):
+    # the link carried them
     carried = [dict(urllib.parse.parse_qsl(u.query)) for u in landed]
     assert any(
         q.get("sched") == "cosine_annealing_lr"

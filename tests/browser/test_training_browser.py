@@ -1,4 +1,7 @@
-"""The Training page in a real Chromium: a 2-optimizer run streams its curves, stops, and survives a reload."""
+"""The Training page in a real Chromium.
+
+A 2-optimizer run streams its curves, stops, and survives a reload.
+"""
 
 import re
 
@@ -20,7 +23,8 @@ DRAWN = """(sel) => {
     return {points, paths: paths.length, xmax: Math.max(...xs.filter(isFinite))};
 }"""
 HISTORY_CELLS = """() => [...document.querySelectorAll(
-    '[data-testid="stDataFrame"] [role=gridcell], [data-testid="stDataFrame"] td')].map(c => c.innerText.trim())"""
+    '[data-testid="stDataFrame"] [role=gridcell], [data-testid="stDataFrame"] td')]
+    .map(c => c.innerText.trim())"""
 CURVES_DRAWN = f"() => {{ const d = ({DRAWN})('{LOSS}'); return d && d.points > 2; }}"
 
 
@@ -29,7 +33,8 @@ def drawn(page) -> dict | None:
 
 
 def test_a_run_streams_stops_and_is_still_there_after_a_reload(page, app_url):
-    # two optimizers, a narrow model and small batches: hundreds of epochs, so it is still running when stopped
+    # two optimizers, a narrow model and small batches: hundreds of epochs,
+    # so it is still running when stopped
     page.goto(f"{app_url}/training?lanes=2&epochs=300&width=0.5&bs=16")
     wait_for_app(page)
     assert_no_exception(page)

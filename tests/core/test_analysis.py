@@ -17,7 +17,6 @@ from optim_core.analysis import (
     hessian_eigen,
     lr_sweep,
     stability_bound,
-    symmetric_eigen,
 )
 from optim_core.surfaces import get_surface
 
@@ -235,23 +234,6 @@ def test_sweep_bad_input():
 
 
 # ---- curvature ---------------------------------------------------------------------------------------
-
-
-def test_eigen_decomposition_matches_numpy_eigh():
-    rng = np.random.default_rng(7)
-    a, b, c = rng.normal(scale=10.0, size=(3, 500))
-    a[:5], b[:5], c[:5] = 2.0, 0.0, 2.0  # repeated eigenvalues: any basis is right, ours must be orthonormal
-    values, vectors = symmetric_eigen(a, b, c)
-    matrices = np.stack([np.stack([a, b], -1), np.stack([b, c], -1)], -2)
-    expected_values, expected_vectors = np.linalg.eigh(matrices)
-    np.testing.assert_allclose(values, expected_values, atol=1e-12 * np.abs(matrices).max())
-    np.testing.assert_allclose(matrices @ vectors, vectors * values[:, None, :], atol=1e-10)
-    np.testing.assert_allclose(
-        np.swapaxes(vectors, -1, -2) @ vectors, np.broadcast_to(np.eye(2), (500, 2, 2)), atol=1e-12
-    )
-    distinct = np.abs(expected_values[:, 1] - expected_values[:, 0]) > 1e-6
-    overlap = np.abs(np.sum(vectors * expected_vectors, axis=-2))  # |cos| between matching columns
-    np.testing.assert_allclose(overlap[distinct], 1.0, atol=1e-9)
 
 
 def test_hessian_eigen_on_a_grid_of_points():

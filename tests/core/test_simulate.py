@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 import optim_core
-from optim_core.engine import Trajectory, _groups, divergence_box, simulate
+from optim_core.simulation import Trajectory, divergence_box, simulate
+from optim_core.simulation.groups import group_runs
 from optim_core.surfaces import Surface, get_surface
 
 ROSENBROCK = get_surface("rosenbrock")
@@ -114,7 +115,7 @@ def test_same_rule_with_different_hyperparameters_advances_in_one_group():
         ("adam", {"lr": 0.02, "amsgrad": True}),
         ("adam", {"lr": 0.03, "eps": 1e-6}),
     ]
-    groups = _groups([(n, optim_core.optimizers.resolve_hyperparams(n, hp)) for n, hp in configs], 2)
+    groups = group_runs([(n, optim_core.optimizers.resolve_hyperparams(n, hp)) for n, hp in configs], 2)
     adam = [g for g in groups if g.rule.name == "adam" and not g.hp["amsgrad"]]
     assert len(groups) == 3 and adam[0].members == [0, 2, 4]  # not contiguous: written back by index
     assert adam[0].hp["lr"].shape == (6, 1)

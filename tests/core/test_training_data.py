@@ -14,15 +14,11 @@ import pytest
 import torch
 from PIL import Image
 
-from optim_core.training.data import (
-    DataError,
-    detect_format,
-    load_dataset,
-    load_digits_dataset,
-    read_idx,
-    split_indices,
-)
-from optim_core.training.upload import extract_zip, load_uploaded_zip
+from optim_core.training.data.builtin import load_digits_dataset
+from optim_core.training.data.dataset import DataError, split_indices
+from optim_core.training.data.idx import read_idx
+from optim_core.training.data.load import detect_format, load_dataset
+from optim_core.training.data.upload import extract_zip, load_uploaded_zip
 
 torch.set_num_threads(1)
 
@@ -91,7 +87,7 @@ def test_digits_shapes_normalization_and_fixed_split():
 
 
 def test_digits_are_the_bundled_set():
-    from optim_core.training.data import _digits_arrays
+    from optim_core.training.data.builtin import _digits_arrays
 
     images, labels = _digits_arrays()
     assert images.shape == (1797, 8, 8) and images.min() == 0 and images.max() == 16

@@ -16,8 +16,10 @@ import torch
 
 from optim_core.training.config import RunConfig
 from optim_core.training.jobs import JobManager
-from optim_core.training.store import STOP_BY_USER, RunNotFound, RunStore
-from optim_core.training.trainer import TIMING_METRICS, Trainer, TrainingCallback
+from optim_core.training.metrics import TIMING_METRICS
+from optim_core.training.statuses import STOP_BY_USER
+from optim_core.training.store import RunNotFound, RunStore
+from optim_core.training.trainer import Trainer, TrainingCallback
 
 torch.set_num_threads(1)
 

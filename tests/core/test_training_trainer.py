@@ -15,17 +15,14 @@ import torch
 import torch.nn.functional as F
 
 from optim_core.training.config import ConfigError, RunConfig
-from optim_core.training.data import load_digits_dataset
+from optim_core.training.data.builtin import load_digits_dataset
 from optim_core.training.device import describe_device, pick_device
-from optim_core.training.lr_range import exponential_lrs, lr_range_test, smooth, suggest
+from optim_core.training.lr_range import exponential_lrs, lr_range_test, suggest
+from optim_core.training.metrics import TIMING_METRICS
 from optim_core.training.model import PackedCNN, SmallCNN, block_channels, count_parameters
-from optim_core.training.trainer import (
-    TIMING_METRICS,
-    Trainer,
-    TrainingCallback,
-    epoch_permutation,
-    make_lr_fn,
-)
+from optim_core.training.seeds import epoch_permutation
+from optim_core.training.trainer import Trainer, TrainingCallback
+from optim_core.training.tricks import make_lr_fn
 from optim_core.training.variants import make_optimizer, optimizer_names
 
 torch.set_num_threads(1)
@@ -520,7 +517,12 @@ def test_lr_range_sweep_suggests_an_lr_inside_the_range(small):
     np.testing.assert_allclose(result.lrs, exponential_lrs(1e-4, 1.0, 30)[: len(result.lrs)])
     assert 1e-4 <= result.suggested_lr <= result.lrs[-1]
     assert result.min_over_10 == pytest.approx(result.min_loss_lr / 10)
-    np.testing.assert_allclose(result.smoothed, smooth(result.losses))
+    # the bias-corrected EMA with β = 0.98, one point at a time: s_t = v_t / (1 − β^t)
+    v, smoothed = 0.0, []
+    for t, loss in enumerate(result.losses, start=1):
+        v = 0.98 * v + (1 - 0.98) * loss
+        smoothed.append(v / (1 - 0.98**t))
+    np.testing.assert_allclose(result.smoothed, smoothed)
     diverging = lr_range_test(small, "sgd", start_lr=1e-2, end_lr=1e4, steps=60, batch_size=16)
     assert diverging.diverged and len(diverging.lrs) < 60
 

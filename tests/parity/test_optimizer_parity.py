@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import torch
 
-from optim_core.engine import simulate
 from optim_core.optimizers import RULES, resolve_hyperparams
+from optim_core.simulation import simulate
 from optim_core.surfaces import Surface, get_surface, surface_names
 
 STEPS = 300

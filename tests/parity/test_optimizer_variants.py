@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from optim_core.engine import simulate
 from optim_core.optimizers import RULES, latex_lines, optimizer_names, resolve_hyperparams
+from optim_core.simulation import simulate
 from optim_core.surfaces import Surface, get_surface, surface_names
 
 STEPS = 150
@@ -220,8 +220,9 @@ def test_adam_l2_and_adamw_side_by_side():
         200,
     )
     assert traj.labels[:2] == ["Adam + L2", "AdamW (decoupled)"]
-    assert RULES["adam"].display_label({"weight_decay": 0.1}, "zh") == "Adam + L2(梯度)"
-    assert "解耦" in RULES["adamw"].display_label({"weight_decay": 0.1}, "zh")
+    # in 简体中文 ("Adam + L2(梯度)", "AdamW(解耦权重衰减)"): tests/app/test_optimizer_labels.py
+    assert RULES["adam"].display_label({"weight_decay": 0.1}) == "Adam + L2"
+    assert RULES["adamw"].display_label({"weight_decay": 0.1}) == "AdamW (decoupled)"
     assert not np.allclose(traj.xy[0], traj.xy[1], atol=1e-6)  # L2 through the gradient ≠ decoupled decay
     np.testing.assert_array_equal(traj.xy[2], traj.xy[3])  # without decay they are the same algorithm
 
@@ -234,7 +235,8 @@ def test_latex_is_read_from_the_docstring(name):
     rule = RULES[name]
     assert rule.latex == latex_lines(rule.update)
     assert len(rule.latex) >= 5
-    doc = rule.update.__doc__
+    # a wrapped algorithm line is its docstring lines joined with one space (latex_lines' continuation rule)
+    doc = " ".join(part.strip() for part in rule.update.__doc__.splitlines())
     for line in rule.latex:
         assert line in doc
         assert line.count("{") == line.count("}"), line  # balanced braces: renderable
@@ -271,10 +273,30 @@ def test_variant_torch_code_runs_and_matches(name):
     np.testing.assert_allclose(traj.xy[0, 0], np.array(positions), rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.parametrize("name", [n for n, r in RULES.items() if r.torch_class is None])
+def test_variant_torch_code_is_the_class_the_trainer_runs(name):
+    """The code the app shows is generated from the trainer's class: one implementation of each variant."""
+    import inspect
+    import textwrap
+
+    from optim_core.training.textbook_torch import TEXTBOOK_VARIANTS
+    from optim_core.training.variants import optimizer_class
+
+    cls = optimizer_class(name)
+    assert cls is TEXTBOOK_VARIANTS[name]
+    code = RULES[name].torch_code(resolve_hyperparams(name))
+    assert f"class {cls.__name__}(" in code and f"optimizer = {cls.__name__}(params, " in code
+    for method in (cls.__init__, cls.step):
+        assert textwrap.indent(textwrap.dedent(inspect.getsource(method)), "    ") in code
+    assert "math::" not in inspect.getdoc(cls)  # its algorithm is written once, in the NumPy rule's docstring
+    assert f"update_{name}" in inspect.getdoc(cls)
+
+
 def test_registry_fields_and_ranges():
     for name, rule in RULES.items():
         assert rule.name == name
-        assert set(rule.label) >= {"en", "zh"}
+        assert isinstance(rule.label, str) and rule.label  # English; both languages: tests/app
+        assert rule.display_label() == rule.label  # a rule's label is that of its default hyperparameters
         assert rule.hyperparams[0].name == "lr"
         resolved = resolve_hyperparams(name, {})
         assert list(resolved) == [p.name for p in rule.hyperparams]

@@ -12,7 +12,7 @@ import streamlit as st
 
 LANGUAGES = {"en": "English", "zh": "简体中文"}
 DEFAULT_LANGUAGE = "en"
-_MODULES = ("common", "playground", "schedules", "ema", "training", "analysis")
+_MODULES = ("common", "optimizers", "playground", "schedules", "ema", "training", "analysis")
 
 
 def _load() -> dict[str, tuple[str, str]]:

@@ -90,7 +90,8 @@ STRINGS = {
     "an.sw.noise_help": (
         "Gaussian noise on every gradient, as a multiple of the surface's typical gradient (0.3× or 1.5×), "
         "as on the Playground. Each start gets its own noise sequence.",
-        "在每个梯度上加高斯噪声,大小为曲面典型梯度的倍数(0.3 倍或 1.5 倍),与游乐场相同。每个起点有各自的噪声序列。",
+        "在每个梯度上加高斯噪声,大小为曲面典型梯度的倍数(0.3 倍或 1.5 倍),与游乐场相同。每个起点有各自的噪声"
+        "序列。",
     ),
     "an.sw.seed": ("Noise seed", "噪声随机种子"),
     "an.sw.tol": ("Tolerance (loss above the minimum)", "容差(高出最小值的损失)"),

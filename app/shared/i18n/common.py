@@ -39,7 +39,8 @@ STRINGS = {
     ),
     "home.playground": (
         "Watch SGD, Momentum, RMSProp, Adam and friends descend 2D loss surfaces side by side: saddles, "
-        "ravines, plateaus and many minima. Inspect gradients, momentum and the per-axis step size at any step.",
+        "ravines, plateaus and many minima. Inspect gradients, momentum and the per-axis step size at any "
+        "step.",
         "在二维损失曲面上并排观察 SGD、动量、RMSProp、Adam 等优化器:鞍点、峡谷、平台与多个极小值。"
         "可查看任一步的梯度、动量和各坐标轴的有效步长。",
     ),

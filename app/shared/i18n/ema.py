@@ -56,7 +56,8 @@ STRINGS = {
     "ema.upload_missing": (
         "No file uploaded yet (uploads are not kept in the link or across a refresh): showing the "
         "generated temperatures until you upload a CSV in the sidebar.",
-        "尚未上传文件(上传内容不会保存在链接中,刷新后也会丢失):在你从侧边栏上传 CSV 之前,先显示生成的气温数据。",
+        "尚未上传文件(上传内容不会保存在链接中,刷新后也会丢失):在你从侧边栏上传 CSV 之前,先显示生成的气温数据"
+        "。",
     ),
     "ema.column": ("Column", "数据列"),
     "ema.csv.title": ("{name!r} cannot be used:", "无法使用 {name!r}:"),
@@ -70,12 +71,14 @@ STRINGS = {
     "ema.csv.encoding": (
         "it is not UTF-8 or GBK text (it may be an Excel workbook or another binary file). Save it as "
         '"CSV UTF-8" and upload it again.',
-        "它不是 UTF-8 或 GBK 编码的文本(可能是 Excel 工作簿或其他二进制文件)。请另存为“CSV UTF-8”后重新上传。",
+        "它不是 UTF-8 或 GBK 编码的文本(可能是 Excel 工作簿或其他二进制文件)。请另存为“CSV UTF-8”后重新上传"
+        "。",
     ),
     "ema.csv.malformed": (
         "line {line} has {saw} cells, but the table has {expected} columns. Check the delimiter and that "
         "every row has as many cells as the header.",
-        "第 {line} 行有 {saw} 个单元格,但表格只有 {expected} 列。请检查分隔符,并确保每行的单元格数与表头一致。",
+        "第 {line} 行有 {saw} 个单元格,但表格只有 {expected} 列。请检查分隔符,并确保每行的单元格数与表头一致"
+        "。",
     ),
     "ema.csv.malformed_shape": (
         "it is not a regular table: a row has more cells than the header has column names. Check the "
@@ -118,7 +121,8 @@ STRINGS = {
         "starts on the data. Green dashes: the simple moving average of the same window, for comparison "
         "(β = {beta}).",
         "阴影:前 {steps} 步,此时 βᵗ > 5%,未修正的 EMA(蓝色,从 v₀ = 0 开始)仍明显偏向 0。"
-        "修正后的 EMA(橙色)除以 1 − βᵗ,从一开始就贴合数据。绿色虚线:相同窗口的简单移动平均,用于对比(β = {beta})。",
+        "修正后的 EMA(橙色)除以 1 − βᵗ,从一开始就贴合数据。绿色虚线:相同窗口的简单移动平均,用于对比(β = "
+        "{beta})。",
     ),
     "ema.series_caption_unbiased": (
         "With β = {beta} every curve is the data itself: there is no early bias to shade ({steps} steps).",
@@ -151,7 +155,8 @@ STRINGS = {
     "ema.window_long": (
         "The window ({window} points) is longer than the series ({n} points): the uncorrected EMA never "
         "leaves its early bias, and the corrected one is close to a plain running mean.",
-        "窗口({window} 个点)比序列({n} 个点)还长:未修正的 EMA 始终摆脱不了初期偏差,而修正后的 EMA 接近普通的累积平均。",
+        "窗口({window} 个点)比序列({n} 个点)还长:未修正的 EMA 始终摆脱不了初期偏差,而修正后的 EMA 接近普通的"
+        "累积平均。",
     ),
     "ema.adam.title": ("Inside Adam: momentum is an EMA of the gradient", "深入 Adam:动量就是梯度的 EMA"),
     "ema.adam.lead": (
@@ -159,7 +164,8 @@ STRINGS = {
         "m is an EMA of the gradients g with β₁ and its v an EMA of g² with β₂, both started at 0; the "
         "bias-corrected m̂ = m/(1 − β₁ᵗ) and v̂ = v/(1 − β₂ᵗ) are what it actually steps with.",
         "在二维曲面上运行一个优化器,逐个坐标轴查看它保存的缓冲量。Adam 的 m 是梯度 g 以 β₁ 计算的 EMA,"
-        "v 是 g² 以 β₂ 计算的 EMA,两者都从 0 开始;它真正用来更新的是偏差修正后的 m̂ = m/(1 − β₁ᵗ) 和 v̂ = v/(1 − β₂ᵗ)。",
+        "v 是 g² 以 β₂ 计算的 EMA,两者都从 0 开始;它真正用来更新的是偏差修正后的 m̂ = m/(1 − β₁ᵗ) 和 v̂ = "
+        "v/(1 − β₂ᵗ)。",
     ),
     "ema.adam.surface": ("Surface", "曲面"),
     "ema.adam.optimizer": ("Optimizer", "优化器"),

@@ -58,8 +58,10 @@ STRINGS = {
     "pg.diverged": ("{name} diverged at step {step}.", "{name} 在第 {step} 步发散。"),
     "pg.map": ("Contour map", "等高线图"),
     "pg.map_caption": (
-        "★ minimum · ✕ saddle · ○ start. Arrows at the inspected step: coloured = −gradient, dark = −momentum "
-        "(where the optimizer is pushed). Dotted box: √v per axis — a wide side means a small step on that axis.",
+        "★ minimum · ✕ saddle · ○ start. Arrows at the inspected step: coloured = −gradient, dark = "
+        "−momentum "
+        "(where the optimizer is pushed). Dotted box: √v per axis — a wide side means a small step on that "
+        "axis.",
         "★ 极小值 · ✕ 鞍点 · ○ 起点。所查看步的箭头:彩色 = 负梯度,深色 = 负动量(优化器被推动的方向)。"
         "虚线框:各轴的 √v ——某一边越宽,该轴上的步长越小。",
     ),
@@ -87,7 +89,8 @@ STRINGS = {
     "pg.export_html": ("Download the animated figure (HTML)", "下载动画图(HTML)"),
     "pg.schedule": ("LR schedule", "学习率调度"),
     "pg.schedule_help": (
-        "Multiplies every optimizer's LR step by step (built with lr = 1). Watch the path calm down as it decays.",
+        "Multiplies every optimizer's LR step by step (built with lr = 1). Watch the path calm down as it "
+        "decays.",
         "逐步乘到每个优化器的学习率上(以 lr = 1 构建)。学习率衰减时,可以看到轨迹逐渐平稳。",
     ),
     "pg.schedule_error": ("The schedule cannot be used: {error}", "无法使用该调度:{error}"),

@@ -3,9 +3,12 @@
 STRINGS = {
     "sch.title": ("Learning-rate schedules", "学习率调度"),
     "sch.lead": (
-        "Every curve is computed exactly as torch.optim.lr_scheduler computes it: the value at step t is the LR "
-        "the optimizer uses for iteration t. Edit a schedule, keep curves to compare, and take the PyTorch code.",
-        "每条曲线都与 torch.optim.lr_scheduler 的计算完全一致:第 t 步的值就是优化器在第 t 次迭代时使用的学习率。"
+        "Every curve is computed exactly as torch.optim.lr_scheduler computes it: the value at step t is the "
+        "LR "
+        "the optimizer uses for iteration t. Edit a schedule, keep curves to compare, and take the PyTorch "
+        "code.",
+        "每条曲线都与 torch.optim.lr_scheduler 的计算完全一致:第 t 步的值就是优化器在第 t 次迭代时使用的学习"
+        "率。"
         "编辑调度、保留曲线进行比较,并获取对应的 PyTorch 代码。",
     ),
     "sch.steps": ("Steps", "步数"),
@@ -24,7 +27,8 @@ STRINGS = {
     "sch.invalid": ("These settings do not make a schedule: {error}", "这些设置无法构成调度:{error}"),
     "sch.kept_invalid": ("Kept curve {n} cannot be drawn: {error}", "保留的曲线 {n} 无法绘制:{error}"),
     "sch.absolute_note": (
-        "This schedule sets absolute LRs (base_lr, max_lr), as in torch: the base LR slider has no effect on it.",
+        "This schedule sets absolute LRs (base_lr, max_lr), as in torch: the base LR slider has no effect on "
+        "it.",
         "与 torch 一致,该调度直接设定学习率的绝对值(base_lr、max_lr):基础学习率滑块对它不起作用。",
     ),
     "sch.keep_button": ("Keep this curve", "保留这条曲线"),
@@ -52,18 +56,22 @@ STRINGS = {
     "sch.csv": ("Download CSV (step, lr)", "下载 CSV(步数、学习率)"),
     "sch.use_on_playground": ("Use this schedule on the Playground", "在游乐场中使用此调度"),
     "sch.playground_help": (
-        "The Playground multiplies each optimizer's own LR by this schedule's shape (the curve divided by the "
+        "The Playground multiplies each optimizer's own LR by this schedule's shape (the curve divided by "
+        "the "
         "base LR; for CyclicLR and OneCycleLR, divided by max_lr).",
-        "游乐场会把每个优化器自身的学习率乘以此调度的形状(曲线除以基础学习率;CyclicLR 和 OneCycleLR 则除以 max_lr)。",
+        "游乐场会把每个优化器自身的学习率乘以此调度的形状(曲线除以基础学习率;CyclicLR 和 OneCycleLR 则除以 "
+        "max_lr)。",
     ),
     "sch.fig.step": ("Step t", "步数 t"),
     "sch.fig.lr": ("Learning rate", "学习率"),
     # ReduceLROnPlateau
     "sch.plt.lead": (
-        "ReduceLROnPlateau is not a function of the step: it watches a metric and cuts the LR by `factor` once "
+        "ReduceLROnPlateau is not a function of the step: it watches a metric and cuts the LR by `factor` "
+        "once "
         "the metric has not improved for more than `patience` epochs. Here it watches a synthetic validation "
         "loss that falls, then flattens out with noise.",
-        "ReduceLROnPlateau 不是步数的函数:它监视一个指标,当该指标超过 `patience` 个周期没有改进时,把学习率乘以 "
+        "ReduceLROnPlateau 不是步数的函数:它监视一个指标,当该指标超过 `patience` 个周期没有改进时,把学习率乘"
+        "以 "
         "`factor`。这里它监视的是一条合成的验证损失:先下降,然后在噪声中趋于平稳。",
     ),
     "sch.plt.series": ("The loss series (synthetic)", "损失序列(合成)"),
@@ -71,7 +79,8 @@ STRINGS = {
     "sch.plt.seed": ("Noise seed", "噪声随机种子"),
     "sch.plt.noise": ("Noise", "噪声大小"),
     "sch.plt.noise_help": (
-        "Size of the multiplicative noise on the loss: more noise means more false alarms and fake improvements.",
+        "Size of the multiplicative noise on the loss: more noise means more false alarms and fake "
+        "improvements.",
         "损失上乘性噪声的大小:噪声越大,误报与虚假改进就越多。",
     ),
     "sch.plt.loglr": ("Logarithmic LR axis", "学习率轴使用对数刻度"),
@@ -127,7 +136,8 @@ STRINGS = {
         "学习率下调的步数,以逗号分隔并递增,例如 30,80。",
     ),
     "sch.help.sequential_lr.milestones": (
-        "Steps where the next part starts, comma-separated, e.g. 10 or 10,150: one part more than milestones.",
+        "Steps where the next part starts, comma-separated, e.g. 10 or 10,150: one part more than "
+        "milestones.",
         "下一段开始的步数,以逗号分隔,例如 10 或 10,150:段数比里程碑多一个。",
     ),
     "sch.help.constant_lr.factor": ("LR multiplier until total_iters.", "在 total_iters 之前的学习率倍数。"),
@@ -139,7 +149,8 @@ STRINGS = {
     "sch.help.end_factor": ("LR multiplier reached at total_iters.", "在 total_iters 时达到的学习率倍数。"),
     "sch.help.polynomial_lr.power": ("Exponent of the decay: 1 is linear.", "衰减的指数:1 为线性。"),
     "sch.help.T_max": (
-        "Steps from lr down to eta_min. Past T_max the LR rises again (the cosine goes on), exactly as in torch.",
+        "Steps from lr down to eta_min. Past T_max the LR rises again (the cosine goes on), exactly as in "
+        "torch.",
         "从 lr 降到 eta_min 的步数。超过 T_max 后学习率会再次上升(余弦继续),与 torch 完全一致。",
     ),
     "sch.help.eta_min": ("The lowest LR (an absolute value).", "最低学习率(绝对值)。"),

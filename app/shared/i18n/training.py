@@ -233,7 +233,8 @@ STRINGS = {
         "watch the loss (Leslie Smith's test). A good LR sits where the smoothed loss falls fastest, well "
         "before it shoots up. The test runs in its own process, so the page and other users keep working.",
         "从新的初始权重出发,每一步用一个批次,把学习率从 10⁻⁷ 指数增大到 1,观察损失(Leslie Smith 的测试)。"
-        "好的学习率位于平滑后的损失下降最快的地方,远在损失飙升之前。测试在独立进程中运行,页面和其他用户不受影响。",
+        "好的学习率位于平滑后的损失下降最快的地方,远在损失飙升之前。测试在独立进程中运行,页面和其他用户不受影"
+        "响。",
     ),
     "tr.lrt.lane": ("Optimizer to test", "要测试的优化器"),
     "tr.lrt.steps": ("Steps", "步数"),

@@ -1,7 +1,8 @@
-"""Figures and readouts of the Analysis page (no streamlit here: the page passes translated text in).
+"""Figures of the Analysis page (no streamlit here: the page passes translated text in).
 
 basin_figure: the surface and its basin-of-attraction map side by side on the same axes.
 sweep_figure: a metric against log-LR per optimizer, a band for the spread over runs.
+The readouts beside them (stability band, LR window, critical points) are computed in model.py.
 """
 
 from __future__ import annotations
@@ -11,16 +12,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from app.shared import plotting, theme
-from app.shared.settings import log_grid
-from optim_core.analysis import (
-    DIVERGED,
-    STILL_MOVING,
-    BasinMap,
-    Sweep,
-    classify_point,
-    hessian_eigen,
-    stability_bound,
-)
+from optim_core.analysis import DIVERGED, STILL_MOVING, BasinMap, Sweep
 
 # Basin colours: Paul Tol's "bright" set, distinct from each other and readable on a projector. They
 # repeat beyond eight minima (Rastrigin has 121); the legend then lists the eight largest basins.
@@ -31,7 +23,6 @@ LEGEND_MINIMA = 8
 MANY_MINIMA = 12  # beyond this many minima the stars are drawn small
 OTHER_MINIMA = "rgba(0,0,0,0)"  # the legend's "other minima" swatch is hollow: their colours repeat the above
 LOSS_FLOOR = 1e-16  # a loss gap below this is shown on it: a log axis cannot show 0
-PLAYGROUND_LR_GRID = log_grid(1e-4, 10.0)  # the Playground's LR slider values
 
 
 def basin_colour(index: int) -> str:
@@ -207,16 +198,6 @@ def basin_figure(surface, basins: BasinMap, *, presenter: bool, text: dict[str, 
     return fig
 
 
-def stability_band(surface) -> tuple[float, float] | None:
-    """Gradient descent's stability limit 2/λ_max at the known minima: (smallest, largest), or None."""
-    if not surface.minima:
-        return None
-    values, _ = hessian_eigen(surface, np.array(surface.minima, dtype=float))
-    bounds = stability_bound(values[:, 1])
-    bounds = bounds[np.isfinite(bounds)]
-    return (float(bounds.min()), float(bounds.max())) if bounds.size else None
-
-
 def _cap(values: np.ndarray, top: float, log_y: bool) -> np.ndarray:
     """Plotted values: +inf on the cap line (diverged or never), tiny or negative gaps on the floor."""
     shown = np.where(np.isinf(values), top, values)
@@ -292,13 +273,14 @@ def sweep_figure(
                 line=dict(color=colour, width=lk.line),
                 marker=dict(size=lk.marker - 3, color=colour),
                 customdata=[[name, lr] for lr in lrs],
-                hovertemplate=f"{label}<br>lr = %{{x:.3g}}<br>{text['median']} = %{{y:.3g}}<br>{text['click']}"
-                "<extra></extra>",
+                hovertemplate=f"{label}<br>lr = %{{x:.3g}}<br>{text['median']} = %{{y:.3g}}"
+                f"<br>{text['click']}<extra></extra>",
             )
         )
         bad = ~np.isfinite(median)
         if bad.any():
-            # one row of ✕ per optimizer above the cap line, so rows of different optimizers do not hide each other
+            # one row of ✕ per optimizer above the cap line, so the rows of different optimizers do
+            # not hide each other
             row = top * 10 ** ((i + 1) * 0.05 * decades) if log_y else top + (i + 1) * 0.05 * abs(top) + 1e-12
             fig.add_trace(
                 go.Scatter(
@@ -379,42 +361,3 @@ def _rounded(values: np.ndarray) -> list:
 def _rgba(hex_colour: str, alpha: float) -> str:
     r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
     return f"rgba({r},{g},{b},{alpha})"
-
-
-def snap_lr(lr: float) -> float:
-    """The Playground's LR slider value nearest to lr on a log scale."""
-    return min(PLAYGROUND_LR_GRID, key=lambda g: abs(np.log(g) - np.log(lr)))
-
-
-def window_text(sweep: Sweep, i: int, label: str, text: dict[str, str]) -> str:
-    """One line on the usable LR window of optimizer i: its best LR, its best range, where runs diverge."""
-    best, best_range = sweep.best_lr(i), sweep.best_range(i)
-    if best is None or best_range is None:
-        return text["window_none"].format(name=label)
-    low, high = best_range
-    line = text["window"].format(
-        name=label, best=f"{best:.3g}", low=f"{low:.3g}", high=f"{high:.3g}", within=f"{sweep.within:g}"
-    )
-    diverges = sweep.diverges_from(i)
-    if diverges is not None:
-        line += " " + text["window_diverges"].format(lr=f"{diverges:.3g}")
-    return line
-
-
-def critical_rows(surface, columns: dict[str, str], kinds: dict[str, str], limit: int = 12) -> list[dict]:
-    """Rows of the curvature table: the known minima and saddles (at most `limit` of each), their kind
-    as the Hessian tells it, both eigenvalues and GD's stability limit 2/λ_max."""
-    rows = []
-    for point in (*surface.minima[:limit], *surface.saddles[:limit]):
-        (low, high), _ = hessian_eigen(surface, point)
-        bound = stability_bound(high)
-        rows.append(
-            {
-                columns["point"]: f"({point[0]:+.3f}, {point[1]:+.3f})",
-                columns["kind"]: kinds[classify_point(surface, *point)],
-                columns["lambda_min"]: f"{low:.4g}",
-                columns["lambda_max"]: f"{high:.4g}",
-                columns["bound"]: "∞" if not np.isfinite(bound) else f"{bound:.4g}",
-            }
-        )
-    return rows

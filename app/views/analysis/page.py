@@ -1,6 +1,6 @@
 """Analysis: basins of attraction, LR sensitivity sweeps and curvature at the critical points.
 
-widgets -> optim_core.analysis (cached) -> app/analysis_view figures -> screen.
+widgets -> model (optim_core.analysis, cached) -> figures -> screen.
 
 URL keys. surface, formula and condition mean what they mean on the Playground, so the surface carries
 over between the two pages. Everything else is this page's own: b_ for the basin map (b_opt, b_steps,
@@ -15,17 +15,16 @@ from __future__ import annotations
 import dataclasses
 import urllib.parse
 
-import numpy as np
 import streamlit as st
 
-from app.shared.controls import gather_hyperparams, slot_settings
+from app.shared.controls import slot_settings
 from app.shared.i18n import pick, t
 from app.shared.navigation import page_script
-from app.shared.optimizer_catalog import LR_RANGE
+from app.shared.optimizer_labels import optimizer_label
 from app.shared.settings import InvalidValue, Setting, current
-from app.shared.simulation_cache import NOISE_MODES, build_surface, cached_scales, typical_gradient
+from app.shared.simulation_cache import NOISE_MODES, build_surface, cached_scales
 from app.views.analysis import figures as view
-from optim_core.analysis import basin_map, lr_sweep
+from app.views.analysis import model
 from optim_core.optimizers import RULES, optimizer_names
 from optim_core.surfaces import get_surface, surface_names
 
@@ -34,11 +33,7 @@ PLAYGROUND_PAGE = page_script("playground")
 PLOT_CONFIG = {"displaylogo": False}  # charts get theme=None: the figures style themselves (app.shared.theme)
 GRIDS = (20, 30, 40, 60)
 METRICS = ("final_loss", "steps_to_tol")
-SWEEP_LRS = 41  # 1e-4 … 10, eight LRs a decade: the Playground's whole LR range
 BASIN_PREFIX = "b_"
-# The engine keeps every step of every run: 40 × 40 starts × 1000 steps peak at about 300 MB. Larger
-# requests run with fewer steps, and say so.
-BASIN_BUDGET = 1_600_000  # starts × steps
 PICK = "an_pick"  # session key of the clicked sweep point: (optimizer, lr)
 state = current()
 presenter = bool(st.session_state.get("present", False))
@@ -73,7 +68,7 @@ OPTIMIZER = Setting(
     "sgd",
     "an.optimizer",
     choices=tuple(optimizer_names()),
-    format=lambda n: pick(RULES[n].label),
+    format=optimizer_label,
 )
 STEPS = Setting("b_steps", "int", 300, "an.steps", low=10, high=2000, step=10, widget="slider")
 GRID = Setting(
@@ -118,47 +113,6 @@ def basin_hp_settings(name: str) -> list[Setting]:
     ]
 
 
-def with_weight_decay_off(name: str, hp: dict) -> dict:
-    """Weight decay 0, as the Playground's default, so a link there reproduces this run."""
-    if any(h.name == "weight_decay" for h in RULES[name].hyperparams):
-        hp = {**hp, "weight_decay": 0.0}
-    return hp
-
-
-@st.cache_data(max_entries=24, show_spinner=False)
-def cached_basins(surface_key: tuple, optimizer: str, hyperparams: tuple, n: int, steps: int):
-    surface = build_surface(*surface_key)
-    hp = with_weight_decay_off(optimizer, gather_hyperparams(optimizer, dict(hyperparams)))
-    return basin_map(surface, optimizer, hp, n=n, steps=steps)
-
-
-@st.cache_data(max_entries=24, show_spinner=False)
-def cached_sweep(
-    surface_key: tuple,
-    names: tuple,
-    steps: int,
-    n_starts: int,
-    noise: str,
-    seed: int,
-    metric: str,
-    tol: float,
-):
-    surface = build_surface(*surface_key)
-    sigma = NOISE_MODES[noise] * typical_gradient(surface)
-    optimizers = [(name, with_weight_decay_off(name, {})) for name in names]
-    return lr_sweep(
-        surface,
-        optimizers,
-        lrs=np.geomspace(*LR_RANGE, SWEEP_LRS),
-        n_starts=n_starts,
-        seed=seed,
-        grad_noise=sigma,
-        steps=steps,
-        metric=metric,
-        tol=tol,
-    )
-
-
 def take_pick() -> None:
     """A click on a median point of the sweep remembers its (optimizer, lr)."""
     points = st.session_state["sweep_chart"]["selection"]["points"]
@@ -184,26 +138,6 @@ def new_surface() -> None:
     reset_lr()
 
 
-def playground_query(name: str, lr: float, steps: int, noise: str, seed: int) -> dict[str, str]:
-    """The Playground's URL settings for one optimizer at this LR on this surface, from the surface's start."""
-    query = {
-        "surface": surface_name,
-        "n_opt": "1",
-        "o1": name,
-        "o1_lr": f"{view.snap_lr(lr):g}",
-        "steps": str(steps),
-    }
-    query.update(
-        {
-            key: FORMULA.encode(value) if key == "formula" else CONDITION.encode(value)
-            for key, value in surface_extra.items()
-        }
-    )
-    if noise != "batch":
-        query.update(noise=noise, seed=str(seed))
-    return query
-
-
 def columns(spec, **kwargs) -> list:
     """Columns on a screen; on a projector, where presenter-sized fonts need the width, two a row."""
     count = len(spec) if isinstance(spec, list) else spec
@@ -221,13 +155,13 @@ st.caption(t("an.lead"))
 # ---- the surface --------------------------------------------------------------------------------
 side = st.sidebar
 surface_name = state.widget(SURFACE, side, on_change=new_surface)
-formula, surface_params, surface_extra = None, (), {}
+formula, surface_params, surface_query = None, (), {}
 if surface_name == CUSTOM:
     formula = state.widget(FORMULA, side)
-    surface_extra = {"formula": formula}
+    surface_query = {"formula": FORMULA.encode(formula)}  # what a Playground link carries over
 elif surface_name == "ravine":
     condition = state.widget(CONDITION, side)
-    surface_params, surface_extra = (("condition", condition),), {"condition": condition}
+    surface_params, surface_query = (("condition", condition),), {"condition": CONDITION.encode(condition)}
 try:
     surface = build_surface(surface_name, formula, surface_params)
 except ValueError as error:
@@ -257,14 +191,14 @@ with more_col.popover(t("an.more_hp"), width="stretch"):
 
 if not surface.minima:
     st.info(t("an.no_minima"), icon=":material/info:")
-if grid * grid * steps > BASIN_BUDGET:
-    steps = BASIN_BUDGET // (grid * grid) // 10 * 10
+asked, steps = steps, model.basin_steps(grid, steps)
+if steps < asked:
     st.warning(
         t("an.budget", n=grid * grid, asked=state.value(STEPS.key), steps=steps), icon=":material/memory:"
     )
 try:
     with st.spinner(t("an.computing_basins", n=grid * grid, steps=steps)):
-        basins = cached_basins(surface_key, optimizer, tuple(values), grid, steps)
+        basins = model.basins(surface_key, optimizer, tuple(values), grid, steps)
 except ValueError as error:
     st.error(t("an.run_error", error=error), icon=":material/error:")
     st.stop()
@@ -308,7 +242,7 @@ names = pick_col.multiselect(
     SW_OPTS.label_text(),
     SW_OPTS.choices,
     key=SW_OPTS.key,
-    format_func=lambda n: pick(RULES[n].label),
+    format_func=optimizer_label,
     on_change=forget_pick,
 )
 metric = state.widget(SW_METRIC, metric_col)
@@ -327,13 +261,13 @@ if not names:
     st.info(t("an.sw.none"), icon=":material/info:")
     st.stop()
 try:
-    with st.spinner(t("an.computing_sweep", lrs=SWEEP_LRS, starts=n_starts, n=len(names))):
-        sweep = cached_sweep(surface_key, tuple(names), sweep_steps, n_starts, noise, seed, metric, tol)
+    with st.spinner(t("an.computing_sweep", lrs=model.SWEEP_LRS, starts=n_starts, n=len(names))):
+        sweep = model.sweep(surface_key, tuple(names), sweep_steps, n_starts, noise, seed, metric, tol)
 except ValueError as error:
     st.error(t("an.run_error", error=error), icon=":material/error:")
     st.stop()
 
-labels = [pick(RULES[name].label) for name in sweep.names]
+labels = [optimizer_label(name) for name in sweep.names]
 sweep_text = {
     key: t(f"an.sw.fig.{key}")
     for key in ("median", "click", "never", "stability", "x_lr", "y_loss", "y_steps")
@@ -349,7 +283,7 @@ with chart_col:
             presenter=presenter,
             text=sweep_text,
             log_y=metric == "final_loss",
-            stability=view.stability_band(surface),
+            stability=model.stability_band(surface),
             picked=picked,
         ),
         key="sweep_chart",
@@ -370,17 +304,17 @@ with text_col:
     st.markdown(f"**{t('an.sw.window_title')}**")
     window_text = {key: t(f"an.sw.{key}") for key in ("window", "window_none", "window_diverges")}
     for i, label in enumerate(labels):
-        st.markdown(view.window_text(sweep, i, label, window_text))
+        st.markdown(model.window_text(sweep, i, label, window_text))
     if metric == "final_loss":
         st.caption(t("an.sw.stability_note"))
     if picked is None:
         st.info(t("an.sw.click_hint"), icon=":material/ads_click:")
     else:
         name, lr = picked
-        query = playground_query(name, lr, sweep_steps, noise, seed)
+        query = model.sweep_link_query(surface_name, surface_query, name, lr, sweep_steps, noise, seed)
         st.page_link(
             PLAYGROUND_PAGE,
-            label=t("an.sw.open", name=pick(RULES[name].label), lr=query["o1_lr"]),
+            label=t("an.sw.open", name=optimizer_label(name), lr=query["o1_lr"]),
             icon=":material/landscape:",
             query_params=query,
             help=t("an.sw.open_help"),
@@ -397,7 +331,7 @@ with st.expander(t("an.curvature"), expanded=False):
         kind: t(f"an.kind.{kind.replace(' ', '_')}")
         for kind in ("minimum", "saddle", "maximum", "degenerate", "not critical")
     }
-    rows = view.critical_rows(surface, curvature_columns, kinds)
+    rows = model.critical_rows(surface, curvature_columns, kinds)
     if rows:
         st.dataframe(rows, hide_index=True, width="stretch")
     else:

@@ -15,12 +15,13 @@ import streamlit as st
 
 from app.shared.i18n import pick, t
 from app.shared.navigation import page_script
+from app.shared.optimizer_labels import optimizer_label
 from app.shared.settings import Setting, current
-from app.shared.simulation_cache import NOISE_MODES, typical_gradient
+from app.shared.simulation_cache import NOISE_MODES
 from app.views.ema import figures as view
-from optim_core.engine import simulate
+from app.views.ema import model
 from optim_core.optimizers import RULES
-from optim_core.series import SeriesError, load_csv_series
+from optim_core.series import SeriesError
 from optim_core.smoothing import EMA_LATEX, bias_region, daily_temperatures, effective_window
 from optim_core.surfaces import get_surface, surface_names
 from optim_core.training.store import RunStore  # SQLite only: reading saved runs needs no torch
@@ -28,18 +29,12 @@ from optim_core.training.store import RunStore  # SQLite only: reading saved run
 # Where the series comes from. An uploaded file cannot live in the URL, so the page says so and falls
 # back; a saved run can (ema_run, ema_lane), on the server that trained it.
 SOURCES = ("temperatures", "upload", "run")
-RUN_STATUSES = ("finished", "stopped")  # runs whose loss series no longer grows
 TRAINING_PAGE = page_script("training")
 # The optimizers whose buffers are EMAs of the gradient, in the order offered (if the registry has them).
 MOMENT_RULES = tuple(name for name in ("adam", "adam_no_bias_correction", "momentum_ema") if name in RULES)
 PLOT_CONFIG = {"displaylogo": False}  # charts get theme=None: the figures style themselves (app.shared.theme)
 state = current()
 presenter = bool(st.session_state.get("present", False))
-
-
-@st.cache_data(max_entries=4, show_spinner=False)
-def read_csv(data: bytes):
-    return load_csv_series(data)
 
 
 def side_by_side(spec, **kwargs) -> list:
@@ -69,7 +64,7 @@ def uploaded_series():
         st.info(t("ema.upload_missing"), icon=":material/upload_file:")
         return None
     try:
-        frame = read_csv(uploaded.getvalue())
+        frame = model.read_csv(uploaded.getvalue())
     except SeriesError as error:
         st.error(
             t("ema.csv.title", name=uploaded.name) + " " + csv_message(error) + " " + t("ema.csv.fallback"),
@@ -81,24 +76,13 @@ def uploaded_series():
         return None
     # keyed by the file: a new file's columns are not the old one's
     column = st.sidebar.selectbox(t("ema.column"), list(frame.columns), key=f"ema_column_{uploaded.file_id}")
-    return frame[column].to_numpy(dtype=float), str(column)
-
-
-@st.cache_data(max_entries=16, show_spinner=False)
-def run_losses(db: str, run_id: int, finished_at: float | None) -> dict[str, list[float]]:
-    """The training loss per step of each lane of a saved run (finished_at in the key: a resumed run
-    that ended again is read afresh)."""
-    frame = RunStore(db).read_metrics(run_id, names=["train_loss"])
-    return {
-        lane: rows.sort_values("step")["value"].tolist()
-        for lane, rows in frame.groupby("optimizer", sort=False)
-    }
+    return frame[column].to_numpy(dtype=float, copy=True), str(column)  # a copy: the frame is cached
 
 
 def run_series():
     """(values, y-axis title) of one optimizer's training loss in a finished or stopped run, or None."""
     store = RunStore()
-    runs = [r for r in store.list_runs(limit=200) if r.status in RUN_STATUSES]
+    runs = model.saved_runs(store)
     if not runs:
         st.info(t("ema.runs_missing"), icon=":material/model_training:")
         st.page_link(TRAINING_PAGE, label=t("ema.runs_open_training"), icon=":material/arrow_forward:")
@@ -117,7 +101,7 @@ def run_series():
         Setting("ema_run", "choice", runs[0].id, "ema.run", choices=tuple(labels), format=labels.get), side
     )
     record = next(r for r in runs if r.id == run_id)
-    losses = run_losses(str(store.path), run_id, record.finished_at)
+    losses = model.run_losses(str(store.path), run_id, record.finished_at)
     if not losses:
         st.info(t("ema.run_empty", id=run_id), icon=":material/info:")
         return None
@@ -171,7 +155,7 @@ beta = state.widget(
 )
 debias = state.widget(Setting("debias", "bool", True, "ema.debias", help="ema.debias_help"), debias_col)
 
-smoothed = view.smooth(values, beta)
+smoothed = model.smooth(values, beta)
 window = effective_window(beta)
 n = values.size
 series_text = {
@@ -262,7 +246,7 @@ optimizer = state.widget(
         MOMENT_RULES[0],
         "ema.adam.optimizer",
         choices=MOMENT_RULES,
-        format={name: pick(RULES[name].label) for name in MOMENT_RULES}.get,
+        format={name: optimizer_label(name) for name in MOMENT_RULES}.get,
     ),
     c2,
 )
@@ -284,21 +268,12 @@ steps = state.widget(
 axis = state.widget(
     Setting("ia_axis", "choice", "x", "ema.adam.axis", choices=("x", "y"), widget="radio"), c6
 )
-
-
-@st.cache_resource(max_entries=32, show_spinner=False)  # a Trajectory may hold callables: not picklable
-def run_one(surface_name: str, optimizer: str, lr: float, steps: int, noise: str):
-    surface = get_surface(surface_name)
-    sigma = NOISE_MODES[noise] * typical_gradient(surface)
-    return simulate(surface, [(optimizer, {"lr": lr})], [surface.start], steps, grad_noise=sigma, seed=0)
-
-
-traj = run_one(surface_name, optimizer, lr, steps, noise)
+traj = model.run_one(surface_name, optimizer, lr, steps, noise)
 hp = traj.optimizers[0][1]
-moments = view.moments(traj, 0, ("x", "y").index(axis), hp)
+moments = model.moments(traj, 0, ("x", "y").index(axis), hp)
 stop = int(traj.diverged_at[0, 0])
 if stop >= 0:
-    st.warning(t("pg.diverged", name=pick(RULES[optimizer].label), step=stop), icon=":material/warning:")
+    st.warning(t("pg.diverged", name=optimizer_label(optimizer), step=stop), icon=":material/warning:")
 
 first_col, second_col = side_by_side(2, gap="large")
 with first_col:
@@ -322,7 +297,7 @@ with first_col:
 with second_col:
     if moments.v is None:
         st.subheader(t("ema.adam.second", axis=axis))
-        st.info(t("ema.adam.no_second", name=pick(RULES[optimizer].label)))
+        st.info(t("ema.adam.no_second", name=optimizer_label(optimizer)))
     else:
         st.subheader(t("ema.adam.second", axis=axis))
         second_text = {
@@ -350,6 +325,6 @@ with second_col:
             config=PLOT_CONFIG,
         )
 # the two libraries agree: the buffer the optimizer kept is optim_core.smoothing's EMA of its gradients
-gap = view.ema_gap(moments)
+gap = model.ema_gap(moments)
 st.caption(t("ema.adam.check", gap=f"{gap:.1e}", beta=f"{moments.beta1:g}"))
 st.markdown(t("ema.adam.explain", b1=f"{moments.beta1:g}", m1=f"{1 - moments.beta1:g}"))

@@ -14,12 +14,13 @@ import pandas as pd
 
 from app.shared import plotting, theme
 from app.shared.controls import gather_hyperparams
+from app.shared.optimizer_labels import optimizer_label
 from app.shared.simulation_cache import NOISE_MODES, build_surface, typical_gradient
-from app.views.playground import map_figure
+from app.views.playground import map_figure, map_overlays
 from optim_core.analysis import classify_point, curvature_along, hessian_eigen, stability_bound
-from optim_core.engine import Trajectory, simulate
 from optim_core.optimizers import RULES
 from optim_core.schedules import lr_curve
+from optim_core.simulation import Trajectory, simulate
 from optim_core.surfaces import Surface
 
 
@@ -43,6 +44,11 @@ class PlaygroundConfig:
     weight_decay: float
     # (name, kwargs as sorted pairs) of an LR schedule built with lr=1.0: a multiplier of every LR
     schedule: tuple[str, tuple[tuple[str, object], ...]] | None = None
+
+    @property
+    def surface_key(self) -> tuple[str, str | None, tuple[tuple[str, float], ...]]:
+        """What the surface is built from (`build_surface`): its name, formula and parameters."""
+        return self.surface, self.formula, self.surface_params
 
 
 @dataclass
@@ -70,7 +76,7 @@ class PlaygroundResult:
     def overlays(self, step: int) -> list[dict]:
         k = min(step, self.config.steps - 1)
         (x0, x1), (y0, y1) = self.surface.bounds
-        return map_figure.step_overlays(
+        return map_overlays.step_overlays(
             self.xy[:, step],
             self.traj.grad[:, 0, k],
             self.traj.momentum[:, 0, k],
@@ -83,7 +89,7 @@ class PlaygroundResult:
         """The Hessian's eigenvectors at each position as short axes (dotted where λ < 0)."""
         (x0, x1), (y0, y1) = self.surface.bounds
         values, vectors = hessian_eigen(self.surface, self.xy[:, step])
-        return map_figure.eigen_axes(
+        return map_overlays.eigen_axes(
             self.xy[:, step],
             values,
             vectors,
@@ -96,7 +102,7 @@ class PlaygroundResult:
     ) -> plotting.PrebuiltFigure:
         overlays = self.overlays(step) + (self.curvature_overlays(step) if curvature else [])
         return map_figure.contour_figure(
-            self.surface,
+            self.config.surface_key,
             self.xy,
             self.styles,
             step,
@@ -108,6 +114,13 @@ class PlaygroundResult:
             loss=self.loss,
             log_y=log_y,
             diverged_at=self.diverged_at,
+        )
+
+    def torch_code(self) -> str:
+        """The PyTorch code of every optimizer, each under a comment with its label."""
+        return "\n\n".join(
+            f"# {label}\n{RULES[slot.name].torch_code(hp)}"
+            for label, slot, hp in zip(self.labels, self.config.slots, self.hyperparams, strict=True)
         )
 
     def curvature(self) -> tuple[np.ndarray, np.ndarray]:
@@ -149,7 +162,7 @@ def simulate_slot(config: PlaygroundConfig) -> Trajectory:
     """The run of a config's one optimizer. Cached per optimizer: moving one LR slider reruns only that
     optimizer, and `Trajectory.stack` puts the runs back together exactly as one call would."""
     (slot,) = config.slots
-    surface = build_surface(config.surface, config.formula, config.surface_params)
+    surface = build_surface(*config.surface_key)
     hp = gather_hyperparams(slot.name, dict(slot.hyperparams))
     if any(h.name == "weight_decay" for h in RULES[slot.name].hyperparams):
         hp["weight_decay"] = config.weight_decay
@@ -169,7 +182,7 @@ def simulate_slot(config: PlaygroundConfig) -> Trajectory:
 @lru_cache(maxsize=64)
 def run(config: PlaygroundConfig, lang: str = "en") -> PlaygroundResult:
     """Simulate every optimizer of `config` (cached: the result is shared by every session)."""
-    surface = build_surface(config.surface, config.formula, config.surface_params)
+    surface = build_surface(*config.surface_key)
     multipliers = lr_multipliers(config)
     traj = Trajectory.stack([simulate_slot(replace(config, slots=(slot,))) for slot in config.slots])
     names = [slot.name for slot in config.slots]
@@ -183,12 +196,31 @@ def run(config: PlaygroundConfig, lang: str = "en") -> PlaygroundResult:
     )
 
 
+def run_or_unscheduled(
+    config: PlaygroundConfig, lang: str = "en"
+) -> tuple[PlaygroundResult, ValueError | None]:
+    """`run(config)`, or, where the library refuses the schedule for this many steps (e.g. one-cycle too
+    short), the run without it and the library's error to show."""
+    try:
+        return run(config, lang), None
+    except ValueError as error:
+        return run(replace(config, schedule=None), lang), error
+
+
+def rule_latex(name: str) -> str:
+    """A rule's update as one left-aligned LaTeX block, indented like the algorithm in torch's docs.
+
+    One block rather than one per line: the browser redraws every element on the page at each rerun.
+    """
+    return r"\begin{array}{l}" + r" \\ ".join(RULES[name].latex) + r"\end{array}"
+
+
 def _labels(names: list[str], hps: list[dict], lang: str) -> list[str]:
     """Legend labels from each rule ("Adam + L2", "SGD + Nesterov"); the LR is added where an optimizer
     appears twice."""
     labels = []
     for name, hp in zip(names, hps, strict=True):
-        label = RULES[name].display_label(hp, lang)
+        label = optimizer_label(name, hp, lang)
         if names.count(name) > 1:
             label += f" (lr={hp.get('lr', 0):g})"
         labels.append(label)
@@ -197,6 +229,20 @@ def _labels(names: list[str], hps: list[dict], lang: str) -> list[str]:
 
 def _pair(v: np.ndarray) -> str:
     return "—" if not np.all(np.isfinite(v)) else f"({v[0]:+.3g}, {v[1]:+.3g})"
+
+
+# the readout's columns, in order (their headers are translated by the page)
+READOUT_COLUMNS = (
+    "optimizer",
+    "position",
+    "loss",
+    "grad",
+    "update",
+    "momentum",
+    "sqrt_v",
+    "step_size",
+    "status",
+)
 
 
 def inspect_rows(

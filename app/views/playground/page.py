@@ -21,11 +21,12 @@ from app.shared.controls import slot_settings
 from app.shared.html_table import html_table
 from app.shared.i18n import language, pick, t
 from app.shared.optimizer_catalog import slot_optimizer
+from app.shared.optimizer_labels import optimizer_label
 from app.shared.schedule_controls import read_schedule
 from app.shared.settings import Setting, current
 from app.shared.simulation_cache import NOISE_MODES, build_surface, cached_scales, finite_at
-from app.views.playground import map_figure, model
-from optim_core.optimizers import RULES, optimizer_names
+from app.views.playground import map_base, model
+from optim_core.optimizers import optimizer_names
 from optim_core.surfaces import get_surface, surface_names
 
 MAX_SLOTS = 6
@@ -49,7 +50,7 @@ def rerun_page() -> None:
 def take_click() -> None:
     """A click on the map's invisible grid becomes the start point."""
     points = st.session_state["map"]["selection"]["points"]
-    grid_points = [p for p in points if p.get("curve_number") == map_figure.CLICK_TRACE]
+    grid_points = [p for p in points if p.get("curve_number") == map_base.CLICK_TRACE]
     if grid_points:
         st.session_state["x0"] = round(float(grid_points[0]["x"]), 3)
         st.session_state["y0"] = round(float(grid_points[0]["y"]), 3)
@@ -158,22 +159,8 @@ with side.expander(t("pg.view"), expanded=True):
     show_axes = state.widget(Setting("curv", "bool", False, "pg.curv_axes", help="pg.curv_axes_help"))
     view3d = state.widget(Setting("view3d", "bool", False, "pg.view3d"))
 
-fig_text = {
-    key: t(f"fig.{key}")
-    for key in (
-        "play",
-        "pause",
-        "step",
-        "loss",
-        "height",
-        "minimum",
-        "saddle",
-        "start",
-        "click_hint",
-        "diverged",
-        "lr_multiplier",
-    )
-}
+FIG_TEXT = ("play", "pause", "step", "loss", "height", "minimum", "saddle", "start", "click_hint", "diverged")
+fig_text = {key: t(f"fig.{key}") for key in (*FIG_TEXT, "lr_multiplier")}
 
 
 def optimizer_setting(i: int) -> Setting:
@@ -183,7 +170,7 @@ def optimizer_setting(i: int) -> Setting:
         slot_optimizer(i),
         lambda: t("pg.slot", n=i),
         choices=tuple(optimizer_names()),
-        format=lambda n: pick(RULES[n].label),
+        format=optimizer_label,
     )
 
 
@@ -191,7 +178,7 @@ def lr_setting(i: int, name: str) -> Setting:
     """Optimizer i's LR slider, named after its rule: with more than four optimizers the sliders sit in
     rows of their own below the cards."""
     setting = next(s for s in slot_settings(i, name, scales) if s.key == f"o{i}_lr")
-    return dataclasses.replace(setting, label=lambda: t("pg.lr_of", name=pick(RULES[name].label)))
+    return dataclasses.replace(setting, label=lambda: t("pg.lr_of", name=optimizer_label(name)))
 
 
 def slot_columns() -> list:
@@ -269,13 +256,9 @@ def lab(rules: tuple[tuple[str, tuple], ...]) -> None:
         weight_decay=weight_decay,
         schedule=model.freeze_schedule(schedule),
     )
-    try:
-        result = model.run(config, language())
-    except (
-        ValueError
-    ) as error:  # a schedule the library refuses for this many steps (e.g. one-cycle too short)
-        st.error(t("pg.schedule_error", error=error), icon=":material/error:")
-        result = model.run(dataclasses.replace(config, schedule=None), language())
+    result, schedule_error = model.run_or_unscheduled(config, language())
+    if schedule_error is not None:
+        st.error(t("pg.schedule_error", error=schedule_error), icon=":material/error:")
     for label, stop in zip(result.labels, result.diverged_at, strict=True):
         if stop >= 0:
             st.warning(t("pg.diverged", name=label, step=int(stop)), icon=":material/warning:")
@@ -297,13 +280,7 @@ def lab(rules: tuple[tuple[str, tuple], ...]) -> None:
     # its content is drawn only while open: highlighting the code costs the browser on every change
     code = st.expander(t("pg.torch_code"), key="pg_code", on_change="rerun")
     if code.open:
-        code.code(
-            "\n\n".join(
-                f"# {label}\n{RULES[slot.name].torch_code(hp)}"
-                for label, slot, hp in zip(result.labels, slots, result.hyperparams, strict=True)
-            ),
-            language="python",
-        )
+        code.code(result.torch_code(), language="python")
     export(result, log_y)
     state.sync()  # main.py writes the URL only after a whole-page run
 
@@ -312,20 +289,7 @@ def readout(result: model.PlaygroundResult, step: int) -> None:
     """The state of every optimizer at the inspected step; its curvature and the 3D view when asked for."""
     k = min(step, steps - 1)
     st.subheader(t("pg.readout", step=step), help=t("pg.readout_caption", step=k, next=k + 1))
-    columns = {
-        c: t(f"pg.col.{c}")
-        for c in (
-            "optimizer",
-            "position",
-            "loss",
-            "grad",
-            "update",
-            "momentum",
-            "sqrt_v",
-            "step_size",
-            "status",
-        )
-    }
+    columns = {c: t(f"pg.col.{c}") for c in model.READOUT_COLUMNS}
     # plain HTML: a handful of rows, cheap for the browser to redraw, and readable on a projector
     st.html(
         html_table(
@@ -335,9 +299,8 @@ def readout(result: model.PlaygroundResult, step: int) -> None:
         )
     )
 
-    if (
-        show_axes
-    ):  # drawn only when asked for: a collapsed expander would still render its chart on every change
+    # drawn only when asked for: a collapsed expander would still render its chart on every change
+    if show_axes:
         st.subheader(t("pg.curvature"))
         st.caption(t("pg.curvature_caption"))
         kinds = {k: t(f"pg.kind.{k}") for k in ("minimum", "saddle", "maximum", "degenerate", "not_critical")}
@@ -398,7 +361,5 @@ unique = list(dict.fromkeys(name for name, _ in rules))
 rule_columns = st.columns(min(len(unique), 2))
 for i, name in enumerate(unique):
     with rule_columns[i % len(rule_columns)]:
-        st.markdown(f"**{pick(RULES[name].label)}**")
-        # one left-aligned block per rule, indented like the algorithm in torch's docs; one element rather
-        # than one per line, because the browser redraws every element on the page at each rerun
-        st.latex(r"\begin{array}{l}" + r" \\ ".join(RULES[name].latex) + r"\end{array}")
+        st.markdown(f"**{optimizer_label(name)}**")
+        st.latex(model.rule_latex(name))

@@ -1,4 +1,5 @@
-"""Curves and figures of the Schedules page. No streamlit import: the page passes translated text in.
+"""Figures of the Schedules page and its formulas as a screen shows them. No streamlit import: the page
+passes translated text in. The curves themselves are computed in model.py.
 
 Hover shows every curve's value at the step under the cursor ("x unified"), to 15 significant digits
 (`.15~g`: as many as a float64 always holds, with trailing zeros trimmed), so a value read off the chart
@@ -8,100 +9,15 @@ is the value torch would set.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
-import pandas as pd
 import plotly.graph_objects as go
 
 from app.shared import theme
-from optim_core.schedules import ScheduleError, get_spec, schedule_fn
+from app.views.schedules.model import Curve, lr_cuts
 
-# Okabe–Ito: distinct under the common colour blindnesses. Slot 0 is the curve being edited.
-CURVE_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#999933")
-KEPT_DASHES = ("dash", "dot", "dashdot", "longdash", "longdashdot", "dash", "dot")
 EXACT = ".15~g"  # d3-format: 15 significant digits, trailing zeros trimmed
 LOSS_COLOUR, LR_COLOUR, CUT_COLOUR = "#555555", "#D55E00", "#0072B2"
-
-
-@dataclass(frozen=True)
-class Curve:
-    """One LR curve as the page shows it. `stopped` is the library's message where the schedule ended
-    early (OneCycleLR is defined only up to total_steps), else None."""
-
-    label: str
-    name: str
-    kwargs: Mapping[str, Any]
-    values: np.ndarray
-    colour: str
-    dash: str
-    stopped: str | None = None
-
-
-def curve_values(
-    name: str, kwargs: Mapping[str, Any], lr: float, steps: int
-) -> tuple[np.ndarray, str | None]:
-    """The LR in effect at steps 0 .. steps-1 (as lr_curve), stopping where the schedule is undefined.
-
-    Bad arguments raise ScheduleError; a step past a schedule's end (only OneCycleLR has one) ends the
-    curve there and returns the library's message beside the shorter curve.
-    """
-    lr_at = schedule_fn(name, lr=lr, **kwargs)
-    values = []
-    for step in range(steps):
-        try:
-            values.append(lr_at(step))
-        except ScheduleError as error:
-            if step == 0:
-                raise
-            return np.asarray(values, dtype=np.float64), str(error)
-    return np.asarray(values, dtype=np.float64), None
-
-
-def _args(name: str, kwargs: Mapping[str, Any], skip: tuple[str, ...] = ()) -> str:
-    """'a=1, b=2': the required arguments and those that differ from the widget defaults."""
-    shown = []
-    for param in get_spec(name).params:
-        if param.name in skip or param.name not in kwargs:
-            continue
-        value = kwargs[param.name]
-        if param.required or value != param.default:
-            if isinstance(value, (tuple, list)):
-                value = "[" + ",".join(map(str, value)) + "]"
-            elif isinstance(value, float):
-                value = f"{value:.6g}"
-            shown.append(f"{param.name}={value}")
-    return ", ".join(shown)
-
-
-def short_label(name: str, kwargs: Mapping[str, Any]) -> str:
-    """A compact, language-neutral legend label in code form: 'StepLR(step_size=30)'."""
-    spec = get_spec(name)
-    head = spec.torch_class or name
-    if name == "warmup":
-        inner = kwargs.get("schedule", "")
-        return f"warmup({_args(name, kwargs, skip=('schedule',))}) → {short_label(inner, kwargs.get('schedule_kwargs') or {})}"
-    if name == "sequential_lr":
-        parts = [short_label(part, part_kwargs) for part, part_kwargs in kwargs.get("schedulers", ())]
-        milestones = list(kwargs.get("milestones") or ())
-        joined = parts[0] if parts else ""
-        for milestone, part in zip(milestones, parts[1:], strict=False):
-            joined += f" →@{milestone} {part}"
-        return joined
-    return f"{head}({_args(name, kwargs)})"
-
-
-def formulas(name: str, kwargs: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """(schedule name, LaTeX) for the schedule and, for a composite, each schedule inside it."""
-    out = [(name, get_spec(name).latex)]
-    if name == "warmup":
-        out += formulas(kwargs["schedule"], kwargs.get("schedule_kwargs") or {})
-    elif name == "sequential_lr":
-        for part, part_kwargs in kwargs.get("schedulers", ()):
-            if all(part != seen for seen, _ in out):
-                out += formulas(part, part_kwargs)
-    return out
 
 
 def _split_top(latex: str, separator: str) -> list[str]:
@@ -124,7 +40,7 @@ def _split_top(latex: str, separator: str) -> list[str]:
     return [*pieces, latex[start:]]
 
 
-def latex_lines(latex: str, width: int = 100) -> list[str]:
+def wrap_latex(latex: str, width: int = 100) -> list[str]:
     """A long formula as lines a screen can show: a break at every top-level \\quad and ";\\ ", and at a
     top-level ",\\ " where the line would pass `width` characters of LaTeX source."""
     lines = []
@@ -143,20 +59,11 @@ def latex_lines(latex: str, width: int = 100) -> list[str]:
 
 
 def display_latex(latex: str) -> str:
-    """The formula for st.latex: its lines (latex_lines) stacked and centred."""
-    lines = latex_lines(latex)
+    """The formula for st.latex: its lines (wrap_latex) stacked and centred."""
+    lines = wrap_latex(latex)
     if len(lines) == 1:
         return lines[0]
     return "\\begin{gathered}" + " \\\\[2pt] ".join(lines) + "\\end{gathered}"
-
-
-def curve_table(values: np.ndarray, text: Mapping[str, str]) -> pd.DataFrame:
-    return pd.DataFrame({text["step"]: np.arange(len(values)), text["lr"]: values})
-
-
-def curve_csv(values: np.ndarray) -> str:
-    """step,lr with every digit (Python's shortest round-trip repr)."""
-    return "step,lr\n" + "".join(f"{step},{value!r}\n" for step, value in enumerate(values.tolist()))
 
 
 def _layout(fig: go.Figure, lk: theme.Look, *, presenter: bool, height: int) -> None:
@@ -229,11 +136,6 @@ def _headroom(values: np.ndarray, log: bool) -> list[float] | None:
     return [0.0, float(values.max()) * 1.08 or 1.0]
 
 
-def lr_cuts(lrs: np.ndarray) -> np.ndarray:
-    """The epochs whose LR is lower than the epoch before: where ReduceLROnPlateau cut it."""
-    return np.flatnonzero(lrs[1:] < lrs[:-1]) + 1
-
-
 def plateau_figure(
     loss: np.ndarray, lrs: np.ndarray, *, presenter: bool, text: Mapping[str, str], log_lr: bool
 ) -> go.Figure:
@@ -280,7 +182,8 @@ def plateau_figure(
                 ),
                 customdata=np.stack([cuts - 1, lrs[cuts - 1]], axis=1).tolist(),
                 # text["cut_hover"] carries %{customdata[0]}, the epoch whose metric triggered the cut
-                hovertemplate=f"{text['cut_hover']}: %{{customdata[1]:{EXACT}}} → %{{y:{EXACT}}}<extra></extra>",
+                hovertemplate=f"{text['cut_hover']}: %{{customdata[1]:{EXACT}}} → %{{y:{EXACT}}}"
+                "<extra></extra>",
             )
         )
         for epoch in cuts:

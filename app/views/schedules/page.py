@@ -1,7 +1,7 @@
 """LR schedules: edit a schedule, keep curves to compare, see the formula, the numbers and the PyTorch code;
 then ReduceLROnPlateau reacting to a loss series.
 
-widgets (app/schedule_settings) -> optim_core.schedules -> app/schedule_view figures -> screen.
+widgets (app/shared/schedule_controls) -> model (optim_core.schedules) -> figures -> screen.
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ import streamlit as st
 
 from app.shared.i18n import pick, t
 from app.shared.navigation import page_script
-from app.shared.schedule_controls import (
+from app.shared.schedule_controls import read_schedule, spec_settings
+from app.shared.schedule_links import (
     KEEP_MAX_LEN,
     MAX_KEPT,
     PLAYGROUND_KEY,
@@ -19,11 +20,10 @@ from app.shared.schedule_controls import (
     encode_curve,
     kept_setting,
     playground_query,
-    read_schedule,
-    spec_settings,
 )
 from app.shared.settings import Setting, current
 from app.views.schedules import figures as view
+from app.views.schedules import model
 from optim_core.schedules import PLATEAU, ScheduleError, get_spec, noisy_plateau_series, reduce_lr_on_plateau
 
 state = current()
@@ -85,7 +85,7 @@ kept = decode_kept(state.register(KEEP))
 
 fig_text = {"step": t("sch.fig.step"), "lr": t("sch.fig.lr")}
 
-# ---- the schedule being edited --------------------------------------------------------------------------------
+# ---- the schedule being edited -----------------------------------------------------------------------------
 # On a projector the chart takes the full width, above the controls; on a screen they sit side by side.
 if presenter:
     chart = st.container()
@@ -103,18 +103,12 @@ with editor:
     except ScheduleError as error:
         st.error(t("sch.invalid", error=error), icon=":material/error:")
 
-curves: list[view.Curve] = []  # the edited curve first (if any), then the kept ones
+curves: list[model.Curve] = []  # the edited curve first (if any), then the kept ones
 tab_names: list[str] = []
-kept_rows: list[tuple[int, view.Curve]] = []  # (index in the kept list, curve) for the remove buttons
+kept_rows: list[tuple[int, model.Curve]] = []  # (index in the kept list, curve) for the remove buttons
 if picked is not None:
-    name, kwargs = picked
     try:
-        values, stopped = view.curve_values(name, kwargs, lr, steps)
-        curves.append(
-            view.Curve(
-                view.short_label(name, kwargs), name, kwargs, values, view.CURVE_COLOURS[0], "solid", stopped
-            )
-        )
+        curves.append(model.page_curve(*picked, lr, steps))
         tab_names.append(t("sch.tab_current"))
     except ScheduleError as error:
         with editor:
@@ -122,19 +116,10 @@ if picked is not None:
         picked = None
 for i, (name, kwargs) in enumerate(kept):
     try:
-        values, stopped = view.curve_values(name, kwargs, lr, steps)
+        curve = model.page_curve(name, kwargs, lr, steps, kept=i)
     except ScheduleError as error:
         st.error(t("sch.kept_invalid", n=i + 1, error=error), icon=":material/error:")
         continue
-    curve = view.Curve(
-        view.short_label(name, kwargs),
-        name,
-        kwargs,
-        values,
-        view.CURVE_COLOURS[(i + 1) % len(view.CURVE_COLOURS)],
-        view.KEPT_DASHES[i % len(view.KEPT_DASHES)],
-        stopped,
-    )
     curves.append(curve)
     kept_rows.append((i, curve))
     tab_names.append(t("sch.tab_kept", n=i + 1))
@@ -190,7 +175,7 @@ for curve in curves:
             icon=":material/warning:",
         )
 
-# ---- each curve: formula, PyTorch code, numbers, the Playground --------------------------------------------------
+# ---- each curve: formula, PyTorch code, numbers, the Playground --------------------------------------------
 if curves:
     st.subheader(t("sch.details"))
     for n, (tab, curve) in enumerate(zip(st.tabs(tab_names), curves, strict=True)):
@@ -200,7 +185,7 @@ if curves:
                 f"{swatch(curve.colour, curve.dash)} **{pick(spec.label)}** — `{curve.label}`",
                 unsafe_allow_html=True,
             )
-            for part, latex in view.formulas(curve.name, curve.kwargs):
+            for part, latex in model.formulas(curve.name, curve.kwargs):
                 if part != curve.name:
                     st.caption(pick(get_spec(part).label))
                 st.latex(view.display_latex(latex))
@@ -210,7 +195,7 @@ if curves:
                 st.code(spec.torch_code({**curve.kwargs, "lr": lr}), language="python", wrap_lines=True)
             with numbers:
                 st.dataframe(
-                    view.curve_table(curve.values, fig_text),
+                    model.curve_table(curve.values, fig_text),
                     hide_index=True,
                     height=280,
                     width="stretch",
@@ -218,7 +203,7 @@ if curves:
                 )
                 st.download_button(
                     t("sch.csv"),
-                    data=view.curve_csv(curve.values),
+                    data=model.curve_csv(curve.values),
                     file_name=f"{curve.name}_lr.csv",
                     mime="text/csv",
                     icon=":material/download:",
@@ -233,7 +218,7 @@ if curves:
                     help=t("sch.playground_help"),
                 )
 
-# ---- ReduceLROnPlateau ----------------------------------------------------------------------------------------
+# ---- ReduceLROnPlateau -------------------------------------------------------------------------------------
 st.divider()
 st.header(pick(PLATEAU.label))
 st.caption(t("sch.plt.lead"))
@@ -274,7 +259,7 @@ else:
             key="plateau",
             config={"displaylogo": False},
         )
-        cuts = view.lr_cuts(lrs)
+        cuts = model.lr_cuts(lrs)
         st.caption(
             t(
                 "sch.plt.summary",

@@ -1,4 +1,4 @@
-"""The training page's resources shared by every session: the worker pool, the LR-range-test process,
+"""The training page's resources shared by every session: the worker pool, the LR range tests' process,
 cached dataset probes, and uploaded zips unpacked once per content under runs/uploads/<digest>/."""
 
 from __future__ import annotations
@@ -7,45 +7,100 @@ import hashlib
 import json
 import multiprocessing
 import os
+import re
 import shutil
 import threading
 import uuid
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import streamlit as st
 
-from app.views.training import figures as view
-from optim_core.training.data import load_dataset
+from app.views.training.lr_range_job import limit_threads, run_lr_range
+from optim_core.training.data.load import load_dataset
+from optim_core.training.data.upload import extract_zip
 from optim_core.training.device import describe_device, pick_device
-from optim_core.training.jobs import get_job_manager
+from optim_core.training.jobs import JobManager, get_job_manager
 from optim_core.training.model import SmallCNN, count_parameters
 from optim_core.training.store import default_runs_dir
-from optim_core.training.upload import extract_zip
+
+UPLOAD_ID = re.compile(r"^[0-9a-f]{16}$")
 
 
 @st.cache_resource(show_spinner=False)
-def job_manager(runs_dir: str):
+def _job_manager(runs_dir: str) -> JobManager:
     """The worker pool (started once per server; it also marks runs whose worker died as interrupted)."""
     return get_job_manager(runs_dir)
 
 
-@st.cache_resource(show_spinner=False)
-def lr_range_pool() -> ProcessPoolExecutor:
-    """One process for LR range tests: they run beside the training workers, never in the server."""
-    threads = max(1, (os.cpu_count() or 1) // 2)
-    return ProcessPoolExecutor(
-        max_workers=1,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=view.limit_threads,
-        initargs=(threads,),
-    )
+def job_manager() -> JobManager:
+    """The worker pool of the run store in use (OPTIM_LAB_RUNS_DIR, else runs/)."""
+    return _job_manager(str(default_runs_dir()))
+
+
+class LrRangeService:
+    """LR range tests by their parameters, run one at a time in a process of their own beside the training
+    workers, never in the server. A refresh, or another user asking the same, finds the result."""
+
+    MAX_RESULTS = 32  # finished tests kept; the oldest go first
+
+    def __init__(self) -> None:
+        self._tests: dict[str, Future] = {}
+        self._lock = threading.Lock()
+        self._pool: ProcessPoolExecutor | None = None
+
+    @staticmethod
+    def key(params: dict) -> str:
+        return json.dumps(params, sort_keys=True, default=str)
+
+    def submit(self, params: dict) -> None:
+        """Start the test with these parameters, unless the same one is running."""
+        key = self.key(params)
+        with self._lock:
+            previous = self._tests.get(key)
+            if previous is None or previous.done():
+                self._tests[key] = self._process().submit(run_lr_range, params)
+            finished = [k for k, future in self._tests.items() if future.done()]
+            for old in finished[: max(0, len(self._tests) - self.MAX_RESULTS)]:
+                del self._tests[old]
+
+    def busy(self, params: dict) -> bool:
+        """The test with these parameters is waiting or running."""
+        future = self._tests.get(self.key(params))
+        return future is not None and not future.done()
+
+    def result(self, params: dict) -> dict | None:
+        """The finished test's result (LRRangeResult.to_dict()); None if none was asked or it still runs.
+
+        The test's error is raised here: a DataError, or BrokenProcessPool when its process died (the next
+        test then gets a new process)."""
+        future = self._tests.get(self.key(params))
+        if future is None or not future.done():
+            return None
+        try:
+            return future.result()
+        except BrokenProcessPool:
+            with self._lock:
+                self._pool = None
+            raise
+
+    def _process(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            threads = max(1, (os.cpu_count() or 1) // 2)
+            self._pool = ProcessPoolExecutor(
+                max_workers=1,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=limit_threads,
+                initargs=(threads,),
+            )
+        return self._pool
 
 
 @st.cache_resource(show_spinner=False)
-def lr_range_results() -> tuple[dict[str, Future], threading.Lock]:
-    """LR range tests by their parameters: a refresh, or another user asking the same, finds the result."""
-    return {}, threading.Lock()
+def lr_range_service() -> LrRangeService:
+    """This server's LR range tests."""
+    return LrRangeService()
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -103,8 +158,17 @@ def receive_upload(data: bytes) -> str:
     return digest
 
 
-def upload_info(digest: str) -> dict | None:
+def upload_dir(digest: str | None) -> Path | None:
+    """The folder of the unpacked upload `digest` names, if it is one and it is here."""
+    if not UPLOAD_ID.match(digest or ""):
+        return None
+    path = uploads_dir() / digest
+    return path if path.is_dir() else None
+
+
+def upload_info(folder: Path) -> dict | None:
+    """What unpacking the upload in `folder` kept and skipped (None if it left no note)."""
     try:
-        return json.loads((uploads_dir() / digest / ".upload.json").read_text(encoding="utf-8"))
+        return json.loads((folder / ".upload.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None

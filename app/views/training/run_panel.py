@@ -1,18 +1,34 @@
-"""The open run on the training page: its caption, its status line and its charts (Streamlit calls;
-the frames and Vega-Lite specs come from training_view)."""
+"""The open run on the Training page: its header (Stop, Resume, Close), the display options, and the live
+part (status line, charts) in a fragment that polls the run store while the run is queued or running."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 
-import pandas as pd
 import streamlit as st
 
 from app.shared.i18n import t
-from app.views.training import figures as view
+from app.shared.optimizer_labels import optimizer_label
+from app.shared.settings import Setting, current
+from app.views.training.charts import draw_charts
+from app.views.training.frames import (
+    LaneView,
+    lane_steps_per_epoch,
+    lane_summary,
+    progress,
+    run_lanes,
+    total_steps,
+)
+from app.views.training.resources import job_manager, probe
+from app.views.training.session import forget_metrics, keep_metrics_of, metrics_of, presenter, set_value
+from app.views.training.tables import dataset_label, error_line, run_label
+from optim_core.training.data.dataset import DataError
+from optim_core.training.statuses import RESUMABLE, STATUSES, TERMINAL
+from optim_core.training.store import RunNotFound, RunRecord
 
-STATUSES = ("queued", "running", "finished", "stopped", "interrupted", "failed")
+POLL_S = 1.5  # how often the run view reads new metrics while the run is queued or running
 STATUS_COLOURS = {
     "queued": "gray",
     "running": "blue",
@@ -23,9 +39,201 @@ STATUS_COLOURS = {
 }
 
 
+@dataclasses.dataclass(frozen=True)
+class ShownRun:
+    """What the live part draws of the open run, as the last full rerun read it."""
+
+    lanes: list[LaneView]
+    n_epochs: int
+    totals: dict[str, int]  # optimizer steps per lane in the whole run (empty without the data's size)
+    per_epoch: dict[str, int] | None  # optimizer steps per epoch per lane (None: no epoch axis)
+    compare: RunRecord | None  # the run overlaid on this one
+    options: dict  # beta (smoothing), x_unit ("step" or "epoch"), log_loss
+
+
 def status_texts() -> dict[str, str]:
     """Each status in the page's language."""
     return {s: t(f"tr.status.{s}") for s in STATUSES}
+
+
+def open_run() -> RunRecord | None:
+    """The run the URL names (run=<id>); one that is gone is a warning, and the URL forgets it."""
+    run_id = int(st.session_state["run"])
+    if not run_id:
+        return None
+    try:
+        return job_manager().store.get_run(run_id)
+    except RunNotFound:
+        st.warning(t("tr.run_missing", id=run_id), icon=":material/link_off:")
+        st.session_state["run"] = 0
+        return None
+
+
+def run_panel(record: RunRecord | None) -> None:
+    """The open run, or a note that none is open."""
+    if record is None:
+        current().register(Setting("cmp", "int", 0, "tr.cmp", low=0, high=10**12))  # for when a run opens
+        st.divider()
+        st.info(t("tr.no_run"), icon=":material/model_training:")
+    else:
+        st.divider()
+        run_header(record)
+        shown = shown_run(record)
+        polling = record.status not in TERMINAL
+        st.fragment(live_run, run_every=POLL_S if polling else None)(record.id, polling, shown)
+    keep_metrics_of(record.id if record else 0, st.session_state.get("cmp", 0))
+
+
+def stop_run(run: int) -> None:
+    job_manager().stop(run)
+
+
+def resume_run(run: int) -> None:
+    job_manager().resume(run)
+    forget_metrics(run)  # its steps after the checkpoint are redone
+
+
+def run_header(record: RunRecord) -> None:
+    """The run's title and caption; Stop (queued, running) or Resume (stopped, interrupted, failed); Close."""
+    head_col, action_col, close_col = st.columns([6, 1.3, 1.3], vertical_alignment="center")
+    head_col.subheader(t("tr.run_title", id=record.id, dataset=dataset_label(record.config)))
+    if record.status not in TERMINAL:
+        action_col.button(
+            t("tr.stop"),
+            icon=":material/stop:",
+            key="tr_stop",
+            on_click=stop_run,
+            args=(record.id,),
+            width="stretch",
+            disabled=bool(record.stop_requested),
+        )
+    elif record.status in RESUMABLE:
+        action_col.button(
+            t("tr.resume"),
+            icon=":material/replay:",
+            key="tr_resume",
+            on_click=resume_run,
+            args=(record.id,),
+            width="stretch",
+            help=t("tr.resume_help"),
+        )
+    close_col.button(
+        t("tr.close"),
+        icon=":material/close:",
+        key="tr_close",
+        on_click=set_value,
+        args=("run", 0),
+        width="stretch",
+    )
+    head_col.caption(run_caption(record.config))
+
+
+def n_train_of(config: dict) -> int | None:
+    """The run's training images (None when its data cannot be read now, e.g. a path gone since)."""
+    try:
+        return probe(
+            config.get("dataset", "digits"),
+            config.get("data_path"),
+            config.get("image_size"),
+            config.get("val_fraction", 0.2),
+            config.get("max_samples"),
+        )["n_train"]
+    except (DataError, OSError, ValueError):
+        return None
+
+
+def shown_run(record: RunRecord) -> ShownRun:
+    """The display options (outside the fragment: a change is a full run, so the URL follows), and what
+    the live part needs of the run and the one compared with it."""
+    state = current()
+    lanes = run_lanes(record.config, optimizer_label)
+    n_train = n_train_of(record.config)
+    totals = total_steps(record.config, lanes, n_train) if n_train else {}
+    # on a projector two rows of two: presenter-sized labels do not fit four abreast
+    option_cols = (
+        [*st.columns(2, gap="large"), *st.columns(2, gap="large")]
+        if presenter()
+        else st.columns([3, 2, 1.6, 3], vertical_alignment="bottom", gap="medium")
+    )
+    beta = state.widget(
+        Setting(
+            "smooth",
+            "float",
+            0.6,
+            "tr.smooth",
+            low=0.0,
+            high=0.99,
+            step=0.01,
+            widget="slider",
+            help="tr.smooth_help",
+        ),
+        option_cols[0],
+        format="%.2f",
+    )
+    x_unit = state.widget(
+        Setting(
+            "xaxis",
+            "choice",
+            "step",
+            "tr.xaxis",
+            choices=("step", "epoch"),
+            format={u: t(f"tr.x.{u}") for u in ("step", "epoch")}.get,
+            widget="radio",
+        ),
+        option_cols[1],
+    )
+    log_loss = state.widget(
+        Setting("logloss", "bool", False, "tr.logloss", help="tr.logloss_help"), option_cols[2]
+    )
+    others = [r for r in job_manager().store.list_runs(limit=200) if r.id != record.id]
+    cmp_choices = (0, *(r.id for r in others))
+    # labels without the status: a select box keeps the label it first showed while the status moves on
+    cmp_labels = {0: t("tr.cmp.none"), **{r.id: run_label(r, optimizer_label) for r in others}}
+    compare_id = state.widget(
+        Setting("cmp", "choice", 0, "tr.cmp", choices=cmp_choices, format=cmp_labels.get), option_cols[3]
+    )
+    per_epoch = lane_steps_per_epoch(record.config, lanes, n_train)
+    if x_unit == "epoch" and per_epoch is None:
+        st.caption(t("tr.no_epoch_axis"))
+        x_unit = "step"
+    return ShownRun(
+        lanes=lanes,
+        n_epochs=int(record.config.get("epochs", 1)),
+        totals=totals,
+        per_epoch=per_epoch,
+        compare=next((r for r in others if r.id == compare_id), None),
+        options={"beta": beta, "x_unit": x_unit, "log_loss": log_loss},
+    )
+
+
+def live_run(run: int, polling: bool, shown: ShownRun) -> None:
+    """The status line and the charts, from the metrics read so far plus the new ones (a fragment)."""
+    try:
+        now = job_manager().store.get_run(run)
+    except RunNotFound:
+        st.rerun()
+    if polling and now.status in TERMINAL:
+        st.rerun()  # finished: a full run swaps Stop for Resume and ends the polling
+    metrics = metrics_of(run)
+    status_line(now, metrics, shown.totals, shown.lanes, shown.n_epochs)
+    if now.status == "queued" and metrics.empty:
+        return
+    parts = [(metrics, shown.lanes, shown.per_epoch)]
+    compare = shown.compare
+    if compare is not None:
+        compare_lanes = run_lanes(compare.config, optimizer_label, prefix=f"#{compare.id} ")
+        own = [dataclasses.replace(lane, label=f"#{run} {lane.label}") for lane in shown.lanes]
+        parts = [
+            (metrics, own, shown.per_epoch),
+            (
+                metrics_of(compare.id),
+                compare_lanes,
+                lane_steps_per_epoch(compare.config, compare_lanes, n_train_of(compare.config)),
+            ),
+        ]
+        if shown.options["x_unit"] == "epoch" and parts[1][2] is None:
+            parts = parts[:1]
+    draw_charts(parts, shown.options, presenter())
 
 
 def run_caption(config: dict) -> str:
@@ -63,27 +271,27 @@ def run_caption(config: dict) -> str:
     return " · ".join(parts)
 
 
-def status_line(record, metrics, totals: dict, lanes: list, n_epochs: int, jobs) -> None:
+def status_line(record: RunRecord, metrics, totals: dict, lanes: list[LaneView], n_epochs: int) -> None:
     """Status, queue position or progress, in the language of the page; `lanes` are the run's."""
     status = record.status
     st.badge(status_texts()[status], color=STATUS_COLOURS[status])
     summary = record.summary or {}
     if status == "queued":
+        jobs = job_manager()
         position = jobs.queue_position(record.id)
         st.info(
             t("tr.queued", position=position or "?", running=jobs.store.count_running()),
             icon=":material/hourglass_top:",
         )
         return
-    rows = view.lane_summary(metrics, lanes)
+    rows = lane_summary(metrics, lanes)
     epoch = max((r["epoch"] for r in rows), default=0)
     if status == "finished":
         fraction = 1.0
     else:  # without the dataset's size (a path gone since), count whole epochs
-        fraction = view.progress(metrics, totals) if totals else epoch / max(1, n_epochs)
-    if (
-        status == "running"
-    ):  # the last epoch's total (it counts resumed parts too), or the time since this start
+        fraction = progress(metrics, totals) if totals else epoch / max(1, n_epochs)
+    # running: the last epoch's total (it counts resumed parts too), or the time since this start
+    if status == "running":
         recorded = [r["elapsed"] for r in rows if not math.isnan(r["elapsed"])]
         elapsed = max([time.time() - (record.started_at or time.time()), *recorded])
     else:
@@ -103,140 +311,8 @@ def status_line(record, metrics, totals: dict, lanes: list, n_epochs: int, jobs)
     elif status == "stopped":
         st.info(t("tr.stopped", epoch=summary.get("epochs_completed", epoch)), icon=":material/pause_circle:")
     elif status == "interrupted":
-        st.warning(t("tr.interrupted", error=view.error_line(record.error)), icon=":material/warning:")
+        st.warning(t("tr.interrupted", error=error_line(record.error)), icon=":material/warning:")
     elif status == "failed":
-        st.error(t("tr.failed", error=view.error_line(record.error)), icon=":material/error:")
+        st.error(t("tr.failed", error=error_line(record.error)), icon=":material/error:")
     elif record.stop_requested:
         st.caption(t("tr.stopping"))
-
-
-def draw_charts(parts: list, options: dict, presenter: bool) -> None:
-    """The curves of the open run (and the compared one): parts are (metrics, lanes, per_epoch) per run."""
-    lanes_all = [lane for _, run_lanes_, _ in parts for lane in run_lanes_]
-    styles = view.lane_styles(lanes_all)
-    beta, x_unit = options["beta"], options["x_unit"]
-    x_title = t("tr.x.epoch") if x_unit == "epoch" else t("tr.x.step")
-    models = {"raw": t("tr.model.raw"), "ema": t("tr.model.ema")}
-
-    def steps(name: str, **kwargs):
-        frames = [
-            view.step_frame(m, name, ls, per_epoch=pe if x_unit == "epoch" else None, **kwargs)
-            for m, ls, pe in parts
-        ]
-        return pd.concat(frames, ignore_index=True)
-
-    epochs_frame = pd.concat([view.epoch_frame(m, ls, models) for m, ls, _ in parts], ignore_index=True)
-    has_ema = bool((epochs_frame["model"] == models["ema"]).any())
-    model_domain = [models["raw"], models["ema"]] if has_ema else [models["raw"]]
-    common = dict(lanes=lanes_all, styles=styles, presenter=presenter)
-    charts = [
-        (
-            "tr_chart_loss",
-            steps("train_loss", beta=beta, positive=options["log_loss"]),
-            view.line_spec(
-                title=t("tr.chart.loss"),
-                x_title=x_title,
-                y_title=t("tr.y.loss_log" if options["log_loss"] else "tr.y.loss"),
-                smooth=beta > 0,
-                log_y=options["log_loss"],
-                **common,
-            ),
-        ),
-        (
-            "tr_chart_acc",
-            epochs_frame,
-            view.epoch_spec(
-                title=t("tr.chart.acc"),
-                y_title=t("tr.y.acc"),
-                x_title=t("tr.x.epoch"),
-                field="acc",
-                models=model_domain,
-                percent=True,
-                **common,
-            ),
-        ),
-        (
-            "tr_chart_lr",
-            steps("lr", positive=True),
-            view.line_spec(
-                title=t("tr.chart.lr"), x_title=x_title, y_title=t("tr.y.lr"), log_y=True, **common
-            ),
-        ),
-        (
-            "tr_chart_val_loss",
-            epochs_frame,
-            view.epoch_spec(
-                title=t("tr.chart.val_loss"),
-                y_title=t("tr.y.loss"),
-                x_title=t("tr.x.epoch"),
-                field="loss",
-                models=model_domain,
-                **common,
-            ),
-        ),
-        (
-            "tr_chart_grad",
-            steps("grad_norm", positive=True),
-            view.line_spec(
-                title=t("tr.chart.grad"), x_title=x_title, y_title=t("tr.y.grad"), log_y=True, **common
-            ),
-        ),
-        (
-            "tr_chart_ratio",
-            steps("update_ratio", positive=True),
-            view.line_spec(
-                title=t("tr.chart.ratio"), x_title=x_title, y_title=t("tr.y.ratio"), log_y=True, **common
-            ),
-        ),
-    ]
-    columns = None
-    for i, (key, frame, spec) in enumerate(charts):
-        if presenter:
-            where = st.container()
-        else:
-            if i % 2 == 0:
-                columns = st.columns(2, gap="medium")
-            where = columns[i % 2]
-        # a keyed box around each chart: the page (and a browser test) can find it by its st-key-<key> class
-        where.container(key=f"{key}_box").vega_lite_chart(
-            frame, {**spec, "name": key}, width="stretch", theme=None, key=key
-        )
-    st.caption(t("tr.charts_caption") + (" " + t("tr.charts_caption_ema") if len(model_domain) > 1 else ""))
-
-    # wall-clock per optimizer, and the table
-    rows = [row for m, ls, _ in parts for row in view.lane_summary(m, ls)]
-    seconds = [0.0 if math.isnan(r["optimizer_time"]) else r["optimizer_time"] for r in rows]
-    timing = pd.DataFrame({"lane": [r["lane"] for r in rows], "seconds": seconds})
-    time_col, table_col = (st.container(), st.container()) if presenter else st.columns([2, 3], gap="medium")
-    time_spec = view.time_spec(title=t("tr.chart.time"), x_title=t("tr.x.seconds"), **common)
-    time_col.container(key="tr_chart_time_box").vega_lite_chart(
-        timing, {**time_spec, "name": "tr_chart_time"}, width="stretch", theme=None, key="tr_chart_time"
-    )
-    has_ema = any(not math.isnan(r["ema_val_acc"]) for r in rows)
-    table = pd.DataFrame(
-        {
-            t("tr.col.optimizer"): [r["lane"] for r in rows],
-            t("tr.col.steps"): [r["steps"] for r in rows],
-            t("tr.col.epoch"): [r["epoch"] for r in rows],
-            t("tr.col.val_acc"): [r["val_acc"] for r in rows],
-            **({t("tr.col.ema_acc"): [r["ema_val_acc"] for r in rows]} if has_ema else {}),
-            t("tr.col.best"): [r["best_val_acc"] for r in rows],
-            t("tr.col.opt_time"): [r["optimizer_time"] for r in rows],
-        }
-    )
-    percent = st.column_config.NumberColumn(format="percent")
-    table_col.markdown(f"**{t('tr.table')}**")
-    table_col.dataframe(
-        table,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            t("tr.col.val_acc"): percent,
-            t("tr.col.ema_acc"): percent,
-            t("tr.col.best"): percent,
-            t("tr.col.opt_time"): st.column_config.NumberColumn(format="%.2f s"),
-        },
-    )
-    elapsed = [r["elapsed"] for r in rows if not math.isnan(r["elapsed"])]
-    if elapsed:
-        table_col.caption(t("tr.time_caption", elapsed=f"{max(elapsed):.2f}"))

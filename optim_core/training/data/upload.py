@@ -17,7 +17,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from optim_core.training.data import IMAGE_SUFFIXES, DataError
+from optim_core.training.data.dataset import DataError
+from optim_core.training.data.images import IMAGE_SUFFIXES
 
 MAX_UPLOAD_BYTES = 512 << 20
 MAX_UPLOAD_FILES = 50_000
@@ -110,7 +111,7 @@ def _write_all(archive: zipfile.ZipFile, keep: list, dest: Path, max_total_bytes
 
 def load_uploaded_zip(data: bytes, dest: Path, **load_kwargs):
     """extract_zip, then load_dataset(source='auto') on the result: (ImageDataset, ExtractResult)."""
-    from optim_core.training.data import load_dataset
+    from optim_core.training.data.load import load_dataset
 
     result = extract_zip(data, dest)
     dataset = load_dataset("auto", result.root, **load_kwargs)

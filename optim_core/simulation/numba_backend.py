@@ -5,10 +5,11 @@ Why: a 2D run is tiny, so the NumPy backend's cost is the number of NumPy calls 
 optimizer step. Compiled, a step costs tens of nanoseconds.
 
 What is compiled is not a second copy of any formula: numba compiles the rules' own `update`
-functions (optimizers/*.py), their helpers marked `@jitable`, and the surfaces' own `grad`
-functions, into one loop over the steps of each group of runs (`_drive`, the compiled twin of
-engine._advance's loop body). Three small shims let that NumPy code compile unchanged:
-``hp["name"]`` on a NamedTuple of hyperparameters, `active`, and the surfaces' `_shaped`.
+functions (optimizers/*.py), the helpers they call (`JITTED_HELPERS`, listed here one by one), the
+surfaces' own `grad` functions and step.perturb_gradient, into one loop over the steps of each group of
+runs (`_drive`, the compiled twin of numpy_backend.advance's loop). Three small shims let that NumPy
+code compile unchanged: ``hp["name"]`` on a NamedTuple of hyperparameters, `active`, and the surfaces'
+`_shaped`.
 
 The first call for a rule (and for each surface) compiles for seconds; later calls in the process
 reuse the machine code. Custom formula surfaces are not compiled (their gradient is an expression
@@ -26,25 +27,36 @@ import numpy as np
 from numba import types
 from numba.extending import overload, register_jitable
 
-from . import surfaces
-from .engine import _clip
-from .jitable import JITABLE
-from .optimizers import RULES
-from .optimizers import rule as rule_module
+from .. import surfaces
+from ..optimizers import RULES, adam
+from ..optimizers import rule as rule_module
+from ..surfaces import benchmarks, elementary
+from ..surfaces import surface as surface_module
+from .groups import RunGroup
+from .step import perturb_gradient
+
+# Every helper that compiled code calls by name, besides the rules' `update` and the surfaces' `grad`
+# functions (compiled directly, see _compiled_update and _compiled_grad). Each is marked `@jitable`
+# where it is defined, and tests/core/test_numba_backend.py checks that every marked function is here.
+JITTED_HELPERS = (
+    perturb_gradient,
+    adam.decay_and_moments,
+    adam._adam,
+    elementary._rotate,
+    elementary._sech2,
+    benchmarks._beale_term_grad,
+)
+for _helper in JITTED_HELPERS:  # callable from compiled code, as they are
+    register_jitable(_helper)
 
 # ---- shims: what the NumPy code does in Python, said in a way numba can compile ------------------
-
-# Every `@jitable` helper (the rules', the surfaces', the engine's clipping) callable from compiled
-# code, as it is. They are all module-level functions, so importing this module's imports made them.
-for _helper in JITABLE:
-    register_jitable(_helper)
 
 
 @overload(operator.getitem)
 def _hyperparameter_by_name(record, key):
     """hp["betas"] on the NamedTuple the compiled backend passes as hp (a dict in the NumPy backend)."""
     if isinstance(record, types.BaseNamedTuple) and isinstance(key, types.StringLiteral):
-        index = record.fields.index(key.literal_value)
+        index = record.fields.index(key.literal_value)  # type: ignore[attr-defined]
         return lambda record, key: record[index]
     return None
 
@@ -56,7 +68,7 @@ def _active(value):
     return lambda value: value != 0
 
 
-@overload(surfaces._shaped)
+@overload(surface_module._shaped)
 def _shaped(x, y, *values):
     """A surface's derivatives at the runs' positions (x, y: 1-D arrays), each as a new array."""
     if len(values) == 2:
@@ -109,26 +121,21 @@ def _drive(
     lr,
     multipliers,
     noise,
-    clip,
+    max_norm,
     positions,
     gradients,
     momentum,
     second_moment,
     step_size,
 ):
-    """Steps every run of one group (rows of the history arrays), as engine._advance does."""
+    """Steps every run of one group (rows of the history arrays), as numpy_backend.advance does."""
     theta = positions[0].copy()
-    n_runs, n_starts = theta.shape[0], max(noise.shape[1], 1)
-    g = np.empty((n_runs, 2))
+    g = np.empty((theta.shape[0], 2))
     for t in range(gradients.shape[0]):
         gx, gy = grad_fn(theta[:, 0].copy(), theta[:, 1].copy())
         g[:, 0] = gx
         g[:, 1] = gy
-        if noise.shape[0] > 0:  # the same noise for every optimizer at a start
-            by_start = g.reshape(-1, n_starts, 2)
-            by_start += noise[t]
-        if clip > 0:
-            _clip(g, clip)
+        perturb_gradient(g, noise, t, max_norm)
         gradients[t] = g
         # the step number as a float: β**t is then pow(), as in Python, not repeated multiplication
         theta, state, report = update(g.copy(), state, theta, lr * multipliers[t], hp, t + 1.0)
@@ -138,7 +145,7 @@ def _drive(
         _store(step_size[t], report.step_size)
 
 
-# ---- what the engine calls --------------------------------------------------------------------------
+# ---- what simulate calls --------------------------------------------------------------------------
 
 
 def supports(surface: surfaces.Surface) -> bool:
@@ -183,7 +190,7 @@ def _hyperparameter_record(names: tuple[str, ...]):
     """A NamedTuple class for one rule's hyperparameters, kept as an attribute of this module: numba's
     on-disk cache identifies argument types by where they can be imported from."""
     class_name = "Hyperparameters_" + "_".join(names)
-    record = namedtuple(class_name, names, module=__name__)
+    record = namedtuple(class_name, names, module=__name__)  # type: ignore[misc]
     globals()[class_name] = record
     return record
 
@@ -193,13 +200,19 @@ for _rule in RULES.values():  # all of them now: a cached signature may name any
 
 
 def advance(
-    surface, groups, starts, steps, multipliers, noise, clip, positions, gradients, diagnostics
+    surface: surfaces.Surface,
+    groups: list[RunGroup],
+    steps: int,
+    multipliers: list[float] | None,
+    noise: np.ndarray,
+    max_norm: float,
+    positions: np.ndarray,
+    gradients: np.ndarray,
+    diagnostics: tuple[np.ndarray, np.ndarray, np.ndarray],
 ) -> None:
-    """engine._advance on the compiled backend: fills positions (T+1, R, 2), gradients (T, R, 2) and
-    the three diagnostics (T, R, 2), time-major, runs in group order; positions[0] holds the starts."""
+    """numpy_backend.advance on the compiled backend, with the same arguments and the same history."""
     grad_fn = _compiled_grad(surface)
     ones = np.ones(steps) if multipliers is None else np.asarray(multipliers, dtype=float)
-    noise = np.zeros((0, 1, 2)) if noise is None else noise
     for group in groups:
         rows = slice(group.begin, group.end)
         record = _hyperparameter_record(tuple(group.hp))
@@ -213,7 +226,7 @@ def advance(
             _as_numba_value(group.lr),
             ones,
             noise,
-            0.0 if clip is None else float(clip),
+            float(max_norm),
             positions[:, rows],
             gradients[:, rows],
             *(d[:, rows] for d in diagnostics),
