@@ -17,6 +17,7 @@ from typing import Any
 import streamlit as st
 
 from app.shared.i18n import t
+from app.shared.markdown import literal
 
 # 1-1.2-1.5-2-2.5-3-4-5-6-7-8: ~11 values a decade, rounded so common LRs (3e-4, 5e-2, 1e-3) are on it.
 _MANTISSAS = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0)
@@ -144,7 +145,13 @@ class UrlState:
                 return setting.parse(raw)
             except InvalidValue as bad:
                 self.notices.append(
-                    t("url.bad_value", key=setting.key, value=raw, reason=bad.reason, default=setting.default)
+                    t(
+                        "url.bad_value",
+                        key=setting.key,
+                        value=literal(raw),
+                        reason=bad.reason,
+                        default=setting.default,
+                    )
                 )
                 return setting.default
         if setting.key in self._shadow:
@@ -226,6 +233,17 @@ class UrlState:
     def forget(self, key: str) -> None:
         """Drop what this page remembered for `key`, so its default applies again."""
         self._shadow.pop(key, None)
+
+    def forget_prefix(self, prefix: str, keep: str = "") -> None:
+        """Drop every value whose key starts with `prefix` (but `keep`) from the session, this page's
+        memory and the URL, so their defaults apply again: a slot given a new optimizer starts from that
+        optimizer's own defaults (a link that names them still sets them when it is opened)."""
+        remembered = [*self._shadow, *st.session_state]
+        for key in [k for k in remembered if isinstance(k, str) and k.startswith(prefix) and k != keep]:
+            st.session_state.pop(key, None)
+            self.forget(key)
+        for key in [k for k in st.query_params if k.startswith(prefix) and k != keep]:
+            del st.query_params[key]
 
     def reset_page(self) -> None:
         """Forget every page setting (the globals stay), so the next run starts from the defaults."""

@@ -5,6 +5,8 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from app.shared.optimizer_catalog import default_lr
+from app.shared.simulation_cache import cached_scales
 from app.views.playground import map_base
 from tests.app.apptest import html_tables, open_view
 
@@ -229,3 +231,23 @@ def test_hiding_a_setting_drops_it_without_a_notice():
     at = playground({"clip": "true", "clip_norm": "2"})
     at.toggle(key="clip").set_value(False).run()
     assert not [w for w in at.warning if "unknown" in w.value.lower()]
+
+
+def test_a_new_rule_in_a_slot_takes_that_rules_defaults():
+    """SGD + momentum at lr 1e-4 on Beale, then AdamW in that slot: AdamW starts from its own LR for Beale
+    (and its own betas), not from the momentum's 1e-4 that would make it look useless."""
+    at = playground({"surface": "beale", "n_opt": "2", "o2": "momentum", "o2_lr": "0.0001"})
+    assert at.select_slider(key="o2_lr").value == pytest.approx(1e-4)
+    at.selectbox(key="o2").set_value("adamw").run()
+    assert not at.exception
+    expected = default_lr("adamw", cached_scales("beale", None, ()))
+    assert expected != pytest.approx(1e-4)
+    assert at.select_slider(key="o2_lr").value == pytest.approx(expected)
+    assert at.query_params.get("o2_lr") in (None, [], [f"{expected:.10g}"])
+    # the slider that did not change keeps its value; the URL names the new rule
+    assert at.query_params["o2"] in ("adamw", ["adamw"])
+
+
+def test_a_link_naming_a_rule_and_its_lr_keeps_that_lr():
+    at = playground({"surface": "beale", "n_opt": "2", "o2": "adamw", "o2_lr": "0.0001"})
+    assert at.select_slider(key="o2_lr").value == pytest.approx(1e-4)

@@ -186,3 +186,20 @@ def test_choosing_another_optimizer_updates_the_rules_and_the_link(page, app_url
     assert map_paths(page)[0]["name"].startswith("Adam")
     # the update rules below the fragment follow: a whole-page run draws them
     assert "beta_2" in page.evaluate(tex)
+
+
+@pytest.mark.parametrize(
+    ("formula", "shown"),
+    [
+        ("0.1*(x**2 + y**2)", "0.1*(x**2 + y**2)"),  # the caption: ** and * are not bold or italic
+        ("9**9**9", "9**9**9"),  # the error quotes the formula as typed
+        ("x² - y²", "x**2 - y**2"),  # the hint: type it in plain ASCII, e.g. x**2 - y**2
+    ],
+)
+def test_typed_formulas_are_shown_as_typed(page, app_url, formula, shown):
+    open_page_without_map = f"{app_url}/playground?surface=custom&formula={urllib.parse.quote(formula)}"
+    page.goto(open_page_without_map)
+    wait_for_app(page)
+    text = page.locator('[data-testid="stMain"]').inner_text()
+    assert shown in text, text
+    assert_no_exception(page)

@@ -19,6 +19,7 @@ import streamlit as st
 
 from app.shared.controls import slot_settings
 from app.shared.i18n import pick, t
+from app.shared.markdown import literal
 from app.shared.navigation import page_script
 from app.shared.optimizer_labels import optimizer_label
 from app.shared.settings import InvalidValue, Setting, current
@@ -165,10 +166,10 @@ elif surface_name == "ravine":
 try:
     surface = build_surface(surface_name, formula, surface_params)
 except ValueError as error:
-    st.error(t("an.formula_error", error=error), icon=":material/error:")
+    st.error(t("an.formula_error", error=literal(error)), icon=":material/error:")
     st.stop()
 surface_key = (surface_name, formula, surface_params)
-side.caption(pick(surface.description))
+side.caption(literal(pick(surface.description)))
 scales = cached_scales(surface_name, formula, surface_params)
 
 # ---- basins of attraction -----------------------------------------------------------------------

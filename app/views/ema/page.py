@@ -14,6 +14,7 @@ import numpy as np
 import streamlit as st
 
 from app.shared.i18n import pick, t
+from app.shared.markdown import literal
 from app.shared.navigation import page_script
 from app.shared.optimizer_labels import optimizer_label
 from app.shared.settings import Setting, current
@@ -50,7 +51,7 @@ def csv_message(error: SeriesError) -> str:
     code = error.code
     if code == "malformed" and error.params.get("line") is None:
         code = "malformed_shape"
-    params = {key: value for key, value in error.params.items() if value is not None}
+    params = {key: literal(value) for key, value in error.params.items() if value is not None}
     return t(f"ema.csv.{code}", **params)
 
 
@@ -67,12 +68,18 @@ def uploaded_series():
         frame = model.read_csv(uploaded.getvalue())
     except SeriesError as error:
         st.error(
-            t("ema.csv.title", name=uploaded.name) + " " + csv_message(error) + " " + t("ema.csv.fallback"),
+            t("ema.csv.title", name=literal(uploaded.name))
+            + " "
+            + csv_message(error)
+            + " "
+            + t("ema.csv.fallback"),
             icon=":material/error:",
         )
         return None
     except (ValueError, OSError) as error:  # a failure the loader did not foresee: still no traceback
-        st.error(t("error.generic", error=error) + " " + t("ema.csv.fallback"), icon=":material/error:")
+        st.error(
+            t("error.generic", error=literal(error)) + " " + t("ema.csv.fallback"), icon=":material/error:"
+        )
         return None
     # keyed by the file: a new file's columns are not the old one's
     column = st.sidebar.selectbox(t("ema.column"), list(frame.columns), key=f"ema_column_{uploaded.file_id}")

@@ -20,6 +20,7 @@ from app.shared import plotting
 from app.shared.controls import slot_settings
 from app.shared.html_table import html_table
 from app.shared.i18n import language, pick, t
+from app.shared.markdown import literal
 from app.shared.optimizer_catalog import slot_optimizer
 from app.shared.optimizer_labels import optimizer_label
 from app.shared.schedule_controls import read_schedule
@@ -40,6 +41,11 @@ def reset_start() -> None:
     for key in ("x0", "y0", "t", *(f"o{i}_lr" for i in range(1, MAX_SLOTS + 1))):
         st.session_state.pop(key, None)
         state.forget(key)
+
+
+def new_rule(i: int) -> None:
+    """A new rule in slot i starts from its own defaults (its LR for this surface, its betas, ...)."""
+    state.forget_prefix(f"o{i}_")
 
 
 def rerun_page() -> None:
@@ -100,9 +106,9 @@ elif surface_name == "ravine":
 try:
     surface = build_surface(surface_name, formula, surface_params)
 except ValueError as error:
-    st.error(t("pg.formula_error", error=error), icon=":material/error:")
+    st.error(t("pg.formula_error", error=literal(error)), icon=":material/error:")
     st.stop()
-st.caption(pick(surface.description))
+st.caption(literal(pick(surface.description)))
 scales = cached_scales(surface_name, formula, surface_params)
 
 # ---- common controls ----------------------------------------------------------------------------
@@ -200,7 +206,7 @@ def optimizer_cards() -> tuple[tuple[str, tuple], ...]:
     for i, column in enumerate(slot_columns(), start=1):
         with column, st.container(border=True, key=f"pg_card_{i}"):
             rule, more = st.columns([3, 1], vertical_alignment="bottom")
-            name = state.widget(optimizer_setting(i), rule)
+            name = state.widget(optimizer_setting(i), rule, on_change=new_rule, args=(i,))
             others = [s for s in slot_settings(i, name, scales) if s.key != f"o{i}_lr"]
             values = []
             if others:

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 
-import streamlit as st
-
 from app.shared.controls import slot_settings
-from app.shared.settings import Setting, current
+from app.shared.settings import Setting
 from optim_core.optimizers import RULES
 from optim_core.optimizers.catalog import CATALOG
 
@@ -46,16 +44,6 @@ def lane_settings(lane: int, name: str) -> list[Setting]:
 def lr_setting(lane: int, name: str) -> Setting:
     """The LR slider of lane `lane` running optimizer `name`."""
     return next(s for s in lane_settings(lane, name) if s.key.endswith("_lr"))
-
-
-def forget_prefix(prefix: str, keep: str = "") -> None:
-    """A changed optimizer starts from its own defaults: drop the lane's old values everywhere they live."""
-    url_state = current()
-    for key in [k for k in list(st.session_state) if str(k).startswith(prefix) and k != keep]:
-        del st.session_state[key]
-        url_state.forget(key)
-    for key in [k for k in st.query_params if k.startswith(prefix) and k != keep]:
-        del st.query_params[key]
 
 
 def optimizer_entries(lanes: list[tuple[str, dict]]) -> list[dict]:

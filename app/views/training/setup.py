@@ -15,13 +15,13 @@ import streamlit as st
 
 from app.shared.controls import gather_hyperparams
 from app.shared.i18n import t
+from app.shared.markdown import literal
 from app.shared.optimizer_labels import optimizer_label
 from app.shared.schedule_controls import read_schedule
 from app.shared.settings import Setting, current
 from app.views.training.lane_settings import (
     DEFAULT_LANES,
     MAX_LANES,
-    forget_prefix,
     lane_settings,
     optimizer_entries,
     parse_batch_sizes,
@@ -133,7 +133,10 @@ def upload_section(problems: list[str]) -> str | None:
         try:
             st.session_state["upload"] = receive_upload(uploaded.getvalue())
         except DataError as error:
-            st.error(t("tr.upload_error", name=uploaded.name, error=error), icon=":material/error:")
+            st.error(
+                t("tr.upload_error", name=literal(uploaded.name), error=literal(error)),
+                icon=":material/error:",
+            )
             problems.append("upload")
     path = upload_dir(st.session_state.get("upload", ""))
     if path is not None:
@@ -241,7 +244,7 @@ def optimizer_sections(problems: list[str]) -> tuple[list[dict], list[int | str]
                     choices=all_names,
                     format={n: optimizer_label(n) for n in all_names}.get,
                 ),
-                on_change=forget_prefix,
+                on_change=state.forget_prefix,
                 args=(f"l{i}_",),
             )
             values = {}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app.shared.i18n import t
+from app.shared.markdown import literal
 from app.views.training.frames import steps_per_epoch
 from app.views.training.resources import device_text, job_manager, parameter_count, probe
 from app.views.training.setup import RunDraft
@@ -40,7 +41,7 @@ def summary_panel(draft: RunDraft, problems: list[str]) -> tuple[RunConfig | Non
                     fields["max_samples"],
                 )
         except (DataError, OSError, ValueError) as error:
-            summary.error(t("tr.data_error", error=error), icon=":material/error:")
+            summary.error(t("tr.data_error", error=literal(error)), icon=":material/error:")
             problems.append("data")
     try:
         device_line = device_text(fields["device"])
