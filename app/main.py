@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from app.shared import gc_freeze, theme  # noqa: E402
 from app.shared.i18n import LANGUAGES, t  # noqa: E402
 from app.shared.navigation import PAGES, page_script  # noqa: E402
 from app.shared.settings import Setting, UrlState  # noqa: E402
+from optim_core.simulation import warm  # noqa: E402
 
 LANGUAGE = Setting(
     "lang",
@@ -28,6 +30,10 @@ LANGUAGE = Setting(
 PRESENTER = Setting("present", "bool", False, "sidebar.presenter", help="sidebar.presenter_help")
 
 st.set_page_config(page_title="Optimizer Lab", page_icon="📉", layout="wide")
+# The rules compile in a background thread, once per server process (later calls do nothing); simulate()
+# switches to the compiled code as it becomes ready and never waits for it. OPTIM_LAB_WARM_UP=0: off.
+if os.environ.get("OPTIM_LAB_WARM_UP", "1") != "0":
+    warm.warm_up()
 
 # The language comes first: page titles are translated.
 state = UrlState()

@@ -248,3 +248,48 @@ def load_csv_series(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> pd.Da
             columns=found,
         )
     return numeric[keep].reset_index(drop=True)
+
+
+# Words that name a loss-like column, and a counter column (matched against the name's words, so
+# "val_loss", "Train Loss" and "top1_error" are loss-like and "global_step" is a counter).
+LOSS_WORDS = frozenset({"loss", "error", "err", "nll", "cost", "objective", "perplexity", "ppl"})
+COUNTER_WORDS = frozenset(
+    {"step", "steps", "epoch", "epochs", "iter", "iters", "iteration", "iterations", "it", "batch",
+     "time", "timestamp", "seconds", "wall", "walltime", "index", "idx", "t", "n"}
+)  # fmt: skip
+
+
+def _words(name: object) -> set[str]:
+    """The words of a column name: 'val_loss' -> {'val', 'loss'}; 'TrainLoss' -> {'train', 'loss'};
+    'top1_error' -> {'top', '1', 'error'}."""
+    spaced = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", str(name))
+    return {word for word in re.split(r"[^0-9a-zA-Z]+|(?<=[a-zA-Z])(?=[0-9])", spaced.lower()) if word}
+
+
+def is_counter(name: object, values: pd.Series) -> bool:
+    """Whether a column counts rather than measures: named like step/epoch/iteration/time, or its values
+    strictly increase from row to row (a loss rarely does)."""
+    if _words(name) & COUNTER_WORDS:
+        return True
+    finite = values.dropna().to_numpy(dtype=np.float64)
+    return finite.size >= 2 and bool(np.all(np.diff(finite) > 0))
+
+
+def series_column(df: pd.DataFrame) -> str:
+    """The column of load_csv_series' frame to show first: the first named like a loss (loss, val_loss,
+    train_loss, error, ...), else the first that is not a counter (step, epoch, time, ...), else the first.
+
+    >>> series_column(pd.DataFrame({"step": [1, 2, 3], "loss": [2.0, 1.5, 1.2]}))
+    'loss'
+    >>> series_column(pd.DataFrame({"epoch": [1, 2, 3], "acc": [0.5, 0.7, 0.6]}))
+    'acc'
+    """
+    if df.columns.empty:
+        raise ValueError("the frame has no columns")
+    for name in df.columns:
+        if _words(name) & LOSS_WORDS:
+            return name
+    for name in df.columns:
+        if not is_counter(name, df[name]):
+            return name
+    return df.columns[0]

@@ -8,3 +8,6 @@ from hypothesis import settings
 settings.register_profile("ci", derandomize=True, database=None, deadline=None)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+# app/main.py compiles every rule in a background thread; tests compile only what they test.
+os.environ.setdefault("OPTIM_LAB_WARM_UP", "0")

@@ -12,6 +12,10 @@ An int_list travels comma-separated ("30,80"); an optional int whose torch defau
 step_size_down) is 0 for None. read_schedule draws all of this and returns (name, kwargs) ready for
 optim_core.schedules (lr left out: it is the page's own widget).
 
+With whole_run, a top-level T_max is 0 by default, for "the whole run": a cosine anneals once over the
+steps the page shows (run_length) or, left out of the kwargs, over the run the trainer makes
+(optim_core.training.config.schedule_kwargs_for). A link that names T_max still sets it.
+
 A schedule in one URL value (kept curves) and the Playground link: schedule_links.py.
 """
 
@@ -42,6 +46,7 @@ MAX_PARTS = 4  # sequential_lr: at most this many parts (MAX_PARTS - 1 milestone
 PART_DEFAULTS = ("linear_lr", "cosine_annealing_lr", "exponential_lr", "constant_lr")
 COMPOSITES = ("sequential_lr", "warmup")
 MAX_LIST = 20  # items in an int_list
+WHOLE_RUN = ("T_max",)  # params that may be 0 for "the whole run" (whole_run: see the module docstring)
 # Absolute LRs, and their (default, low, high) as multipliers of the LR (relative mode, the Playground).
 ABSOLUTE = {"eta_min": (0.0, 0.0, 1.0), "base_lr": (0.01, 1e-5, 1.0), "max_lr": (1.0, 1e-4, 10.0)}
 
@@ -128,6 +133,22 @@ def argument_setting(spec: ScheduleSpec, param: Param, key: str, *, relative: bo
     return param_setting(param, key, lambda: shown, help=help_key, slider=True, format=fmt)
 
 
+def whole_run_setting(spec: ScheduleSpec, param: Param, key: str, run_length: int | None) -> Setting:
+    """T_max as an int whose 0 (the default) stands for the whole run: run_length steps, or the run's
+    own length where the caller does not know it (run_length None)."""
+    return Setting(
+        key,
+        "int",
+        0,
+        (lambda: t("sch.whole_run", name=param.name))
+        if run_length is None
+        else (lambda: t("sch.whole_run_steps", name=param.name, n=run_length)),
+        low=0,
+        high=param.high,
+        help=_help(spec.name, param.name),
+    )
+
+
 def spec_settings(
     spec: ScheduleSpec, prefix: str, *, relative: bool = False, skip: Sequence[str] = ()
 ) -> list[Setting]:
@@ -167,17 +188,34 @@ def chooser(key: str, default: str = NONE) -> Setting:
 ValueOf = Callable[[Setting, str], Any]  # (setting, prefix of the params it governs) -> its value
 
 
-def collect(name: str, prefix: str, value_of: ValueOf, *, relative: bool = False) -> tuple[dict, list[str]]:
+def collect(
+    name: str,
+    prefix: str,
+    value_of: ValueOf,
+    *,
+    relative: bool = False,
+    whole_run: bool = False,
+    run_length: int | None = None,
+) -> tuple[dict, list[str]]:
     """kwargs of `name` from the values of its settings, and the (translated) problems found.
 
     value_of is asked for every setting in drawing order; for a chooser it also gets the prefix of the
-    params that depend on it (so a widget can forget them when the choice changes).
+    params that depend on it (so a widget can forget them when the choice changes). whole_run (implied
+    by a run_length): `name`'s own T_max may be 0 for the whole run (see the module docstring).
     """
     kwargs: dict[str, Any] = {}
     problems: list[str] = []
     spec = get_spec(name)
     typed: dict[str, Any] = {}
+    whole_run = whole_run or run_length is not None
     for param, setting in zip(spec.params, schedule_settings(name, prefix, relative=relative), strict=True):
+        if whole_run and param.name in WHOLE_RUN:
+            value = value_of(whole_run_setting(spec, param, setting.key, run_length), "")
+            if value:
+                kwargs[param.name] = value
+            elif run_length is not None:
+                kwargs[param.name] = max(1, int(run_length))
+            continue
         value = typed[param.name] = value_of(setting, prefix + THEN if param.name == "schedule" else "")
         if param.kind == "int_list":
             try:
@@ -208,12 +246,16 @@ def collect(name: str, prefix: str, value_of: ValueOf, *, relative: bool = False
 
 
 def flat_settings(
-    name: str, kwargs: Mapping[str, Any], prefix: str = "", *, relative: bool = False
+    name: str, kwargs: Mapping[str, Any], prefix: str = "", *, relative: bool = False, whole_run: bool = False
 ) -> list[tuple[Setting, Any]]:
-    """The reverse of collect: each setting with the value it must hold to give `kwargs` (defaults filled)."""
+    """The reverse of collect: each setting with the value it must hold to give `kwargs` (defaults filled;
+    with whole_run, a T_max left out of kwargs is 0, the whole run, as collect(whole_run=True) reads it)."""
     pairs = []
     spec = get_spec(name)
     for param, setting in zip(spec.params, schedule_settings(name, prefix, relative=relative), strict=True):
+        if whole_run and param.name in WHOLE_RUN:
+            pairs.append((whole_run_setting(spec, param, setting.key, None), kwargs.get(param.name) or 0))
+            continue
         value = kwargs.get(param.name, param.default)
         if param.kind == "int_list":
             value = ",".join(str(int(v)) for v in value)
@@ -232,8 +274,10 @@ def flat_settings(
 
 
 def _validate(name: str, kwargs: dict) -> None:
-    """Build the schedule once so a bad combination raises ScheduleError now (lr does not change validity)."""
-    schedule_fn(name, **kwargs)
+    """Build the schedule once so a bad combination raises ScheduleError now (lr does not change validity;
+    a T_max left to the run is any valid one)."""
+    left_to_run = {p.name: 1 for p in get_spec(name).params if p.name in WHOLE_RUN and p.required}
+    schedule_fn(name, **{**left_to_run, **kwargs})
 
 
 # ---- drawing -----------------------------------------------------------------------------------------------
@@ -254,11 +298,15 @@ def read_schedule(
     key: str | None = None,
     default: str = NONE,
     relative: bool = False,
+    whole_run: bool = False,
+    run_length: int | None = None,
 ) -> tuple[str, dict] | None:
     """Draw the chooser (key, default f"{prefix}name") and the chosen schedule's widgets into `where`.
 
     Returns (name, kwargs) or None for "none". A mistyped list or a combination the library refuses
-    raises ScheduleError after every widget is drawn; show it with st.error.
+    raises ScheduleError after every widget is drawn; show it with st.error. run_length: the steps the
+    page shows, a T_max of 0 (the default) anneals over all of them; whole_run without a run_length: a
+    T_max of 0 is left out of the kwargs, for the trainer to anneal over the whole run.
     """
     key = key or f"{prefix}name"
     target = [where or st]  # where the next widget goes: each nested schedule gets its own bordered box
@@ -274,7 +322,9 @@ def read_schedule(
     name = draw(chooser(key, default), prefix)
     if name == NONE:
         return None
-    kwargs, problems = collect(name, prefix, draw, relative=relative)
+    kwargs, problems = collect(
+        name, prefix, draw, relative=relative, whole_run=whole_run, run_length=run_length
+    )
     if problems:
         raise ScheduleError("; ".join(problems))
     _validate(name, kwargs)

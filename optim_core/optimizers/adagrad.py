@@ -17,6 +17,7 @@ from .rule import (
     torch_constructor,
     weight_decay_param,
 )
+from .torch_ops import fma
 
 
 class AdagradState(NamedTuple):
@@ -42,23 +43,26 @@ def update(grad, state: AdagradState, params, lr, hp, step):
         \quad \theta_t \leftarrow \theta_{t-1} - \tilde\gamma \, g_t / (\sqrt{s_t} + \epsilon) \\
 
     init() cannot see hyperparameters, so the state starts at 0 and τ is added on the first step.
+    Bit for bit as torch's single-tensor CPU path: addcmul_ and add(alpha=) are fused multiply-adds
+    (torch_ops). But torch's CPU sqrt is not correctly rounded (torch_ops), so a path can leave
+    torch's by one ulp now and then; it is the one difference left.
     Diagnostics: no momentum; second_moment = s_t; step_size = γ̃ / (√s_t + ε), the factor on g_t.
     """
     weight_decay, eps = hp["weight_decay"], hp["eps"]
     g = grad
     if active(weight_decay):
-        # $g_t \leftarrow g_t + \lambda \theta_{t-1}$
-        g = g + weight_decay * params
+        # $g_t \leftarrow g_t + \lambda \theta_{t-1}$ (torch: grad.add(param, alpha=λ), fused)
+        g = fma(weight_decay, params, g)
     # $\tilde\gamma \leftarrow \gamma / (1 + (t - 1) \eta)$
     clr = lr / (1 + (step - 1) * hp["lr_decay"])
     previous = state.sum + hp["initial_accumulator_value"] if step == 1 else state.sum
-    # $s_t \leftarrow s_{t-1} + g_t^2$
-    square_sum = previous + g * g
+    # $s_t \leftarrow s_{t-1} + g_t^2$ (torch: state_sum.addcmul_(g, g, value=1), fused)
+    square_sum = fma(g, g, previous)
     # $\sqrt{s_t} + \epsilon$
     std = np.sqrt(square_sum) + eps
     # $\theta_t \leftarrow \theta_{t-1} - \tilde\gamma \, g_t / (\sqrt{s_t} + \epsilon)$
-    # (torch's order of operations)
-    new_params = params - clr * g / std
+    # (torch: param.addcdiv_(g, std, value=-clr))
+    new_params = params + (-clr * g) / std
     step_size = clr / std
     return new_params, AdagradState(square_sum), Diagnostics(None, square_sum, step_size)
 

@@ -26,6 +26,7 @@ from .rule import (
     torch_constructor,
     weight_decay_param,
 )
+from .torch_ops import fma, lerp
 
 
 class AdamState(NamedTuple):
@@ -58,6 +59,10 @@ def update(grad, state: AdamState, params, lr, hp, step):
         \quad \textbf{else}:\ \widehat{v_t} \leftarrow v_t / (1 - \beta_2^t) \\
         \quad \theta_t \leftarrow \theta_{t-1} - \gamma \widehat{m_t} / (\sqrt{\widehat{v_t}} + \epsilon) \\
 
+    Bit for bit as torch's single-tensor CPU path: its lerp_, addcmul_ and add(alpha=) are fused
+    multiply-adds (torch_ops), its addcdiv_ is θ + (−γ/(1 − β₁ᵗ) · m_t) / denom. But torch's CPU sqrt
+    is not correctly rounded (torch_ops), so a path can leave torch's by one ulp now and then; it is the
+    one difference left.
     Diagnostics: momentum = m_t; second_moment = v_t (not bias-corrected);
     step_size = γ / (√v̂_t + ε), the factor on m̂_t.
     """
@@ -86,7 +91,7 @@ def update_adamw(grad, state: AdamState, params, lr, hp, step):
     The decay acts on the weights, not on g_t: Adam's L2 term λθ is added to the gradient and then divided
     by √v̂_t with it, whereas here every weight shrinks by the same factor 1 − γλ whatever its gradient
     history (Loshchilov & Hutter, "Decoupled Weight Decay Regularization", 2019).
-    Diagnostics as for Adam.
+    Bit for bit as torch's single-tensor CPU path, as Adam. Diagnostics as for Adam.
     """
     return _adam(grad, state, params, lr, hp, step, decoupled=True)
 
@@ -105,12 +110,14 @@ def decay_and_moments(grad, state, params, lr, weight_decay, decoupled: bool, be
             # (AdamW: the weights decay directly)
             params = params * (1 - lr * weight_decay)
         else:
-            # $g_t \leftarrow g_t + \lambda \theta_{t-1}$ (Adam: L2 through the gradient)
-            g = g + weight_decay * params
-    # $m_t \leftarrow \beta_1 m_{t-1} + (1 - \beta_1) g_t$ (torch: lerp, m + (1 - β₁)(g - m))
-    exp_avg = state.exp_avg + (1 - beta1) * (g - state.exp_avg)
+            # $g_t \leftarrow g_t + \lambda \theta_{t-1}$ (Adam: L2 through the gradient;
+            # torch: grad.add(param, alpha=λ), fused)
+            g = fma(weight_decay, params, g)
+    # $m_t \leftarrow \beta_1 m_{t-1} + (1 - \beta_1) g_t$ (torch: exp_avg.lerp_(g, 1 - β₁))
+    exp_avg = lerp(state.exp_avg, g, 1 - beta1)
     # $v_t \leftarrow \beta_2 v_{t-1} + (1 - \beta_2) g_t^2$
-    exp_avg_sq = state.exp_avg_sq * beta2 + (1 - beta2) * g * g
+    # (torch: exp_avg_sq.mul_(β₂).addcmul_(g, g, value=1 - β₂), fused)
+    exp_avg_sq = fma((1 - beta2) * g, g, state.exp_avg_sq * beta2)
     return params, g, exp_avg, exp_avg_sq
 
 
@@ -124,6 +131,8 @@ def _adam(grad, state: AdamState, params, lr, hp, step, decoupled: bool):
     # $1 - \beta_1^t$ and $1 - \beta_2^t$
     bias_correction1 = 1 - beta1**step
     bias_correction2 = 1 - beta2**step
+    # $\gamma / (1 - \beta_1^t)$
+    step_size = lr / bias_correction1
     max_exp_avg_sq = state.max_exp_avg_sq
     if hp["amsgrad"]:
         # $v^{max}_t \leftarrow \max(v^{max}_{t-1}, v_t)$
@@ -134,8 +143,8 @@ def _adam(grad, state: AdamState, params, lr, hp, step, decoupled: bool):
     # $\sqrt{\widehat{v_t}} + \epsilon = \sqrt{v_t} / \sqrt{1 - \beta_2^t} + \epsilon$
     denom = np.sqrt(v) / bias_correction2**0.5 + eps
     # $\theta_t \leftarrow \theta_{t-1} - \gamma \widehat{m_t} / (\sqrt{\widehat{v_t}} + \epsilon)$,
-    # $\widehat{m_t} = m_t / (1 - \beta_1^t)$
-    new_params = params - (lr / bias_correction1) * exp_avg / denom
+    # $\widehat{m_t} = m_t / (1 - \beta_1^t)$ (torch: param.addcdiv_(m, denom, value=-step_size))
+    new_params = params + (-step_size * exp_avg) / denom
     new_state = AdamState(exp_avg, exp_avg_sq, max_exp_avg_sq)
     return new_params, new_state, Diagnostics(exp_avg, exp_avg_sq, lr / denom)
 

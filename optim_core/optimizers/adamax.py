@@ -17,6 +17,7 @@ from .rule import (
     torch_constructor,
     weight_decay_param,
 )
+from .torch_ops import fma, lerp
 
 
 class AdamaxState(NamedTuple):
@@ -44,6 +45,7 @@ def update(grad, state: AdamaxState, params, lr, hp, step):
         \quad \theta_t \leftarrow \theta_{t-1} - \frac{\gamma}{1 - \beta_1^t} \frac{m_t}{u_t} \\
 
     ε sits inside the max (torch), not added to the denominator as in Adam.
+    Bit for bit as torch's single-tensor CPU path: lerp_ and add(alpha=) are fused multiply-adds (torch_ops).
     Diagnostics: momentum = m_t; second_moment = u_t (the infinity norm that replaces √v);
     step_size = γ / u_t, the factor on m̂_t.
     """
@@ -51,16 +53,17 @@ def update(grad, state: AdamaxState, params, lr, hp, step):
     eps, weight_decay = hp["eps"], hp["weight_decay"]
     g = grad
     if active(weight_decay):
-        # $g_t \leftarrow g_t + \lambda \theta_{t-1}$
-        g = g + weight_decay * params
-    # $m_t \leftarrow \beta_1 m_{t-1} + (1 - \beta_1) g_t$ (torch: lerp)
-    exp_avg = state.exp_avg + (1 - beta1) * (g - state.exp_avg)
+        # $g_t \leftarrow g_t + \lambda \theta_{t-1}$ (torch: grad.add(param, alpha=λ), fused)
+        g = fma(weight_decay, params, g)
+    # $m_t \leftarrow \beta_1 m_{t-1} + (1 - \beta_1) g_t$ (torch: exp_avg.lerp_(g, 1 - β₁))
+    exp_avg = lerp(state.exp_avg, g, 1 - beta1)
     # $u_t \leftarrow \max(\beta_2 u_{t-1}, |g_t| + \epsilon)$
     exp_inf = np.maximum(state.exp_inf * beta2, np.abs(g) + eps)
     # $\gamma / (1 - \beta_1^t)$
     clr = lr / (1 - beta1**step)
     # $\theta_t \leftarrow \theta_{t-1} - \frac{\gamma}{1 - \beta_1^t} \frac{m_t}{u_t}$
-    new_params = params - clr * exp_avg / exp_inf
+    # (torch: param.addcdiv_(m, u, value=-clr))
+    new_params = params + (-clr * exp_avg) / exp_inf
     return new_params, AdamaxState(exp_avg, exp_inf), Diagnostics(exp_avg, exp_inf, lr / exp_inf)
 
 

@@ -57,6 +57,10 @@ def update(grad, state: NAdamState, params, lr, hp, step):
     torch keeps ∏μ_i (mu_product) and t in the default dtype: compare with torch under
     torch.set_default_dtype(torch.float64), otherwise its float32 product differs from this float64 one
     (by about 1e-8 relative after a few hundred steps).
+    Bit for bit as torch's single-tensor CPU path: lerp_, addcmul_ and add(alpha=) are fused multiply-adds
+    (torch_ops), each addcdiv_ is θ + (c · g) / denom with torch's scalar c. But torch's CPU sqrt is not
+    correctly rounded (torch_ops), so a path can leave torch's by one ulp now and then; it is the one
+    difference left.
     Diagnostics: momentum = m_t; second_moment = v_t (not bias-corrected);
     step_size = γ / (√v̂_t + ε), the factor that the two Nesterov coefficients then scale.
     """

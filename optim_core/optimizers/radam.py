@@ -57,6 +57,10 @@ def update(grad, state: RAdamState, params, lr, hp, step):
         \quad \textbf{else}:\ \theta_t \leftarrow \theta_{t-1} - \gamma \widehat{m_t} \\
 
     The rectified switch depends only on β₂ and t, so runs share a step only with equal betas.
+    Bit for bit as torch's single-tensor CPU path: lerp_ and addcmul_ are fused multiply-adds (torch_ops),
+    l_t is computed as torch's ``float / tensor`` does, as a reciprocal times the float, and the step
+    multiplies m̂_t · γ · l_t · r_t in torch's order. But torch's CPU sqrt is not correctly rounded
+    (torch_ops), so a path can leave torch's by one ulp now and then; it is the one difference left.
     Diagnostics: momentum = m_t; second_moment = v_t; step_size = γ r_t l_t once rectified, else γ
     (the factor on m̂_t).
     """
@@ -80,15 +84,19 @@ def update(grad, state: RAdamState, params, lr, hp, step):
         #   / ((\rho_\infty - 4)(\rho_\infty - 2)\rho_t)}$
         rect = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
         # $l_t \leftarrow \sqrt{1 - \beta_2^t} / (\sqrt{v_t} + \epsilon)$
-        adaptive_lr = (bias_correction2**0.5) / (np.sqrt(exp_avg_sq) + eps)
+        # (torch: float / tensor is tensor.reciprocal() * float, two roundings)
+        adaptive_lr = (1.0 / (np.sqrt(exp_avg_sq) + eps)) * bias_correction2**0.5
+        # $\theta_t \leftarrow \theta_{t-1} - \gamma \widehat{m_t} r_t l_t$
+        # (torch's order: param.add_(m̂ * γ * l_t * r_t, alpha=-1))
+        new_params = params - bias_corrected_exp_avg * lr * adaptive_lr * rect
         # $\gamma r_t l_t$
         step_size = lr * rect * adaptive_lr
     else:
-        # plain momentum SGD on $\widehat{m_t}$ while the variance estimate is too young
+        # plain momentum SGD on $\widehat{m_t}$ while the variance estimate is too young:
+        # $\theta_t \leftarrow \theta_{t-1} - \gamma \widehat{m_t}$
+        new_params = params - bias_corrected_exp_avg * lr
         # (broadcast: a diagnostic keeps one shape on every step)
         step_size = np.broadcast_to(lr, exp_avg.shape)
-    # $\theta_t \leftarrow \theta_{t-1} - \gamma \widehat{m_t} r_t l_t$ (or $- \gamma \widehat{m_t}$)
-    new_params = params - bias_corrected_exp_avg * step_size
     return new_params, RAdamState(exp_avg, exp_avg_sq), Diagnostics(exp_avg, exp_avg_sq, step_size)
 
 

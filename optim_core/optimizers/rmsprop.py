@@ -18,6 +18,7 @@ from .rule import (
     torch_constructor,
     weight_decay_param,
 )
+from .torch_ops import fma, lerp
 
 
 class RMSpropState(NamedTuple):
@@ -52,22 +53,25 @@ def update(grad, state: RMSpropState, params, lr, hp, step):
             \theta_t \leftarrow \theta_{t-1} - \gamma g_t / (\sqrt{\tilde v_t} + \epsilon) \\
 
     ε is added outside the square root (see "rmsprop_eps_inside" for the textbook form).
+    Bit for bit as torch's single-tensor CPU path: lerp_, addcmul(value=) and add(alpha=) are fused
+    multiply-adds (torch_ops). But torch's CPU sqrt is not correctly rounded (torch_ops), so a path
+    can leave torch's by one ulp now and then; it is the one difference left.
     Diagnostics: momentum = b_t (None without momentum); second_moment = v_t;
     step_size = γ / (√ṽ_t + ε), the factor on g_t (with momentum, on what enters the buffer).
     """
     alpha, eps, weight_decay, momentum = hp["alpha"], hp["eps"], hp["weight_decay"], hp["momentum"]
     g = grad
     if active(weight_decay):
-        # $g_t \leftarrow g_t + \lambda \theta_{t-1}$
-        g = g + weight_decay * params
-    # $v_t \leftarrow \alpha v_{t-1} + (1 - \alpha) g_t^2$
-    square_avg = state.square_avg * alpha + (1 - alpha) * g * g
+        # $g_t \leftarrow g_t + \lambda \theta_{t-1}$ (torch: grad.add(param, alpha=λ), fused)
+        g = fma(weight_decay, params, g)
+    # $v_t \leftarrow \alpha v_{t-1} + (1 - \alpha) g_t^2$ (torch: mul_(α).addcmul_(g, g, value=1 - α))
+    square_avg = fma((1 - alpha) * g, g, state.square_avg * alpha)
     grad_avg = state.grad_avg
     if hp["centered"]:
-        # $g^{ave}_t \leftarrow \alpha g^{ave}_{t-1} + (1 - \alpha) g_t$ (torch: lerp)
-        grad_avg = grad_avg + (1 - alpha) * (g - grad_avg)
-        # $\sqrt{v_t - (g^{ave}_t)^2} + \epsilon$
-        avg = np.sqrt(square_avg - grad_avg * grad_avg) + eps
+        # $g^{ave}_t \leftarrow \alpha g^{ave}_{t-1} + (1 - \alpha) g_t$ (torch: grad_avg.lerp_(g, 1 - α))
+        grad_avg = lerp(grad_avg, g, 1 - alpha)
+        # $\sqrt{v_t - (g^{ave}_t)^2} + \epsilon$ (torch: v.addcmul(g_ave, g_ave, value=-1), fused)
+        avg = np.sqrt(fma(-grad_avg, grad_avg, square_avg)) + eps
     else:
         # $\sqrt{v_t} + \epsilon$
         avg = np.sqrt(square_avg) + eps
@@ -76,13 +80,13 @@ def update(grad, state: RMSpropState, params, lr, hp, step):
     if active(momentum):
         # $b_t \leftarrow \mu b_{t-1} + g_t / (\sqrt{\tilde v_t} + \epsilon)$
         buf = state.momentum_buffer * momentum + g / avg
-        # $\theta_t \leftarrow \theta_{t-1} - \gamma b_t$
-        new_params = params - lr * buf
+        # $\theta_t \leftarrow \theta_{t-1} - \gamma b_t$ (torch: param.add_(b, alpha=-γ), fused)
+        new_params = fma(-lr, buf, params)
         new_state = RMSpropState(square_avg, grad_avg, buf)
     else:
         # $\theta_t \leftarrow \theta_{t-1} - \gamma g_t / (\sqrt{\tilde v_t} + \epsilon)$
-        # (torch's order of operations)
-        new_params = params - lr * g / avg
+        # (torch: param.addcdiv_(g, avg, value=-γ))
+        new_params = params + (-lr * g) / avg
         new_state = RMSpropState(square_avg, grad_avg, state.momentum_buffer)
     return new_params, new_state, Diagnostics(buf, square_avg, step_size)
 

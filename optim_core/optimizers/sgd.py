@@ -8,6 +8,7 @@ import numpy as np
 
 from ..params import Param
 from .rule import L2, Diagnostics, LabelPart, Rule, active, lr_param, torch_constructor, weight_decay_param
+from .torch_ops import fma
 
 
 class SGDState(NamedTuple):
@@ -36,6 +37,8 @@ def update(grad, state: SGDState, params, lr, hp, step):
 
     torch's momentum is not the textbook EMA: the buffer accumulates g without a (1 - μ) factor and
     starts as the first gradient itself (see the "momentum_ema" variant for the EMA form).
+    Bit for bit as torch's single-tensor CPU path: each ``add(x, alpha=a)`` is a fused multiply-add
+    (torch_ops.fma), e.g. θ_t = fma(−γ, g_t, θ_{t−1}).
 
     Diagnostics: momentum = b_t (None without momentum); no second moment; step_size = γ, the factor
     on the (momentum) direction.
@@ -43,21 +46,21 @@ def update(grad, state: SGDState, params, lr, hp, step):
     momentum, dampening, weight_decay = hp["momentum"], hp["dampening"], hp["weight_decay"]
     g = grad
     if active(weight_decay):
-        # $g_t \leftarrow g_t + \lambda \theta_{t-1}$
-        g = g + weight_decay * params
+        # $g_t \leftarrow g_t + \lambda \theta_{t-1}$ (torch: grad.add(param, alpha=λ))
+        g = fma(weight_decay, params, g)
     buf = None  # without momentum there is no buffer
     if active(momentum):
         if step == 1:
             # $b_1 \leftarrow g_1$ (torch: the first buffer is the gradient itself, not (1 - τ) g_1)
             buf = g
         else:
-            # $b_t \leftarrow \mu b_{t-1} + (1 - \tau) g_t$
-            buf = state.momentum_buffer * momentum + (1 - dampening) * g
+            # $b_t \leftarrow \mu b_{t-1} + (1 - \tau) g_t$ (torch: buf.mul_(μ).add_(g, alpha=1 - τ))
+            buf = fma(1 - dampening, g, state.momentum_buffer * momentum)
         # $g_t \leftarrow g_t + \mu b_t$ (Nesterov: look ahead along the buffer) or $g_t \leftarrow b_t$
-        g = g + momentum * buf if hp["nesterov"] else buf
+        g = fma(momentum, buf, g) if hp["nesterov"] else buf
         state = SGDState(buf)
-    # $\theta_t \leftarrow \theta_{t-1} - \gamma g_t$
-    return params - lr * g, state, Diagnostics(buf, None, lr)
+    # $\theta_t \leftarrow \theta_{t-1} - \gamma g_t$ (torch: param.add_(g, alpha=-γ))
+    return fma(-lr, g, params), state, Diagnostics(buf, None, lr)
 
 
 _NAMES = ("lr", "momentum", "dampening", "weight_decay", "nesterov")

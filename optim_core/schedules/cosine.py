@@ -22,7 +22,8 @@ def cosine_between(base: float, eta_min: float, t_cur: int, period: int) -> floa
     label={"en": "Cosine annealing (CosineAnnealingLR)", "zh": "余弦退火 (CosineAnnealingLR)"},
     latex=r"\eta_t = \eta_{\min} + \tfrac{1}{2}(\eta_0 - \eta_{\min})"
     r"\left(1 + \cos\frac{\pi t}{T_{\max}}\right)",
-    params=(Param("T_max", 100, "int", 1, 2000, required=True), _ETA_MIN),
+    # T_max up to 5000 steps: the longest curve the app draws, so a cosine over all of them fits
+    params=(Param("T_max", 100, "int", 1, 5000, required=True), _ETA_MIN),
     torch_class="CosineAnnealingLR",
 )
 def cosine_annealing_lr(*, lr: float = DEFAULT_LR, T_max: int, eta_min: float = 0.0) -> Schedule:

@@ -8,6 +8,8 @@ The house:
 * numpy_backend.py (the reference) and numba_backend.py (backend="compiled": the same rule and surface
   code, compiled) step the runs. Neither imports the other; both call step.py's one helper for what
   happens to a gradient before a rule sees it (noise, then clipping with CLIP_EPS).
+* warm.py: warm_up() compiles the rules in a background thread; simulate() with no backend argument
+  runs the compiled backend where its code is ready, NumPy otherwise, and never waits for a compile.
 
 How it stays fast (2D runs are tiny, so the cost is the number of NumPy calls per step, not the data):
 * the gradient of all runs is one surface.grad call per step;

@@ -25,10 +25,10 @@ from functools import cache
 import numba
 import numpy as np
 from numba import types
-from numba.extending import overload, register_jitable
+from numba.extending import intrinsic, overload, register_jitable
 
 from .. import surfaces
-from ..optimizers import RULES, adam
+from ..optimizers import RULES, adam, torch_ops
 from ..optimizers import rule as rule_module
 from ..surfaces import benchmarks, elementary
 from ..surfaces import surface as surface_module
@@ -42,12 +42,18 @@ JITTED_HELPERS = (
     perturb_gradient,
     adam.decay_and_moments,
     adam._adam,
+    torch_ops.fma,
+    torch_ops.lerp,
     elementary._rotate,
     elementary._sech2,
     benchmarks._beale_term_grad,
 )
+# Compiled as a shim instead (below): torch_ops.fma, whose NumPy code emulates one fused multiply-add
+# in some 25 operations, is the CPU's own FMA in compiled code: the same correctly rounded a·b + c.
+SHIMMED_HELPERS = (torch_ops.fma,)
 for _helper in JITTED_HELPERS:  # callable from compiled code, as they are
-    register_jitable(_helper)
+    if _helper not in SHIMMED_HELPERS:
+        register_jitable(_helper)
 
 # ---- shims: what the NumPy code does in Python, said in a way numba can compile ------------------
 
@@ -79,6 +85,29 @@ def _shaped(x, y, *values):
 
         return both
     return None
+
+
+@intrinsic
+def _fused_multiply_add(typingctx, a, b, c):
+    """llvm.fma: a·b + c rounded once (a hardware FMA instruction, or libm's fma where there is none)."""
+    signature = types.float64(types.float64, types.float64, types.float64)
+
+    def codegen(context, builder, signature, args):
+        return builder.fma(*args)
+
+    return signature, codegen
+
+
+@numba.vectorize(["float64(float64, float64, float64)"])
+def _fma_ufunc(a, b, c):
+    # the intrinsic is called without its first parameter, typingctx, which numba passes
+    return _fused_multiply_add(a, b, c)  # type: ignore[call-arg]
+
+
+@overload(torch_ops.fma)
+def _fma(a, b, c):
+    """torch_ops.fma, broadcasting as NumPy does; tests/core/test_numba_backend.py checks the two agree."""
+    return lambda a, b, c: _fma_ufunc(a, b, c)
 
 
 def _store(out, value):
@@ -122,27 +151,31 @@ def _drive(
     multipliers,
     noise,
     max_norm,
+    begin,
+    end,
     positions,
     gradients,
     momentum,
     second_moment,
     step_size,
 ):
-    """Steps every run of one group (rows of the history arrays), as numpy_backend.advance does."""
-    theta = positions[0].copy()
+    """Steps every run of one group, rows [begin, end) of the whole history arrays (passed whole, so
+    that one compiled signature serves a group whether or not other groups share the arrays), as
+    numpy_backend.advance does."""
+    theta = positions[0, begin:end].copy()
     g = np.empty((theta.shape[0], 2))
     for t in range(gradients.shape[0]):
         gx, gy = grad_fn(theta[:, 0].copy(), theta[:, 1].copy())
         g[:, 0] = gx
         g[:, 1] = gy
         perturb_gradient(g, noise, t, max_norm)
-        gradients[t] = g
+        gradients[t, begin:end] = g
         # the step number as a float: β**t is then pow(), as in Python, not repeated multiplication
         theta, state, report = update(g.copy(), state, theta, lr * multipliers[t], hp, t + 1.0)
-        positions[t + 1] = theta
-        _store(momentum[t], report.momentum)
-        _store(second_moment[t], report.second_moment)
-        _store(step_size[t], report.step_size)
+        positions[t + 1, begin:end] = theta
+        _store(momentum[t, begin:end], report.momentum)
+        _store(second_moment[t, begin:end], report.second_moment)
+        _store(step_size[t, begin:end], report.step_size)
 
 
 # ---- what simulate calls --------------------------------------------------------------------------
@@ -173,12 +206,18 @@ def _compiled_update(update):
 
 
 def _compiled_grad(surface: surfaces.Surface):
+    """The surface's compiled gradient, compiled now, so an unsupported surface fails here."""
+    compiled = _grad_dispatcher(surface)
+    compiled(np.zeros(1), np.zeros(1))
+    return compiled
+
+
+def _grad_dispatcher(surface: surfaces.Surface):
+    """The numba dispatcher of the surface's gradient, one per surface and parameters; compiles nothing."""
     # A built-in factory makes a new closure per call; the code and the parameters identify it.
     key = (surface.grad.__code__, surface.name, tuple(sorted(surface.params.items())))
     if key not in _GRADS:
-        compiled = _jit(surface.grad)
-        compiled(np.zeros(1), np.zeros(1))  # compile now, so an unsupported surface fails here
-        _GRADS[key] = compiled
+        _GRADS[key] = _jit(surface.grad)
     return _GRADS[key]
 
 
@@ -211,14 +250,46 @@ def advance(
     diagnostics: tuple[np.ndarray, np.ndarray, np.ndarray],
 ) -> None:
     """numpy_backend.advance on the compiled backend, with the same arguments and the same history."""
-    grad_fn = _compiled_grad(surface)
+    run = (groups, steps, multipliers, noise, max_norm, positions, gradients, diagnostics)
+    for arguments in _drive_arguments(surface, *run):
+        _drive(*arguments)
+
+
+def missing(
+    surface: surfaces.Surface,
+    groups: list[RunGroup],
+    steps: int,
+    multipliers: list[float] | None,
+    noise: np.ndarray,
+    max_norm: float,
+    positions: np.ndarray,
+    gradients: np.ndarray,
+    diagnostics: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> tuple:
+    """The signatures of `_drive` that `advance` with these arguments would have to compile first; empty
+    when the machine code for every group is there. Looks, never compiles: numba's types of the
+    arguments, as the dispatcher computes them, against the signatures it holds."""
+    run = (groups, steps, multipliers, noise, max_norm, positions, gradients, diagnostics)
+    typeof, shared = _drive.typeof_pyval, None
+    needed: dict[tuple, None] = {}  # in order, without repeats
+    for args in _drive_arguments(surface, *run):
+        # the arguments after the first five are of the same types for every group: typed once
+        shared = shared or tuple(typeof(a) for a in args[5:])
+        signature = tuple(typeof(a) for a in args[:5]) + shared
+        if signature not in _drive.overloads:
+            needed[signature] = None
+    return tuple(needed)
+
+
+def _drive_arguments(surface, groups, steps, multipliers, noise, max_norm, positions, gradients, diagnostics):
+    """`_drive`'s arguments for each group, in order."""
+    grad_fn = _grad_dispatcher(surface)
     ones = np.ones(steps) if multipliers is None else np.asarray(multipliers, dtype=float)
     for group in groups:
-        rows = slice(group.begin, group.end)
         record = _hyperparameter_record(tuple(group.hp))
         hp = record(**{name: _as_numba_value(value) for name, value in group.hp.items()})
-        state = group.rule.init(np.ascontiguousarray(positions[0, rows]))
-        _drive(
+        state = group.rule.init(np.ascontiguousarray(positions[0, group.begin : group.end]))
+        yield (
             _compiled_update(group.rule.update),
             grad_fn,
             state,
@@ -227,9 +298,11 @@ def advance(
             ones,
             noise,
             float(max_norm),
-            positions[:, rows],
-            gradients[:, rows],
-            *(d[:, rows] for d in diagnostics),
+            group.begin,
+            group.end,
+            positions,
+            gradients,
+            *diagnostics,
         )
 
 

@@ -3,20 +3,22 @@
     traj = simulate("rosenbrock", [("adam", {"lr": 0.05}), ("sgd", {"lr": 1e-3})], starts, 500)
 
 The steps: check the arguments (checks.py), group the runs that share a code path (groups.py), let the
-backend chosen here fill a time-major history (numpy_backend.py, or numba_backend.py for
-backend="compiled"), then assemble it once into a Trajectory (trajectory.py): the loss, the updates and
-the divergence bookkeeping are computed once, over the whole history, not per step.
+backend chosen here fill a time-major history (numba_backend.py where its machine code for the run is
+ready, else numpy_backend.py; or the one named), then assemble it once into a Trajectory
+(trajectory.py): the loss, the updates and the divergence bookkeeping are computed once, over the whole
+history, not per step.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import NamedTuple
 
 import numpy as np
 
-from ..surfaces import Surface
-from . import numpy_backend
+from ..surfaces import Surface, surface_names
+from . import numpy_backend, warm
 from .checks import (
     check_clip,
     check_optimizers,
@@ -43,7 +45,7 @@ def simulate(
     grad_noise: float = 0.0,
     clip_grad_norm: float | None = None,
     seed: int = 0,
-    backend: str = "numpy",
+    backend: str | None = None,
 ) -> Trajectory:
     """Run every optimizer from every start for `steps` steps on `surface`.
 
@@ -58,9 +60,12 @@ def simulate(
         the same start, so they see the same noise.
     clip_grad_norm: clip each run's gradient (after noise) as torch.nn.utils.clip_grad_norm_ does:
         g ← g · min(1, max_norm / (‖g‖ + CLIP_EPS)), CLIP_EPS = 1e-6 (step.py).
-    backend: "numpy" (the reference; nothing to compile) or "compiled": the same rule and surface
-        functions compiled by numba (numba_backend.py), for long runs with few starts. Its first
-        call per rule and surface compiles for seconds; built-in surfaces only.
+    backend: None (the default): "compiled" where its machine code for this run is compiled already
+        (by warm.warm_up()'s thread, or an earlier call), else "numpy"; it never waits for a compile,
+        and the results agree (tests/core/test_numba_backend.py: to 1e-13, in practice identical).
+        "numpy": the reference; nothing to compile. "compiled": the same rule and surface functions
+        compiled by numba (numba_backend.py), compiling first (seconds per rule and surface) if need
+        be; built-in surfaces only.
     Raises ValueError naming the valid choices for unknown names and invalid values.
     """
     surface = check_surface(surface)
@@ -77,12 +82,12 @@ def simulate(
     multipliers = check_schedule(lr_schedule, steps)
     noise = gradient_noise(grad_noise, seed, n_starts, steps)
     max_norm = check_clip(clip_grad_norm)
-    advance = _backend(backend, surface)
-
     groups = group_runs(configs, n_starts)
     history = _History.empty(starts, groups[-1].end, steps)
+    run = (groups, steps, multipliers, noise, max_norm, *history)
+    advance = _ready_backend(surface, configs, run) if backend is None else _backend(backend, surface)
     with np.errstate(all="ignore"):
-        advance(surface, groups, steps, multipliers, noise, max_norm, *history)
+        advance(surface, *run)
         return _assemble(surface, configs, groups, history, n_starts, steps, multipliers, box)
 
 
@@ -90,6 +95,27 @@ def divergence_box(surface: Surface) -> float:
     """The half-width of the box a run must stay in: 10⁶, or 10³ × the largest |bound| if larger."""
     largest = max(abs(float(v)) for pair in surface.bounds for v in pair)
     return max(1e6, 1e3 * largest)
+
+
+def _compile_by_running(surface: Surface, configs: list[tuple[str, dict]]) -> None:
+    """What warm.py's thread runs to compile: 2 steps from the surface's start on the compiled backend."""
+    simulate(surface, configs, [surface.start], 2, backend="compiled")
+
+
+warm.compile_with(_compile_by_running)
+
+
+def _ready_backend(surface: Surface, configs: list[tuple[str, dict]], run: tuple) -> Callable:
+    """The compiled backend's `advance` if the machine code for every group of `run` is there, else
+    NumPy's, asking warm.py's thread (if started) to compile what was missing. Looks, never compiles."""
+    compiled = sys.modules.get(f"{__package__}.numba_backend")  # not imported: nothing compiled
+    if compiled is None or surface.name not in surface_names():
+        return numpy_backend.advance
+    missing = compiled.missing(surface, *run)
+    if not missing:
+        return compiled.advance
+    warm.request(surface, configs, missing)
+    return numpy_backend.advance
 
 
 def _backend(name, surface: Surface) -> Callable:

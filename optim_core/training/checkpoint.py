@@ -34,6 +34,7 @@ def trainer_state(trainer) -> dict:
                 "best_acc": lane.best_acc,
                 "best_epoch": lane.best_epoch,
                 "optimizer_time": lane.optimizer_time,
+                "train_time": lane.train_time,
                 "model": {k: v.detach().clone() for k, v in lane.model.state_dict().items()},
                 "optimizer": copy.deepcopy(lane.optimizer.state_dict()),
                 "ema": None if lane.ema is None else copy.deepcopy(lane.ema.state_dict()),
@@ -73,6 +74,7 @@ def restore_trainer_state(trainer, state: dict) -> None:
         lane.step, lane.stale, lane.done = saved["step"], saved["stale"], False
         lane.best_acc, lane.best_epoch = saved["best_acc"], saved["best_epoch"]
         lane.optimizer_time, lane.best_state = saved["optimizer_time"], saved["best_state"]
+        lane.train_time = saved.get("train_time", 0.0)  # absent in checkpoints written before it
     for g, saved in zip(trainer.groups, state["groups"], strict=True):
         g.load_state_dict(saved)
     for g in trainer.groups:  # released lanes keep the weights they stopped with

@@ -50,7 +50,8 @@ class Lane:
     best_acc: float = -math.inf
     best_epoch: int = 0
     best_state: dict | None = None
-    optimizer_time: float = 0.0
+    optimizer_time: float = 0.0  # seconds in optimizer.step() (and the EMA update) alone
+    train_time: float = 0.0  # seconds of its group's micro-steps: forward, backward and step
 
     @property
     def label(self) -> str:
@@ -66,6 +67,7 @@ class PendingSteps:
     steps: tuple[int, ...]
     lrs: tuple[float, ...]
     epoch: int
+    times: tuple[float, ...] = ()  # each stepped lane's train_time after the step (the trainer sets it)
 
 
 def _per_lane_norms(tensors: list[torch.Tensor], n_lanes: int) -> torch.Tensor:

@@ -41,7 +41,13 @@ from optim_core.training.data.dataset import ImageDataset
 from optim_core.training.data.load import load_dataset
 from optim_core.training.device import pick_device, synchronize
 from optim_core.training.lanes import Lane, LaneGroup, evaluate_model
-from optim_core.training.metrics import DEVICE_STEP_METRICS, EPOCH_METRICS, LR_METRIC, MetricRow
+from optim_core.training.metrics import (
+    DEVICE_STEP_METRICS,
+    EPOCH_METRICS,
+    LR_METRIC,
+    TRAIN_TIME_METRIC,
+    MetricRow,
+)
 from optim_core.training.model import SmallCNN
 from optim_core.training.results import LaneResult, TrainResult
 from optim_core.training.seeds import dropout_mask, epoch_permutation
@@ -171,13 +177,7 @@ class Trainer:
                 for g in self.groups:
                     if g.active and i < g.n_batches:
                         idx = order[i * g.batch_size : (i + 1) * g.batch_size]
-                        g.micro_step(
-                            data.x_train[idx],
-                            data.y_train[idx],
-                            i,
-                            epoch + 1,
-                            self._dropout_mask(len(idx), epoch, i),
-                        )
+                        self._timed_micro_step(g, data.x_train[idx], data.y_train[idx], i, epoch)
                 self.batch = i + 1
                 if self._stop_requested():
                     self.epoch_train_time += time.perf_counter() - started
@@ -191,6 +191,22 @@ class Trainer:
         self.elapsed = time.perf_counter() - run_started
         self._flush()
         return self._result("finished")
+
+    def _timed_micro_step(self, g: LaneGroup, x: torch.Tensor, y: torch.Tensor, i: int, epoch: int) -> None:
+        """One micro-step of a group, its seconds added to its lanes' train_time. In a batch-size sweep
+        on an accelerator the device is synchronised first, so that each size's time is its own."""
+        steps_before = len(g.pending)
+        started = time.perf_counter()
+        g.micro_step(x, y, i, epoch + 1, self._dropout_mask(len(y), epoch, i))
+        if self.config.batch_sizes and self.device.type != "cpu":
+            synchronize(self.device)
+        seconds = time.perf_counter() - started
+        for lane in g.lanes:
+            if not lane.done:
+                lane.train_time += seconds
+        if len(g.pending) > steps_before:
+            stepped = g.pending[-1]
+            stepped.times = tuple(g.lanes[position].train_time for position in stepped.lanes)
 
     def _dropout_mask(self, batch: int, epoch: int, index: int) -> torch.Tensor | None:
         if self._dropout_gen is None:
@@ -215,11 +231,13 @@ class Trainer:
         values = torch.cat([p.values.reshape(-1) for _, p in entries]).tolist()
         rows, offset = [], 0
         for g, p in entries:
-            for position, step, lr in zip(p.lanes, p.steps, p.lrs, strict=True):
+            times = p.times or (math.nan,) * len(p.lanes)
+            for position, step, lr, seconds in zip(p.lanes, p.steps, p.lrs, times, strict=True):
                 label = g.lanes[position].label
                 for k, name in enumerate(DEVICE_STEP_METRICS):
                     rows.append(MetricRow(label, step, p.epoch, name, values[offset + k * g.n + position]))
                 rows.append(MetricRow(label, step, p.epoch, LR_METRIC, lr))
+                rows.append(MetricRow(label, step, p.epoch, TRAIN_TIME_METRIC, seconds))
             offset += p.values.numel()
         for g in self.groups:
             g.pending.clear()

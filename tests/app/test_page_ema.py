@@ -166,9 +166,12 @@ def test_uploaded_csv_column_is_smoothed():
     assert not at.error
     spec = chart_spec(at, "ema_series")
     loss = [2.5, 2.1, 1.9, 1.7, 1.75, 1.5, 1.45, 1.3]
-    assert values(trace(spec, "raw")) == pytest.approx([1, 2, 3, 4, 5, 6, 7, 8])  # the first numeric column
+    assert values(trace(spec, "raw")) == pytest.approx(loss)  # the loss, not the step counter's straight line
     column = at.sidebar.selectbox[0]
     assert column.options == ["step", "loss"]  # the text column is left out
+    assert column.value == "loss"
+    column.set_value("step").run()
+    assert values(trace(chart_spec(at, "ema_series"), "raw")) == pytest.approx([1, 2, 3, 4, 5, 6, 7, 8])
     column.set_value("loss").run()
     spec = chart_spec(at, "ema_series")
     assert values(trace(spec, "raw")) == pytest.approx(loss)

@@ -251,3 +251,81 @@ def test_a_new_rule_in_a_slot_takes_that_rules_defaults():
 def test_a_link_naming_a_rule_and_its_lr_keeps_that_lr():
     at = playground({"surface": "beale", "n_opt": "2", "o2": "adamw", "o2_lr": "0.0001"})
     assert at.select_slider(key="o2_lr").value == pytest.approx(1e-4)
+
+
+def test_readout_status_says_finished_once_the_run_has_ended():
+    """At the last step the run is over: the status column says so, not "running"."""
+    at = playground({"surface": "bowl", "n_opt": "2", "o1": "sgd", "o2": "adam", "steps": "20"})
+    readout = html_tables(at)[0]
+    assert list(readout["status"]) == ["finished", "finished"]
+    at.slider(key="t").set_value(5).run()
+    assert list(html_tables(at)[0]["status"]) == ["running", "running"]
+    zh = playground({"surface": "bowl", "n_opt": "1", "o1": "sgd", "steps": "20", "lang": "zh"})
+    assert list(html_tables(zh)[0]["状态"]) == ["已完成"]
+
+
+def test_step_line_on_the_loss_panel_moves_with_the_frames():
+    """The inspected-step line on the loss panel is drawn by a moving trace, so Play moves it too."""
+    at = playground({"n_opt": "2", "o1": "sgd", "o2": "adam", "steps": "40", "t": "10"})
+    spec = chart_spec(at, "map")
+    assert not [s for s in spec["layout"]["shapes"] if s.get("xref") == "x3"], "a shape does not animate"
+    (markers,) = [d for d in spec["data"] if d.get("meta") == "loss-markers"]
+    index = spec["data"].index(markers)
+    assert "lines" in markers["mode"] and set(markers["x"]) == {10}
+    for frame in spec["frames"]:
+        (moved,) = [d for i, d in zip(frame["traces"], frame["data"], strict=True) if i == index]
+        assert set(moved["x"]) == {int(frame["name"])}
+        assert len(moved["y"]) == len(markers["y"]) == 2 + 2, "the line's two ends, then a marker per path"
+
+
+def test_update_rules_sit_beside_the_map_specialised_to_their_settings():
+    """SGD and SGD + momentum read differently; the page's clipping, weight decay and schedule show; the
+    rules are in the column beside the map's."""
+    at = playground(
+        {
+            "n_opt": "3",
+            "o1": "sgd",
+            "o2": "momentum",
+            "o3": "adam",
+            "clip": "true",
+            "clip_norm": "2",
+            "wd": "0.1",
+            "sched": "cosine_annealing_lr",
+        }
+    )
+    sgd, momentum, adam = (latex.value for latex in at.latex)
+    assert sgd != momentum
+    assert "b_t" in momentum and r"\mu = 0.9" in momentum and "nesterov" not in momentum
+    assert "b_t" not in sgd and r"\mu = 0" in sgd and r"\textbf{if}" not in sgd, "its branches are decided"
+    assert r"\lambda = 0.1" in sgd and r"g_t + \lambda \theta_{t-1}" in sgd
+    assert all(
+        r"\min\!\big(1, 2 /" in rule and r"\mathrm{sched}(t)" in rule for rule in (sgd, momentum, adam)
+    )
+    assert "v^{max}_t" not in adam and r"\epsilon = 10^{-8}" in adam
+    row = [c for c in at.columns if c.get("plotly_chart") or c.get("latex")]
+    assert [(len(c.get("plotly_chart")), len(c.get("latex"))) for c in row] == [(1, 0), (0, 3)]
+    at.selectbox(key="o1").set_value("nesterov").run()
+    assert r"g_t + \mu b_t" in at.latex[0].value
+
+
+def test_a_rule_twice_with_other_settings_shows_twice():
+    at = playground({"n_opt": "2", "o1": "adam", "o2": "adam", "o2_amsgrad": "true"})
+    assert (
+        len(at.latex) == 2
+        and "v^{max}_t" in at.latex[1].value
+        and "v^{max}_t" not in at.latex[0].value.split(r"\textbf{for}")[1]
+    )
+
+
+def test_every_rule_reads_with_its_branches_decided():
+    """No rule shows a branch its settings decide, nor a flag that is off; RAdam's ρₜ > 5 stays."""
+    from app.views.playground import rule_text
+    from optim_core.optimizers import RULES
+
+    for name, rule in RULES.items():
+        for switch in ({}, {"weight_decay": 0.1}, {"momentum": 0.5}):
+            hp = {**rule.defaults, **{k: v for k, v in switch.items() if k in rule.defaults}}
+            text = " ".join(rule_text.specialised_lines(name, hp, noise=True, clip_norm=1.0, schedule=True))
+            assert not [c for c in rule_text.CONDITIONS if rf"\textbf{{if}}\ {c}" in text], (name, text)
+            assert r"\mathrm{sched}(t)" in text and r"\sigma \xi_t" in text and r"\min\!\big(1, 1 /" in text
+    assert r"\rho_t > 5" in " ".join(rule_text.specialised_lines("radam", {}))

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app.shared.schedule_controls import IntListSetting, InvalidValue
+from app.shared.schedule_controls import IntListSetting, InvalidValue, collect, flat_settings
 from app.shared.schedule_links import decode_curve, encode_curve, playground_link, relative_kwargs
 from app.shared.theme import PRESENTER
 from app.views.schedules import figures as view
@@ -23,6 +23,7 @@ from optim_core.schedules import (
     reduce_lr_on_plateau,
     schedule_names,
 )
+from optim_core.training.config import schedule_kwargs_for
 from tests.app.apptest import open_view
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,11 +65,11 @@ def link_query(at: AppTest, index: int = 0) -> dict[str, str]:
 def test_default_page_shows_torch_exact_cosine(open_page):
     at = open_page()
     shown = curves(at)
-    assert list(shown) == ["CosineAnnealingLR(T_max=100)"]
+    assert list(shown) == ["CosineAnnealingLR(T_max=300)"]
     # bit for bit what optim_core computes (JSON floats round-trip exactly)
     assert (
-        shown["CosineAnnealingLR(T_max=100)"]
-        == lr_curve("cosine_annealing_lr", 300, lr=0.1, T_max=100).tolist()
+        shown["CosineAnnealingLR(T_max=300)"]
+        == lr_curve("cosine_annealing_lr", 300, lr=0.1, T_max=300).tolist()
     )
     layout = chart(at, "curves")["layout"]
     assert layout["hovermode"] == "x unified"
@@ -76,10 +77,14 @@ def test_default_page_shows_torch_exact_cosine(open_page):
     assert not at.error and not at.warning
     assert any(r"\cos" in latex.value for latex in at.latex)  # the formula
     assert any(
-        "CosineAnnealingLR(optimizer, T_max=100)" in code.value for code in at.code
+        "CosineAnnealingLR(optimizer, T_max=300)" in code.value for code in at.code
     )  # the PyTorch code
     table = at.dataframe[0].value
-    assert len(table) == 300 and table.iloc[:, 1].tolist() == shown["CosineAnnealingLR(T_max=100)"]
+    assert len(table) == 300 and table.iloc[:, 1].tolist() == shown["CosineAnnealingLR(T_max=300)"]
+    # T_max defaults to the number of steps: one annealing, the LR never rises again
+    assert np.all(np.diff(shown["CosineAnnealingLR(T_max=300)"]) < 0)
+    assert at.number_input(key="sched_T_max").value == 0
+    assert at.number_input(key="sched_T_max").label == "T_max (0 = all 300 steps)"
 
 
 def test_changing_a_parameter_changes_the_curve(open_page):
@@ -218,7 +223,69 @@ def test_switching_schedule_forgets_the_old_parameters(open_page):
     assert "sched_T_max" not in at.query_params
     assert not at.warning, warnings(at)  # no "unknown parameter" notice for the one we dropped
     at.selectbox(key="sched").set_value("cosine_annealing_lr").run()
-    assert at.number_input(key="sched_T_max").value == 100  # back from its default, not from 40
+    assert at.number_input(key="sched_T_max").value == 0  # back from its default (all steps), not from 40
+
+
+def test_the_default_t_max_follows_the_steps_and_a_named_one_wins(open_page):
+    at = open_page({"steps": "500"})
+    shown = curves(at)
+    assert shown == {"CosineAnnealingLR(T_max=500)": lr_curve("cosine_annealing_lr", 500, T_max=500).tolist()}
+    at.slider(key="steps").set_value(120).run()
+    assert list(curves(at)) == ["CosineAnnealingLR(T_max=120)"]
+    assert "sched_T_max" not in at.query_params  # the default leaves the URL clean
+    assert any("CosineAnnealingLR(optimizer, T_max=120)" in code.value for code in at.code)
+    # a link that names T_max still sets it: the cosine rises again past it, as torch's does
+    at = open_page({"steps": "300", "sched_T_max": "100"})
+    (values,) = curves(at).values()
+    assert values == lr_curve("cosine_annealing_lr", 300, T_max=100).tolist() and np.argmin(values) == 100
+    # a kept curve keeps the T_max it was drawn with, whatever the steps become
+    at.button(key="keep_curve").click().run()
+    at = open_page({"steps": "200", "keep": url_value(at, "keep")})
+    assert set(curves(at)) == {"CosineAnnealingLR(T_max=200)", "CosineAnnealingLR(T_max=100)"}
+    # the longest curve anneals over all its steps too, and keeping it keeps that T_max
+    at = open_page({"steps": "5000"})
+    at.button(key="keep_curve").click().run()
+    assert url_value(at, "keep") == "cosine_annealing_lr|T_max=5000"
+    at = open_page({"steps": "4000", "keep": url_value(at, "keep")})
+    assert set(curves(at)) == {"CosineAnnealingLR(T_max=4000)", "CosineAnnealingLR(T_max=5000)"}
+    assert not at.warning and not at.error
+
+
+def test_the_playground_cosine_anneals_over_its_steps(open_page):
+    def lr_panel(query: dict) -> list[float]:
+        at = open_view("playground", {"n_opt": "1", "o1": "sgd", "sched": "cosine_annealing_lr", **query})
+        spec = chart(at, "map")
+        return next(d for d in spec["data"] if d.get("yaxis") == "y2" and d.get("mode") == "lines")["y"]
+
+    lrs = lr_panel({"steps": "200"})
+    assert len(lrs) == 200 and lrs == pytest.approx(
+        lr_curve("cosine_annealing_lr", 200, lr=1.0, T_max=200), abs=1e-6
+    )
+    assert np.all(np.diff(lrs) <= 0)  # the panel's 6 digits: the last steps may round alike
+    named = lr_panel({"steps": "200", "sched_T_max": "50"})
+    assert named == pytest.approx(lr_curve("cosine_annealing_lr", 200, lr=1.0, T_max=50), abs=1e-6)
+
+
+def test_the_training_cosine_anneals_over_the_whole_run():
+    at = open_view("training", {"lrs": "cosine_annealing_lr"}, timeout=120)
+    assert at.number_input(key="lrs_T_max").value == 0
+    assert at.number_input(key="lrs_T_max").label == "T_max (0 = the whole run)"
+    assert not at.error
+    # the page leaves T_max to the trainer, which anneals over the run's own length
+    kwargs, problems = collect("cosine_annealing_lr", "lrs_", lambda s, _: s.default, whole_run=True)
+    assert kwargs == {"eta_min": 0.0} and not problems
+    assert schedule_kwargs_for("cosine_annealing_lr", kwargs, 230) == {"eta_min": 0.0, "T_max": 230}
+    kwargs, _ = collect(
+        "cosine_annealing_lr", "lrs_", lambda s, _: 40 if s.key == "lrs_T_max" else s.default, whole_run=True
+    )
+    assert schedule_kwargs_for("cosine_annealing_lr", kwargs, 230)["T_max"] == 40
+    # and back: the settings a stored run's kwargs give read as the same kwargs
+    for run_kwargs in ({"eta_min": 0.0}, {"T_max": 40, "eta_min": 0.001}):
+        pairs = {
+            s.key: v for s, v in flat_settings("cosine_annealing_lr", run_kwargs, "lrs_", whole_run=True)
+        }
+        read = collect("cosine_annealing_lr", "lrs_", lambda s, _, pairs=pairs: pairs[s.key], whole_run=True)
+        assert read == (run_kwargs, [])
 
 
 def test_chinese_labels(open_page):

@@ -101,7 +101,7 @@ def test_a_tiny_run_finishes_and_its_charts_hold_the_stored_metrics(runs_dir):
     assert record.status == "finished", record.error
     at.run()
     assert not at.exception
-    assert "Finished 1 epochs" in texts(at)
+    assert "Finished 1 epoch in" in texts(at)
     shown = charts(at)
     stored = RunStore(runs_dir).read_metrics(run)
     _, loss = shown["tr_chart_loss"]
@@ -326,3 +326,153 @@ def test_chinese():
     at = training({"lang": "zh"})
     assert at.title[0].value == "实时训练"
     assert at.button(key="tr_start").label == "开始训练"
+
+
+def test_counts_of_one_are_singular():
+    # 200 images in one batch: one optimizer step per epoch; one epoch; a sweep of one size: one copy
+    at = training({**TINY, "bs": "8192"})
+    page = texts(at)
+    assert "1 optimizer step per epoch, 1 in the whole run" in page
+    assert "1 optimizer steps" not in page
+    at = training({"sweep": "true", "sweep_sizes": "full", "subset": "200"})
+    assert "1 copy from the same initial weights" in texts(at)
+    run = start(training({**TINY, "bs": "8192"}))
+    assert get_job_manager().wait(run, timeout=120).status == "finished"
+    at = training({"run": str(run)})
+    page = texts(at)
+    assert "Finished 1 epoch in" in page and "1 epoch · batch 8192" in page
+    assert "1 epochs" not in page
+
+
+def per_optimizer_table(at: AppTest) -> pd.DataFrame:
+    return next(d.value for d in at.dataframe if "optimizer" in d.value.columns)
+
+
+def test_a_compared_run_without_an_ema_shows_a_dash_not_none():
+    plain = start(training(TINY))
+    get_job_manager().wait(plain, timeout=120)
+    with_ema = start(training({**TINY, "wema": "true"}))
+    assert get_job_manager().wait(with_ema, timeout=120).status == "finished"
+    at = training({"run": str(with_ema), "cmp": str(plain)})
+    table = per_optimizer_table(at).set_index("optimizer")
+    ema = table["EMA accuracy"]
+    assert ema[f"#{plain} SGD"] == "—" and ema[f"#{plain} SGD + momentum"] == "—"
+    assert ema[f"#{with_ema} SGD"].endswith("%") and table["val. accuracy"].str.endswith("%").all()
+    assert not table.isna().any().any()
+
+
+def test_batch_size_sweep_lanes_have_distinct_colours():
+    from app.views.training.figures import lane_styles
+    from app.views.training.frames import LaneView
+
+    lanes = [LaneView(f"Adam bs={b}", "adam", f"Adam bs={b}", b) for b in (8, 64, 512, "full")]
+    colours = [s["colour"] for s in lane_styles(lanes)]
+    assert len(set(colours)) == 4
+    # lanes of different optimizers keep their optimizer's colour, repeats their dash
+    mixed = [LaneView("SGD", "sgd", "SGD", 64), LaneView("SGD #2", "sgd", "SGD #2", 64)]
+    styles = lane_styles(mixed)
+    assert styles[0]["colour"] == styles[1]["colour"] and styles[0]["dash"] != styles[1]["dash"]
+
+
+def progress_seconds(at: AppTest) -> float:
+    import re
+
+    text = " ".join(str(p.proto.text) for p in at.get("progress"))
+    return float(re.search(r"· ([\d.]+) s", text).group(1))
+
+
+def test_the_elapsed_time_goes_on_after_resume_and_both_clocks_agree(runs_dir):
+    import os
+    import re
+
+    run = start(training(TINY))
+    assert get_job_manager().wait(run, timeout=120).status == "finished"
+    at = training({"run": str(run)})
+    finished = re.search(r"in ([\d.]+) s", " ".join(s.value for s in at.success)).group(1)
+    caption = re.search(r"has taken ([\d.]+) s", texts(at)).group(1)
+    assert progress_seconds(at) == float(finished) and caption == finished
+    # a resumed run that trained 50 s before and restarted 2 s ago has been training for about 52 s
+    store = RunStore(runs_dir)
+    resumed = store.create_run(store.get_run(run).config, status="stopped")
+    now = time.time()
+    store.update(
+        resumed,
+        status="running",
+        resume=1,
+        started_at=now - 2,
+        heartbeat=now,
+        worker_pid=os.getpid(),
+        worker_host=__import__("socket").gethostname(),
+        summary={"status": "stopped", "epochs_completed": 0, "elapsed": 50.0, "lanes": []},
+    )
+    try:
+        at = training({"run": str(resumed)})
+        assert 51.5 <= progress_seconds(at) <= 60
+    finally:
+        store.update(resumed, status="stopped")
+
+
+def test_a_batch_size_sweep_shows_time_per_epoch_and_samples_per_second(runs_dir):
+    at = training(
+        {"sweep": "true", "sweep_sizes": "16,full", "epochs": "2", "subset": "200", "width": "0.25"}
+    )
+    run = start(at)
+    assert get_job_manager().wait(run, timeout=120).status == "finished"
+    at.run()
+    spec, speed = charts(at)["tr_chart_speed"]
+    assert set(speed["batch_size"]) == {"16", "full"}
+    stored = RunStore(runs_dir).read_metrics(run, names=["train_time"])
+    for lane, size in (("SGD bs=16", "16"), ("SGD bs=full", "full")):
+        times = stored[stored["optimizer"] == lane].groupby("epoch")["value"].max()
+        per_epoch = float(times.iloc[-1]) / 2
+        row = speed[speed["batch_size"] == size].iloc[0]
+        assert row["seconds_per_epoch"] == pytest.approx(per_epoch) and per_epoch > 0
+        assert row["samples_per_second"] == pytest.approx(200 / per_epoch)  # 200 training images
+    # loss against wall-clock seconds: each lane's x is its own training time, increasing
+    at.radio(key="xaxis").set_value("seconds").run()
+    assert not at.exception
+    _, loss = charts(at)["tr_chart_loss"]
+    for lane, rows in loss.groupby("lane"):
+        assert rows["x"].is_monotonic_increasing and rows["x"].iloc[0] > 0, lane
+    assert at.query_params["xaxis"] == "seconds"
+
+
+def test_the_optimizer_time_bars_say_they_time_only_step():
+    run = start(training(TINY))
+    get_job_manager().wait(run, timeout=120)
+    spec, _ = charts(training({"run": str(run)}))["tr_chart_time"]
+    assert "optimizer.step()" in spec["title"]
+
+
+def test_a_run_link_shows_that_runs_settings_in_the_sidebar(runs_dir):
+    settings = {
+        **TINY,
+        "l2": "adam",
+        "l2_lr": "0.003",
+        "l2_betas2": "0.99",
+        "rseed": "7",
+        "wema": "true",
+        "clipping": "true",
+        "max_norm": "1",
+        "lrs": "cosine_annealing_lr",
+        "bs": "32",
+    }
+    run = start(training(settings))
+    stored = RunStore(runs_dir).get_run(run).config
+    # a new session opened from the bare link, after the sidebar was left at other values
+    at = training({"run": str(run), "lanes": "4", "l2": "sgd", "epochs": "9"})
+    assert at.slider(key="lanes").value == 2
+    assert at.selectbox(key="l2").value == "adam"
+    assert at.select_slider(key="l2_lr").value == pytest.approx(0.003)
+    assert at.number_input(key="rseed").value == 7 and at.number_input(key="epochs").value == 1
+    assert at.toggle(key="wema").value and at.toggle(key="clipping").value
+    assert at.selectbox(key="lrs").value == "cosine_annealing_lr"
+    assert at.query_params["run"] == str(run)
+    # Start from there trains the same run again
+    get_job_manager().wait(run, timeout=120)
+    again = start(at)
+    assert RunStore(runs_dir).get_run(again).config == stored
+    get_job_manager().wait(again, timeout=120)
+    # once loaded, the sidebar is the user's: a change stays
+    at.number_input(key="epochs").set_value(3).run()
+    assert at.number_input(key="epochs").value == 3

@@ -184,7 +184,7 @@ def test_choosing_another_optimizer_updates_the_rules_and_the_link(page, app_url
     assert_no_exception(page)
     assert "o1=adam" in page.url
     assert map_paths(page)[0]["name"].startswith("Adam")
-    # the update rules below the fragment follow: a whole-page run draws them
+    # the update rules beside the fragment follow: a whole-page run draws them
     assert "beta_2" in page.evaluate(tex)
 
 
@@ -203,3 +203,35 @@ def test_typed_formulas_are_shown_as_typed(page, app_url, formula, shown):
     text = page.locator('[data-testid="stMain"]').inner_text()
     assert shown in text, text
     assert_no_exception(page)
+
+
+def test_the_step_line_on_the_loss_panel_follows_play(page, app_url):
+    open_page(page, app_url, "?n_opt=2&o1=sgd&o2=adam&t=0")
+    line = """sel => { const gd = document.querySelector(sel);
+               const trace = gd.data.find(d => d.meta === 'loss-markers');
+               return {x: trace.x, shapes: (gd.layout.shapes || []).filter(s => s.xref === 'x3').length}; }"""
+    before = page.evaluate(line, MAP)
+    assert set(before["x"]) == {0} and before["shapes"] == 0
+    page.locator(".updatemenu-button").filter(has_text="Play").first.click()
+    page.wait_for_timeout(1500)
+    during = page.evaluate(line, MAP)
+    assert len(set(during["x"])) == 1 and during["x"][0] > 0, "the line and the markers moved together"
+
+
+def test_update_rules_sit_beside_the_map_and_fit_at_1440(browser, app_url):
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    page.js_errors = []
+    page.on("pageerror", lambda exc: page.js_errors.append(str(exc)))
+    open_page(page, app_url, "?n_opt=4&o1=sgd&o2=momentum&o3=adam&o4=nadam&clip=true")
+    rules = page.locator(".st-key-pg_rules").bounding_box()
+    chart = page.locator('[data-testid="stPlotlyChart"]').first.bounding_box()
+    assert rules and chart and rules["x"] >= chart["x"] + chart["width"] - 1, "to the right of the map"
+    assert rules["y"] < chart["y"] + chart["height"] and rules["y"] + rules["height"] > chart["y"]
+    widths = page.evaluate(
+        """() => [...document.querySelectorAll('.st-key-pg_rules .katex-display')]
+                 .map(e => [e.scrollWidth, e.clientWidth])"""
+    )
+    assert len(widths) == 4 and all(scroll <= client + 1 for scroll, client in widths), widths
+    assert_no_exception(page)
+    context.close()

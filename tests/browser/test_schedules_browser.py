@@ -43,7 +43,7 @@ def test_loads_without_exception(page, app_url):
     assert_no_exception(page)
     assert page.locator("h1").first.inner_text().startswith("Learning-rate schedules")
     (curve,) = traces(page)
-    assert curve["y"] == lr_curve("cosine_annealing_lr", 300, lr=0.1, T_max=100).tolist()
+    assert curve["y"] == lr_curve("cosine_annealing_lr", 300, lr=0.1, T_max=300).tolist()
     hover = page.evaluate("sel => document.querySelector(sel)._fullLayout.hovermode", CHART)
     assert hover == "x unified"
     assert page.locator(".st-key-plateau .js-plotly-plot").count() == 1

@@ -80,3 +80,26 @@ def test_a_run_streams_stops_and_is_still_there_after_a_reload(page, app_url):
     assert_no_exception(page)
     page.get_by_text("Stopped after epoch").wait_for(timeout=30_000)
     assert page.get_by_role("heading", name=re.compile(rf"Run #{run}\b")).count() == 1
+
+
+# Texts the browser cut with an ellipsis ("Log-s…", "Clo…"): an element whose text overflows its box.
+CUT_TEXTS = """() => [...document.querySelectorAll('[data-testid="stMain"] *')]
+    .filter(e => getComputedStyle(e).textOverflow === 'ellipsis' && e.scrollWidth > e.clientWidth + 1
+                 && e.innerText)
+    .map(e => e.innerText.trim())"""
+
+
+def test_no_label_of_the_open_run_is_cut_off(page, app_url):
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.goto(f"{app_url}/training?lanes=2&epochs=1&width=0.25&subset=200")
+    wait_for_app(page)
+    page.get_by_role("button", name="Start training").click()
+    page.wait_for_url(re.compile(r"[?&]run=\d+"), timeout=60_000)
+    run = int(re.search(r"[?&]run=(\d+)", page.url).group(1))
+    for width, height, present in ((1280, 720, True), (1280, 720, False), (375, 800, False)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto(f"{app_url}/training?run={run}" + ("&present=true" if present else ""))
+        wait_for_app(page)
+        page.get_by_text("Finished 1 epoch").wait_for(timeout=60_000)
+        assert_no_exception(page)
+        assert page.evaluate(CUT_TEXTS) == [], (width, present)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -157,3 +158,128 @@ def test_every_function_marked_jitable_is_in_the_explicit_list():
     unmarked = [f.__qualname__ for f in JITTED_HELPERS if not getattr(f, "jitable", False)]
     assert not unmarked, f"in JITTED_HELPERS but not marked @jitable: {unmarked}"
     assert len(set(JITTED_HELPERS)) == len(JITTED_HELPERS) == len(marked)
+
+
+# ---- the default backend: compiled where ready, never waiting ---------------------------------------
+
+
+class _Spy:
+    """Counts the calls of a backend's `advance` (simulate looks it up on the module at each call)."""
+
+    def __init__(self, monkeypatch, module):
+        self.calls, self.threads, original = 0, [], module.advance
+
+        def advance(*args):
+            self.calls += 1
+            self.threads.append(threading.current_thread().name)
+            return original(*args)
+
+        monkeypatch.setattr(module, "advance", advance)
+
+
+def _spies(monkeypatch):
+    from optim_core.simulation import numba_backend, numpy_backend
+
+    return _Spy(monkeypatch, numpy_backend), _Spy(monkeypatch, numba_backend)
+
+
+@pytest.fixture
+def fresh_warm_up(monkeypatch):
+    """warm.py's process-wide state, fresh for one test and put back after it: a thread this test starts
+    keeps nothing queued for later tests (it idles on the restored, empty queue)."""
+    from optim_core.simulation import warm
+
+    for name, value in [("_jobs", []), ("_unfinished", 0), ("_requested", set()), ("_thread", None)]:
+        monkeypatch.setattr(warm, name, value)
+    return warm
+
+
+def test_default_backend_is_numpy_until_compiled_then_the_compiled_one_with_equal_results(monkeypatch):
+    surface = get_surface("ravine", condition=37.0)  # its own gradient: nothing compiled for it yet
+    configs = [("adam", {"lr": 0.05}), ("sgd", {"lr": 1e-3, "momentum": 0.5})]
+    args = (surface, configs, [surface.start, (1.0, -1.0)], 300)
+    numpy_spy, compiled_spy = _spies(monkeypatch)
+    before = simulate(*args, grad_noise=0.5, clip_grad_norm=3.0)
+    assert (numpy_spy.calls, compiled_spy.calls) == (1, 0)  # nothing compiled: NumPy, and no compiling
+    simulate(surface, configs, [surface.start], 2, backend="compiled")  # compiles (any starts, steps)
+    after = simulate(*args, grad_noise=0.5, clip_grad_norm=3.0)
+    assert (numpy_spy.calls, compiled_spy.calls) == (1, 2)
+    assert_same(before, after)
+    assert_same(simulate(*args, backend="numpy"), simulate(*args))
+    # a custom formula surface always runs on NumPy
+    from optim_core.formula import parse_formula
+
+    simulate(parse_formula("x**2 + 3*y**2"), configs, [(1.0, 1.0)], 5)
+    assert numpy_spy.calls == 3
+
+
+def test_warm_up_compiles_in_the_background_and_simulate_never_waits_for_it(monkeypatch, fresh_warm_up):
+    import time
+
+    from numba.core.compiler_lock import global_compiler_lock
+
+    warm = fresh_warm_up
+    surface = get_surface("ravine", condition=41.0)
+    configs = [("rmsprop", {"lr": 1e-3, "centered": True})]
+    args = (surface, configs, [surface.start], 400)
+    numpy_spy, compiled_spy = _spies(monkeypatch)
+
+    def with_compiler_busy(call):
+        """call() in a thread while another thread holds numba's compiler lock, as the warm-up thread does
+        while it compiles; returns call()'s result and its seconds, failing if it waited for the lock."""
+        held, release, out = threading.Event(), threading.Event(), {}
+
+        def hold():
+            with global_compiler_lock:
+                held.set()
+                release.wait(120)
+
+        holder = threading.Thread(target=hold, daemon=True)
+        holder.start()
+        assert held.wait(30)
+        try:
+            started = time.perf_counter()
+            runner = threading.Thread(target=lambda: out.update(result=call()), daemon=True)
+            runner.start()
+            runner.join(60)
+            assert not runner.is_alive(), "simulate() waited for numba's compiler"
+            return out["result"], time.perf_counter() - started
+        finally:
+            release.set()
+            holder.join(30)
+
+    assert warm.warm_up(surfaces=()) and not warm.warm_up()  # one thread per process, nothing queued yet
+    assert warm.started() and warm.pending() == 0
+    before, seconds = with_compiler_busy(lambda: simulate(*args))
+    assert (numpy_spy.calls, compiled_spy.calls) == (1, 0) and seconds < 30
+    assert warm.pending() == 1  # the missing code was requested, once
+    simulate(*args)
+    assert warm.pending() == 1 and numpy_spy.calls == 2
+    assert warm.wait(timeout=300)  # the thread compiles it
+    after, _ = with_compiler_busy(lambda: simulate(*args))  # ready: the fast path, the lock still held
+    assert (numpy_spy.calls, compiled_spy.calls) == (2, 2)
+    assert (
+        compiled_spy.threads[0] == "optim_core warm-up" != compiled_spy.threads[1]
+    )  # its compile, then ours
+    assert_same(before, after)
+
+
+def test_the_compiled_fma_equals_the_numpy_emulation_bit_for_bit():
+    import numba
+
+    from optim_core.optimizers.torch_ops import fma, lerp
+    from optim_core.simulation import numba_backend  # noqa: F401 (what compiled code calls fma as)
+
+    @numba.njit
+    def compiled(a, b, c):
+        return fma(a, b, c), lerp(a, b, c)
+
+    rng = np.random.default_rng(3)
+    scale = 10.0 ** rng.integers(-30, 30, size=(4000, 2))
+    a, b, c = (rng.standard_normal((4000, 2)) * scale for _ in range(3))
+    c[:10] = -a[:10] * b[:10]  # exact cancellation
+    w = rng.uniform(-0.2, 1.2, size=(4000, 1))
+    for args in [(a, b, c), (0.1, b, c), (a, b, 2.5), (w, b, c)]:
+        got_fma, got_lerp = compiled(*args)
+        np.testing.assert_array_equal(got_fma, fma(*args))
+        np.testing.assert_array_equal(got_lerp, lerp(*args))

@@ -220,3 +220,28 @@ def test_ordinary_columns_never_take_the_cell_by_cell_path(monkeypatch):
     df = load_csv_series(data)
     assert list(df.columns) == ["step", "loss", "acc"]
     assert df["loss"][0] == 0.1 and df["acc"][1] == 0.2
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"step,loss\n1,2.5\n2,2.1\n3,1.9\n", "loss"),  # not the step counter, which draws a straight line
+        (b"epoch,train_acc,val_loss\n1,0.5,2.0\n2,0.6,1.8\n3,0.7,1.9\n", "val_loss"),
+        (b"iteration;TrainLoss\n1;2,5\n2;2,1\n", "TrainLoss"),
+        (b"global_step,top1_error\n10,0.5\n20,0.4\n", "top1_error"),
+        (
+            b"epoch,time,accuracy\n1,0.5,0.61\n2,1.1,0.60\n3,1.6,0.64\n",
+            "accuracy",
+        ),  # no loss: the first measure
+        (b"n,value\n0,3.5\n1,3.2\n", "value"),
+        (b"1,5.0\n2,4.1\n3,4.3\n", "column_2"),  # headerless: column_1 increases row by row, a counter
+        (b"a,b\n1,10\n2,20\n", "a"),  # every column is a counter: the first one
+    ],
+)
+def test_series_column_prefers_a_loss_over_a_counter(data, expected):
+    assert series.series_column(load_csv_series(data)) == expected
+
+
+def test_series_column_needs_a_column():
+    with pytest.raises(ValueError, match="no columns"):
+        series.series_column(pd.DataFrame())

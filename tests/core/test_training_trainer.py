@@ -553,3 +553,34 @@ def test_a_run_level_weight_decay_is_the_only_decay(small):
     assert adam_l2.lanes[0].hp["weight_decay"] == 0.1 and adam_l2.lanes[0].l2_by_trainer == 0.0
     # L2 through the trainer on AdamW equals torch's Adam with weight_decay (both add λθ to the gradient)
     assert states_equal(l2.lanes[0].model, adam_l2.lanes[0].model, atol=1e-6)
+
+
+def test_each_batch_size_of_a_sweep_records_its_own_training_time_and_resume_goes_on(small, tmp_path):
+    class Clock(TrainingCallback):
+        def __init__(self):
+            self.rows = []
+
+        def on_metrics(self, rows):
+            self.rows += [r for r in rows if r.name == "train_time"]
+
+    config = RunConfig(optimizers=[{"name": "sgd"}], batch_sizes=[8, "full"], epochs=2, seed=3)
+    clock = Clock()
+    trainer = Trainer(config, small, callback=clock, should_stop=lambda: trainer.batch >= 5)
+    assert trainer.run().status == "stopped"
+    by_lane = {lane.label: [r for r in clock.rows if r.optimizer == lane.label] for lane in trainer.lanes}
+    for lane in trainer.lanes:
+        rows = by_lane[lane.label]
+        # one value per optimizer step, growing, the last one the lane's own total
+        assert [r.step for r in rows] == list(range(1, lane.step + 1))
+        assert all(b.value > a.value > 0 for a, b in zip(rows, rows[1:], strict=False))
+        assert rows[-1].value == pytest.approx(lane.train_time)
+    # 5 micro-steps of 8 images cost more than the one step of the whole set, and each lane has its own
+    assert trainer.lanes[0].train_time != trainer.lanes[1].train_time
+    before = {lane.label: lane.train_time for lane in trainer.lanes}
+    path = trainer.save_checkpoint(tmp_path / "last.pt")
+    clock = Clock()
+    resumed = Trainer.from_checkpoint(path, small, callback=clock)
+    assert resumed.run().status == "finished"
+    for lane in resumed.lanes:  # the clock goes on from the checkpoint, it does not restart at 0
+        first = next(r for r in clock.rows if r.optimizer == lane.label)
+        assert first.value > before[lane.label]

@@ -82,8 +82,22 @@ STRINGS = {
     "pg.col.step_size": ("effective LR (x, y)", "有效学习率 (x, y)"),
     "pg.col.status": ("status", "状态"),
     "pg.status.ok": ("running", "运行中"),
+    "pg.status.done": ("finished", "已完成"),
     "pg.status.diverged": ("diverged at {step}", "第 {step} 步发散"),
     "pg.rules": ("Update rules", "更新规则"),
+    "pg.rules_caption": (
+        "Each rule as its settings make it: the branches they take, their values. "
+        "γ is the lr slider's value.",
+        "按当前设置展开的更新规则:只列出这些设置所走的分支及其取值。γ 为学习率滑块的值。",
+    ),
+    "pg.rules_noise": (
+        "σ ξₜ: the gradient noise (ξₜ standard normal).",
+        "σ ξₜ:梯度噪声(ξₜ 服从标准正态分布)。",
+    ),
+    "pg.rules_schedule": (
+        "sched(t): the LR schedule's multiplier at step t.",
+        "sched(t):学习率调度在第 t 步的乘数。",
+    ),
     "pg.torch_code": ("Equivalent PyTorch code", "等价的 PyTorch 代码"),
     "pg.export_csv": ("Download the trajectories (CSV)", "下载轨迹(CSV)"),
     "pg.export_html": ("Download the animated figure (HTML)", "下载动画图(HTML)"),

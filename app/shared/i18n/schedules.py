@@ -24,6 +24,8 @@ STRINGS = {
     "sch.part": ("Part {k}", "第 {k} 段"),
     "sch.times_lr": ("{name} (× LR)", "{name}(× 学习率)"),
     "sch.zero_is_none": ("{name} (0 = same as up)", "{name}(0 表示与上升相同)"),
+    "sch.whole_run": ("{name} (0 = the whole run)", "{name}(0 表示整个训练过程)"),
+    "sch.whole_run_steps": ("{name} (0 = all {n} steps)", "{name}(0 表示全部 {n} 步)"),
     "sch.invalid": ("These settings do not make a schedule: {error}", "这些设置无法构成调度:{error}"),
     "sch.kept_invalid": ("Kept curve {n} cannot be drawn: {error}", "保留的曲线 {n} 无法绘制:{error}"),
     "sch.absolute_note": (
@@ -69,10 +71,12 @@ STRINGS = {
         "ReduceLROnPlateau is not a function of the step: it watches a metric and cuts the LR by `factor` "
         "once "
         "the metric has not improved for more than `patience` epochs. Here it watches a synthetic validation "
-        "loss that falls, then flattens out with noise.",
+        "loss that falls, then flattens out with noise, or the validation loss of a run the Training page "
+        "saved.",
         "ReduceLROnPlateau 不是步数的函数:它监视一个指标,当该指标超过 `patience` 个周期没有改进时,把学习率乘"
         "以 "
-        "`factor`。这里它监视的是一条合成的验证损失:先下降,然后在噪声中趋于平稳。",
+        "`factor`。这里它监视的是一条合成的验证损失(先下降,然后在噪声中趋于平稳),或训练页面保存的某次运行的"
+        "验证损失。",
     ),
     "sch.plt.series": ("The loss series (synthetic)", "损失序列(合成)"),
     "sch.plt.epochs": ("Epochs", "训练周期数"),
@@ -98,10 +102,19 @@ STRINGS = {
         "此处为 mode=min、threshold_mode=rel 的情形。max 模式比较方向相反;abs 模式与 best − threshold 比较。"
         "每次下调后有 `cooldown` 个周期不统计无改进的周期。",
     ),
-    "sch.plt.training": (
-        "A real training loss will be selectable here once the Live-training page records runs.",
-        "一旦实时训练页面开始记录训练过程,这里就可以选择真实的训练损失。",
+    "sch.plt.source": ("The monitored loss", "监视的损失"),
+    "sch.plt.source.synthetic": ("Synthetic", "合成"),
+    "sch.plt.source.run": ("A saved run", "已保存的运行"),
+    "sch.plt.runs_missing": (
+        "No finished or stopped training run yet: watching the synthetic loss until the Training page has "
+        "saved one.",
+        "还没有已完成或已停止的训练运行:在训练页面保存运行之前,先监视合成的损失。",
     ),
+    "sch.plt.run_empty": (
+        "Run #{id} recorded no validation loss: watching the synthetic loss.",
+        "运行 #{id} 没有记录验证损失:改为监视合成的损失。",
+    ),
+    "sch.plt.run_loss": ("Validation loss ({lane}, run #{id})", "验证损失({lane},运行 #{id})"),
     # reasons in URL notices and errors
     "sch.reason.int_list": (
         "{text!r} is not a comma-separated list of integers",
@@ -150,8 +163,9 @@ STRINGS = {
     "sch.help.polynomial_lr.power": ("Exponent of the decay: 1 is linear.", "衰减的指数:1 为线性。"),
     "sch.help.T_max": (
         "Steps from lr down to eta_min. Past T_max the LR rises again (the cosine goes on), exactly as in "
-        "torch.",
-        "从 lr 降到 eta_min 的步数。超过 T_max 后学习率会再次上升(余弦继续),与 torch 完全一致。",
+        "torch. Where the box says so, 0 anneals once over the whole run.",
+        "从 lr 降到 eta_min 的步数。超过 T_max 后学习率会再次上升(余弦继续),与 torch 完全一致。"
+        "若标签注明,0 表示在整个训练过程中只退火一次。",
     ),
     "sch.help.eta_min": ("The lowest LR (an absolute value).", "最低学习率(绝对值)。"),
     "sch.help.T_0": ("Length of the first cycle, in steps.", "第一个周期的长度(步数)。"),

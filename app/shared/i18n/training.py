@@ -95,6 +95,10 @@ STRINGS = {
         "{per_epoch} optimizer steps per epoch, {total} in the whole run.",
         "每个 epoch {per_epoch} 个优化步,整个运行共 {total} 步。",
     ),
+    "tr.steps_line.one": (
+        "1 optimizer step per epoch, {total} in the whole run.",
+        "每个 epoch 1 个优化步,整个运行共 {total} 步。",
+    ),
     # model and device
     "tr.width": ("Width (× 16, 32, 64, 128 channels)", "宽度(× 16、32、64、128 个通道)"),
     "tr.width_help": (
@@ -123,6 +127,10 @@ STRINGS = {
     "tr.params_line": (
         "**Model** · {count} parameters, {n} copies from the same initial weights",
         "**模型** · {count} 个参数,{n} 份副本,初始权重完全相同",
+    ),
+    "tr.params_line.one": (
+        "**Model** · {count} parameters, 1 copy from the same initial weights",
+        "**模型** · {count} 个参数,1 份副本,初始权重完全相同",
     ),
     # loop
     "tr.epochs": ("Epochs", "Epoch 数"),
@@ -274,6 +282,10 @@ STRINGS = {
         "{epochs} epochs · batch {bs} · seed {seed} · width {width}",
         "{epochs} 个 epoch · 批大小 {bs} · 种子 {seed} · 宽度 {width}",
     ),
+    "tr.cap.loop.one": (
+        "1 epoch · batch {bs} · seed {seed} · width {width}",
+        "1 个 epoch · 批大小 {bs} · 种子 {seed} · 宽度 {width}",
+    ),
     "tr.cap.sweep": ("batch sizes {sizes}", "批大小 {sizes}"),
     "tr.cap.decay.l2": ("L2 decay {value}", "L2 衰减 {value}"),
     "tr.cap.decay.decoupled": ("decoupled decay {value}", "解耦衰减 {value}"),
@@ -311,6 +323,10 @@ STRINGS = {
         "Finished {epochs} epochs in {elapsed} s.",
         "已完成 {epochs} 个 epoch,用时 {elapsed} 秒。",
     ),
+    "tr.finished.one": (
+        "Finished 1 epoch in {elapsed} s.",
+        "已完成 1 个 epoch,用时 {elapsed} 秒。",
+    ),
     "tr.stopped": (
         "Stopped after epoch {epoch}. Resume continues from the checkpoint.",
         "在第 {epoch} 个 epoch 之后停止。点击“继续”会从检查点接着训练。",
@@ -334,7 +350,28 @@ STRINGS = {
     ),
     "tr.x.step": ("optimizer step", "优化步"),
     "tr.x.epoch": ("epoch", "轮次(epoch)"),
-    "tr.x.seconds": ("seconds in optimizer.step()", "optimizer.step() 耗时(秒)"),
+    "tr.x.seconds": ("seconds", "秒"),
+    "tr.x.train_seconds": (
+        "seconds of training (forward, backward and step)",
+        "训练耗时(秒,含前向、反向与更新)",
+    ),
+    "tr.x.step_seconds": ("seconds in optimizer.step()", "optimizer.step() 耗时(秒)"),
+    "tr.no_seconds_axis": (
+        "This run recorded no training time per step, so the axis shows optimizer steps.",
+        "这个运行没有记录每步的训练耗时,因此横轴显示优化步。",
+    ),
+    "tr.x.batch": ("batch size", "批大小"),
+    "tr.chart.epoch_time": ("Time per epoch", "每个 epoch 的耗时"),
+    "tr.y.epoch_time": ("seconds per epoch", "每个 epoch 的秒数"),
+    "tr.chart.samples": ("Training images per second", "每秒训练的图像数"),
+    "tr.y.samples": ("images / s", "图像数 / 秒"),
+    "tr.speed_caption": (
+        "Each batch size trains its own model: the seconds of its forward, backward and step per epoch, "
+        "and the training images it gets through per second, over the epochs completed. A larger batch "
+        "does more work per kernel until the hardware is full; fewer steps per epoch is the price.",
+        "每个批大小训练自己的模型:按已完成的 epoch 计,每个 epoch 的前向、反向与更新耗时,"
+        "以及每秒处理的训练图像数。批越大,每个内核做的工作越多,直到硬件被占满;代价是每个 epoch 的步数更少。",
+    ),
     "tr.no_epoch_axis": (
         "The run's dataset cannot be read here, so the axis shows optimizer steps.",
         "这里无法读取该运行的数据集,因此横轴显示优化步。",
@@ -349,7 +386,7 @@ STRINGS = {
     "tr.chart.val_loss": ("Validation loss", "验证损失"),
     "tr.chart.grad": ("Gradient norm ‖g‖ (before clipping)", "梯度范数 ‖g‖(裁剪前)"),
     "tr.chart.ratio": ("Update / weight ratio ‖Δθ‖ / ‖θ‖", "更新量与权重之比 ‖Δθ‖ / ‖θ‖"),
-    "tr.chart.time": ("Wall-clock time per optimizer", "每个优化器的实际耗时"),
+    "tr.chart.time": ("Time in optimizer.step() alone", "仅 optimizer.step() 的耗时"),
     "tr.y.loss": ("cross-entropy", "交叉熵"),
     "tr.y.loss_log": ("cross-entropy (log scale)", "交叉熵(对数刻度)"),
     "tr.y.acc": ("accuracy", "准确率"),
@@ -375,9 +412,11 @@ STRINGS = {
     "tr.col.best": ("best", "最佳"),
     "tr.col.opt_time": ("time in step()", "step() 耗时"),
     "tr.time_caption": (
-        "The whole run has taken {elapsed} s of wall-clock time; the optimizers train in lock-step, so "
-        "the bars compare the cost of each update rule alone.",
-        "整个运行已用时 {elapsed} 秒;各优化器同步训练,所以柱状图比较的只是各更新规则本身的开销。",
+        "The whole run has taken {elapsed} s of wall-clock time. The bars time only each optimizer's "
+        "step(): the forward and backward passes, which the lanes share, are left out, so the bars compare "
+        "the cost of each update rule alone.",
+        "整个运行已用时 {elapsed} 秒。柱状图只计各优化器 step() 的时间:各优化器共用的前向与反向传播不计在内,"
+        "所以比较的只是各更新规则本身的开销。",
     ),
     # history
     "tr.history": ("Saved runs", "已保存的运行"),

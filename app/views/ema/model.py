@@ -1,5 +1,6 @@
-"""What the EMA page computes (no widgets drawn here): a series smoothed for one β, the saved runs whose
-training loss it can smooth, and one optimizer run on a surface with the moment buffers it kept.
+"""What the EMA page computes (no widgets drawn here): a series smoothed for one β, and one optimizer run
+on a surface with the moment buffers it kept (the saved runs whose training loss it can smooth:
+app/shared/saved_runs.py, one home with the Schedules page).
 
 Runs and reads are cached on plain, hashable data, so every session reuses them.
 """
@@ -18,9 +19,6 @@ from optim_core.series import load_csv_series
 from optim_core.simulation import Trajectory, simulate
 from optim_core.smoothing import bias_region, effective_window, ema, sma
 from optim_core.surfaces import get_surface
-from optim_core.training.store import RunRecord, RunStore  # SQLite only: reading saved runs needs no torch
-
-RUN_STATUSES = ("finished", "stopped")  # runs whose loss series no longer grows
 
 
 def sma_window(beta: float) -> int:
@@ -59,22 +57,6 @@ def read_csv(data: bytes) -> pd.DataFrame:
     """An uploaded file's numeric columns (SeriesError where it holds no series; do not change the
     result, it is cached)."""
     return load_csv_series(data)
-
-
-def saved_runs(store: RunStore) -> list[RunRecord]:
-    """The saved runs whose loss series no longer grows (finished or stopped), newest first."""
-    return [r for r in store.list_runs(limit=200) if r.status in RUN_STATUSES]
-
-
-@lru_cache(maxsize=16)
-def run_losses(db: str, run_id: int, finished_at: float | None) -> dict[str, list[float]]:
-    """The training loss per step of each lane of a saved run (finished_at in the key: a resumed run
-    that ended again is read afresh)."""
-    frame = RunStore(db).read_metrics(run_id, names=["train_loss"])
-    return {
-        lane: rows.sort_values("step")["value"].tolist()
-        for lane, rows in frame.groupby("optimizer", sort=False)
-    }
 
 
 @lru_cache(maxsize=32)

@@ -8,29 +8,24 @@ of the gradient.
 
 from __future__ import annotations
 
-import time
-
-import numpy as np
 import streamlit as st
 
 from app.shared.i18n import pick, t
 from app.shared.markdown import literal
-from app.shared.navigation import page_script
 from app.shared.optimizer_labels import optimizer_label
+from app.shared.saved_runs import pick_run
 from app.shared.settings import Setting, current
 from app.shared.simulation_cache import NOISE_MODES
 from app.views.ema import figures as view
 from app.views.ema import model
 from optim_core.optimizers import RULES
-from optim_core.series import SeriesError
+from optim_core.series import SeriesError, series_column
 from optim_core.smoothing import EMA_LATEX, bias_region, daily_temperatures, effective_window
 from optim_core.surfaces import get_surface, surface_names
-from optim_core.training.store import RunStore  # SQLite only: reading saved runs needs no torch
 
 # Where the series comes from. An uploaded file cannot live in the URL, so the page says so and falls
 # back; a saved run can (ema_run, ema_lane), on the server that trained it.
 SOURCES = ("temperatures", "upload", "run")
-TRAINING_PAGE = page_script("training")
 # The optimizers whose buffers are EMAs of the gradient, in the order offered (if the registry has them).
 MOMENT_RULES = tuple(name for name in ("adam", "adam_no_bias_correction", "momentum_ema") if name in RULES)
 PLOT_CONFIG = {"displaylogo": False}  # charts get theme=None: the figures style themselves (app.shared.theme)
@@ -82,40 +77,25 @@ def uploaded_series():
         )
         return None
     # keyed by the file: a new file's columns are not the old one's
-    column = st.sidebar.selectbox(t("ema.column"), list(frame.columns), key=f"ema_column_{uploaded.file_id}")
+    columns = list(frame.columns)
+    column = st.sidebar.selectbox(
+        t("ema.column"),
+        columns,
+        index=columns.index(series_column(frame)),  # a loss-like column first, never a step counter
+        key=f"ema_column_{uploaded.file_id}",
+    )
     return frame[column].to_numpy(dtype=float, copy=True), str(column)  # a copy: the frame is cached
 
 
 def run_series():
     """(values, y-axis title) of one optimizer's training loss in a finished or stopped run, or None."""
-    store = RunStore()
-    runs = model.saved_runs(store)
-    if not runs:
-        st.info(t("ema.runs_missing"), icon=":material/model_training:")
-        st.page_link(TRAINING_PAGE, label=t("ema.runs_open_training"), icon=":material/arrow_forward:")
-        return None
-    labels = {}
-    for r in runs:
-        optimizers = ", ".join(e.get("label") or e.get("name", "?") for e in r.config.get("optimizers", []))
-        labels[r.id] = t(
-            "ema.run_label",
-            id=r.id,
-            status=t(f"tr.status.{r.status}"),
-            optimizers=optimizers,
-            date=time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created)),
-        )
-    run_id = state.widget(
-        Setting("ema_run", "choice", runs[0].id, "ema.run", choices=tuple(labels), format=labels.get), side
+    picked = pick_run(
+        state, side, metric="train_loss", prefix="ema_", missing="ema.runs_missing", empty="ema.run_empty"
     )
-    record = next(r for r in runs if r.id == run_id)
-    losses = model.run_losses(str(store.path), run_id, record.finished_at)
-    if not losses:
-        st.info(t("ema.run_empty", id=run_id), icon=":material/info:")
+    if picked is None:
         return None
-    lanes = tuple(losses)
-    lane = state.widget(Setting("ema_lane", "choice", lanes[0], "ema.lane", choices=lanes), side)
     st.sidebar.caption(t("ema.run_caption"))
-    return np.asarray(losses[lane], dtype=float), t("ema.train_loss", lane=lane)
+    return picked.values, t("ema.train_loss", lane=picked.lane)
 
 
 st.title(t("ema.title"))

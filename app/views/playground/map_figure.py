@@ -76,6 +76,8 @@ def contour_figure(
             )
         )
     motion = Motion(xy, loss, lr_curve)
+    loss_traces = _loss_traces(motion.loss, styles, diverged_at, lk, text, log_y) if motion.loss else []
+    motion.loss_span = _span(loss_traces)
     for x, y, style in zip(motion.x, motion.y, styles, strict=True):
         data.append(
             dict(
@@ -89,8 +91,7 @@ def contour_figure(
                 line=dict(color=style.colour, width=lk.line, dash=style.dash),
             )
         )
-    if loss is not None:
-        data.extend(_loss_traces(motion.loss, styles, diverged_at, lk, text, log_y))
+    data.extend(loss_traces)
     if lr_curve is not None:
         data.append(
             dict(
@@ -147,18 +148,6 @@ def contour_figure(
             type="log" if log_y else "linear",
             title=dict(text=text["loss"], font=dict(size=lk.font)),
         )
-        shapes.append(
-            dict(
-                type="line",
-                x0=step,
-                x1=step,
-                y0=0,
-                y1=1,
-                xref="x3",
-                yref="y3 domain",
-                line=dict(color="#444", width=1.5, dash="dot"),
-            )
-        )
     if lr_curve is not None:
         lr_domain = dict(x=side, y=[0.0, 0.24]) if loss is not None else dict(x=[0, 1], y=[0, 0.2])
         if loss is None:  # the map keeps the top, the LR panel sits between it and the player
@@ -176,6 +165,12 @@ def contour_figure(
     # a frame only moves points: x and y are merged into the traces' existing style
     frames = [dict(name=str(s), traces=moving, data=motion.at(int(s))) for s in shown]
     return PrebuiltFigure(dict(data=data, layout=layout, frames=frames))
+
+
+def _span(loss_traces: list[dict]) -> list[float]:
+    """The lowest and highest value the loss panel draws (its autorange covers them)."""
+    values = [v for trace in loss_traces if trace["mode"] == "lines" for v in trace["y"] if v is not None]
+    return [min(values), max(values)] if values else [0.0, 1.0]
 
 
 def _loss_traces(

@@ -38,7 +38,8 @@ class Motion:
     """What moves, as rounded lists made once: each frame then only slices them.
 
     At step s: each path's trail (its last TRAIL steps), one trace of all heads, one trace of the markers
-    on the loss panel, and the LR marker. These are the only traces a frame carries.
+    on the loss panel threaded on the step line (a layout shape would not move with the frames), and the
+    LR marker. These are the only traces a frame carries.
     """
 
     def __init__(self, xy: np.ndarray, loss: np.ndarray | None, lr_curve: np.ndarray | None):
@@ -46,6 +47,8 @@ class Motion:
         self.y = [rounded(path[:, 1], 5) for path in xy]
         self.loss = [rounded(values, 8) for values in loss] if loss is not None else None
         self.lr = rounded(lr_curve, 6) if lr_curve is not None else None
+        # the lowest and highest loss the panel draws (the figure sets it): the step line runs between them
+        self.loss_span = [0.0, 1.0]
 
     def at(self, step: int) -> list[dict]:
         """x and y of every moving trace at `step`, in the order of `traces`."""
@@ -53,7 +56,9 @@ class Motion:
         moving = [dict(x=x[lo : step + 1], y=y[lo : step + 1]) for x, y in zip(self.x, self.y, strict=True)]
         moving.append(dict(x=[x[step] for x in self.x], y=[y[step] for y in self.y]))
         if self.loss is not None:
-            moving.append(dict(x=[step] * len(self.loss), y=[values[step] for values in self.loss]))
+            # the step line (its two ends) threaded through a marker per path: one trace, so it moves
+            ends_and_markers = [*self.loss_span, *(values[step] for values in self.loss)]
+            moving.append(dict(x=[step] * len(ends_and_markers), y=ends_and_markers))
         if self.lr is not None:
             t = min(step, len(self.lr) - 1)  # the LR in effect for the step leaving this point
             moving.append(dict(x=[t], y=[self.lr[t]]))
@@ -94,15 +99,20 @@ class Motion:
             traces.append(
                 dict(
                     type="scatter",
-                    mode="markers",
+                    mode="lines+markers",
                     xaxis="x3",
                     yaxis="y3",
                     showlegend=False,
                     hoverinfo="skip",
                     meta="loss-markers",
                     **next(points),
+                    connectgaps=True,  # a diverged path's missing loss does not break the line
+                    line=dict(color="#444", width=1.5, dash="dot"),
                     marker=dict(
-                        color=colours, size=lk.marker, symbol=symbols, line=dict(color="white", width=1.5)
+                        color=["rgba(0,0,0,0)"] * 2 + colours,
+                        size=[0, 0] + [lk.marker] * len(colours),
+                        symbol=["circle"] * 2 + symbols,
+                        line=dict(color="white", width=1.5),
                     ),
                 )
             )

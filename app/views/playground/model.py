@@ -17,6 +17,7 @@ from app.shared.controls import gather_hyperparams
 from app.shared.optimizer_labels import optimizer_label
 from app.shared.simulation_cache import NOISE_MODES, build_surface, typical_gradient
 from app.views.playground import map_figure, map_overlays
+from app.views.playground.torch_script import torch_script
 from optim_core.analysis import classify_point, curvature_along, hessian_eigen, stability_bound
 from optim_core.optimizers import RULES
 from optim_core.schedules import lr_curve
@@ -117,11 +118,10 @@ class PlaygroundResult:
         )
 
     def torch_code(self) -> str:
-        """The PyTorch code of every optimizer, each under a comment with its label."""
-        return "\n\n".join(
-            f"# {label}\n{RULES[slot.name].torch_code(hp)}"
-            for label, slot, hp in zip(self.labels, self.config.slots, self.hyperparams, strict=True)
-        )
+        """A PyTorch script that reproduces the whole run (surface, noise, clipping, schedule, every
+        optimizer); `paths[label]` holds each path."""
+        sigma = NOISE_MODES[self.config.noise] * typical_gradient(self.surface)
+        return torch_script(self.config, self.labels, self.hyperparams, sigma)
 
     def curvature(self) -> tuple[np.ndarray, np.ndarray]:
         """(λ_min, λ_max) of the Hessian along every path, each (n_opt, steps+1)."""
@@ -157,15 +157,22 @@ def lr_multipliers(config: PlaygroundConfig) -> np.ndarray | None:
     )
 
 
+def slot_hyperparams(name: str, hyperparams: tuple[tuple[str, object], ...], weight_decay: float) -> dict:
+    """An optimizer's hyperparameters as the run uses them: its card's, and the page's weight decay where
+    the rule has one."""
+    hp = gather_hyperparams(name, dict(hyperparams))
+    if any(h.name == "weight_decay" for h in RULES[name].hyperparams):
+        hp["weight_decay"] = weight_decay
+    return hp
+
+
 @lru_cache(maxsize=256)
 def simulate_slot(config: PlaygroundConfig) -> Trajectory:
     """The run of a config's one optimizer. Cached per optimizer: moving one LR slider reruns only that
     optimizer, and `Trajectory.stack` puts the runs back together exactly as one call would."""
     (slot,) = config.slots
     surface = build_surface(*config.surface_key)
-    hp = gather_hyperparams(slot.name, dict(slot.hyperparams))
-    if any(h.name == "weight_decay" for h in RULES[slot.name].hyperparams):
-        hp["weight_decay"] = config.weight_decay
+    hp = slot_hyperparams(slot.name, slot.hyperparams, config.weight_decay)
     sigma = NOISE_MODES[config.noise] * typical_gradient(surface)
     return simulate(
         surface,
@@ -207,14 +214,6 @@ def run_or_unscheduled(
         return run(replace(config, schedule=None), lang), error
 
 
-def rule_latex(name: str) -> str:
-    """A rule's update as one left-aligned LaTeX block, indented like the algorithm in torch's docs.
-
-    One block rather than one per line: the browser redraws every element on the page at each rerun.
-    """
-    return r"\begin{array}{l}" + r" \\ ".join(RULES[name].latex) + r"\end{array}"
-
-
 def _labels(names: list[str], hps: list[dict], lang: str) -> list[str]:
     """Legend labels from each rule ("Adam + L2", "SGD + Nesterov"); the LR is added where an optimizer
     appears twice."""
@@ -248,7 +247,9 @@ READOUT_COLUMNS = (
 def inspect_rows(
     result: PlaygroundResult, step: int, columns: dict[str, str], status: dict[str, str]
 ) -> pd.DataFrame:
-    """The readout table at the inspected step (the step from k to k+1, k = min(step, steps−1))."""
+    """The readout table at the inspected step (the step from k to k+1, k = min(step, steps−1)).
+
+    status: the texts of "ok" (running), "done" (the last step) and "diverged" (with {step})."""
     traj, k = result.traj, min(step, result.config.steps - 1)
     rows = []
     for i, label in enumerate(result.labels):
@@ -263,12 +264,18 @@ def inspect_rows(
                 columns["momentum"]: _pair(traj.momentum[i, 0, k]),
                 columns["sqrt_v"]: _pair(np.sqrt(np.abs(traj.second_moment[i, 0, k]))),
                 columns["step_size"]: _pair(traj.step_size[i, 0, k]),
-                columns["status"]: status["ok"]
-                if stop < 0 or stop > step
-                else status["diverged"].format(step=stop),
+                columns["status"]: _status(stop, step, result.config.steps, status),
             }
         )
     return pd.DataFrame(rows)
+
+
+def _status(stop: int, step: int, steps: int, status: dict[str, str]) -> str:
+    """Where a run stands at the inspected step: diverged (at or before it), finished (its last step), or
+    running."""
+    if 0 <= stop <= step:
+        return status["diverged"].format(step=stop)
+    return status["done"] if step >= steps else status["ok"]
 
 
 def curvature_rows(

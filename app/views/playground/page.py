@@ -7,7 +7,7 @@ Moving an LR slider or the inspected step is what a class does most, so it rerun
 element a rerun sends, so the fragment holds nothing else (tests/benchmarks/bench_page_latency.py).
 The rest reruns the whole page: the surface and common controls in the sidebar, and each optimizer's
 card above the fragment (its rule and a popover of its other hyperparameters), whose change also
-shows in the update rules at the bottom. So does a click on the map, which sets the sidebar's start.
+shows in the update rules beside the map. So does a click on the map, which sets the sidebar's start.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from app.shared.optimizer_labels import optimizer_label
 from app.shared.schedule_controls import read_schedule
 from app.shared.settings import Setting, current
 from app.shared.simulation_cache import NOISE_MODES, build_surface, cached_scales, finite_at
-from app.views.playground import map_base, model
+from app.views.playground import map_base, model, rule_text
 from optim_core.optimizers import optimizer_names
 from optim_core.surfaces import get_surface, surface_names
 
@@ -154,7 +154,7 @@ n_slots = state.widget(Setting("n_opt", "int", 4, "pg.n_opt", low=1, high=MAX_SL
 with side.expander(t("pg.schedule"), expanded=bool(st.query_params.get("sched"))):
     st.caption(t("pg.schedule_help"))
     try:
-        schedule = read_schedule(state, "sched_", st, key="sched", relative=True)
+        schedule = read_schedule(state, "sched_", st, key="sched", relative=True, run_length=steps)
     except ValueError as error:
         st.error(t("pg.schedule_error", error=error), icon=":material/error:")
         schedule = None
@@ -300,7 +300,7 @@ def readout(result: model.PlaygroundResult, step: int) -> None:
     st.html(
         html_table(
             model.inspect_rows(
-                result, step, columns, {"ok": t("pg.status.ok"), "diverged": t("pg.status.diverged")}
+                result, step, columns, {k: t(f"pg.status.{k}") for k in ("ok", "done", "diverged")}
             )
         )
     )
@@ -356,16 +356,33 @@ def export(result: model.PlaygroundResult, log_y: bool) -> None:
     )
 
 
+def update_rules(rules: tuple[tuple[str, tuple], ...]) -> None:
+    """Each rule in use, specialised to its settings and the page's, beside the map (one per setting:
+    two slots of one rule with other settings read differently)."""
+    st.subheader(t("pg.rules"))
+    page_wide = dict(noise=NOISE_MODES[noise] > 0, clip_norm=clip_norm, schedule=schedule is not None)
+    shown = {}
+    for name, others in rules:
+        hp = model.slot_hyperparams(name, others, weight_decay)
+        shown.setdefault((name, tuple(sorted(hp.items()))), hp)
+    # about as tall as the map beside it, scrolling when there are more rules
+    with st.container(height="content" if presenter else 600, border=False, key="pg_rules"):
+        for (name, _), hp in shown.items():
+            st.markdown(f"**{literal(optimizer_label(name, hp, language()))}**")
+            st.latex(rule_text.specialised_latex(name, hp, **page_wide))
+    notes = ["pg.rules_caption", *(f"pg.rules_{k}" for k in ("noise", "schedule") if page_wide[k])]
+    st.caption(" ".join(t(key) for key in notes))
+
+
 if not finite_at(surface, (x0, y0)):
     st.warning(t("pg.start_undefined", x=x0, y=y0), icon=":material/warning:")
 rules = optimizer_cards()
-lab(rules)
-
-# ---- the rules behind the paths (they change only with the choice of optimizers) ------------------
-st.subheader(t("pg.rules"))
-unique = list(dict.fromkeys(name for name, _ in rules))
-rule_columns = st.columns(min(len(unique), 2))
-for i, name in enumerate(unique):
-    with rule_columns[i % len(rule_columns)]:
-        st.markdown(f"**{optimizer_label(name)}**")
-        st.latex(model.rule_latex(name))
+# The rules sit beside the map; they change only with the cards and the sidebar, so outside the fragment.
+# A presenter's large type needs the whole width for the map: there they follow it.
+chart_column, rules_column = (
+    (st.container(), st.container()) if presenter else st.columns([2, 1], gap="medium")
+)
+with chart_column:
+    lab(rules)
+with rules_column:
+    update_rules(rules)

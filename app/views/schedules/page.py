@@ -10,6 +10,7 @@ import streamlit as st
 
 from app.shared.i18n import pick, t
 from app.shared.navigation import page_script
+from app.shared.saved_runs import pick_run
 from app.shared.schedule_controls import read_schedule, spec_settings
 from app.shared.schedule_links import (
     KEEP_MAX_LEN,
@@ -48,6 +49,16 @@ PLT_NOISE = Setting(
     help="sch.plt.noise_help",
 )
 PLT_LOG = Setting("plt_loglr", "bool", True, "sch.plt.loglr")
+PLT_SOURCES = ("synthetic", "run")
+PLT_SOURCE = Setting(
+    "plt_source",
+    "choice",
+    "synthetic",
+    "sch.plt.source",
+    choices=PLT_SOURCES,
+    format=lambda s: t(f"sch.plt.source.{s}"),
+    widget="radio",
+)
 
 
 def keep(entry: str) -> None:
@@ -98,7 +109,7 @@ with editor:
     st.subheader(t("sch.current"))
     try:
         picked = read_schedule(
-            state, PLAYGROUND_PREFIX, st, key=PLAYGROUND_KEY, default="cosine_annealing_lr"
+            state, PLAYGROUND_PREFIX, st, key=PLAYGROUND_KEY, default="cosine_annealing_lr", run_length=steps
         )
     except ScheduleError as error:
         st.error(t("sch.invalid", error=error), icon=":material/error:")
@@ -234,12 +245,22 @@ for i, setting in enumerate(plateau_settings):
     column = plt_columns[i * len(plt_columns) // len(plateau_settings)]
     plateau_kwargs[setting.key.removeprefix("plt_")] = state.widget(setting, column, **setting.extra)
 with plt_columns[-1]:
-    with st.expander(t("sch.plt.series"), expanded=False):
-        epochs = state.widget(PLT_EPOCHS)
-        seed = state.widget(PLT_SEED)
-        noise = state.widget(PLT_NOISE, st, format="%.3f")
+    # the monitored series: a saved run's validation loss per epoch, or the synthetic one
+    run = None
+    if state.widget(PLT_SOURCE) == "run":
+        missing, empty = "sch.plt.runs_missing", "sch.plt.run_empty"
+        run = pick_run(state, st, metric="val_loss", prefix="plt_", missing=missing, empty=empty)
+    if run is None:
+        with st.expander(t("sch.plt.series"), expanded=False):
+            epochs = state.widget(PLT_EPOCHS)
+            seed = state.widget(PLT_SEED)
+            noise = state.widget(PLT_NOISE, st, format="%.3f")
+        loss, loss_title = noisy_plateau_series(epochs, seed, noise=noise), t("sch.plt.loss")
+    else:
+        loss, loss_title = run.values, t("sch.plt.run_loss", lane=run.lane, id=run.record.id)
+        for hidden in (PLT_EPOCHS, PLT_SEED, PLT_NOISE):  # kept in the URL for when synthetic comes back
+            state.register(hidden)
     log_lr = state.widget(PLT_LOG)
-loss = noisy_plateau_series(epochs, seed, noise=noise)
 try:
     lrs = reduce_lr_on_plateau(loss, lr=lr, **plateau_kwargs)
 except ScheduleError as error:
@@ -247,7 +268,7 @@ except ScheduleError as error:
         st.error(t("sch.invalid", error=error), icon=":material/error:")
 else:
     plt_text = {
-        "loss": t("sch.plt.loss"),
+        "loss": loss_title,
         "lr": t("sch.fig.lr"),
         "epoch": t("sch.plt.epoch"),
         "cut": t("sch.plt.cut"),
@@ -271,4 +292,3 @@ else:
     st.latex(view.display_latex(PLATEAU.latex))
     st.caption(t("sch.plt.formula_note"))
     st.code(PLATEAU.torch_code({**plateau_kwargs, "lr": lr}), language="python", wrap_lines=True)
-    st.info(t("sch.plt.training"), icon=":material/model_training:")

@@ -10,20 +10,40 @@ import streamlit as st
 
 from app.shared.i18n import t
 from app.views.training import figures
-from app.views.training.frames import epoch_frame, lane_summary, step_frame
+from app.views.training.frames import (
+    epoch_frame,
+    is_sweep,
+    lane_summary,
+    percent_text,
+    seconds_text,
+    speed_frame,
+    step_frame,
+)
+from optim_core.training.metrics import TRAIN_TIME_METRIC
 
 
-def draw_charts(parts: list, options: dict, presenter: bool) -> None:
-    """The curves of the open run (and the compared one): parts are (metrics, lanes, per_epoch) per run."""
+def draw_charts(parts: list, options: dict, presenter: bool, elapsed: str) -> None:
+    """The curves of the open run (and the compared one): parts are (metrics, lanes, per_epoch) per run;
+    elapsed: the open run's seconds as its status line shows them."""
     lanes_all = [lane for _, run_lanes_, _ in parts for lane in run_lanes_]
     styles = figures.lane_styles(lanes_all)
     beta, x_unit = options["beta"], options["x_unit"]
-    x_title = t("tr.x.epoch") if x_unit == "epoch" else t("tr.x.step")
+    if x_unit == "seconds" and not any((m["name"] == TRAIN_TIME_METRIC).any() for m, _, _ in parts if len(m)):
+        st.caption(t("tr.no_seconds_axis"))  # a run stored before train_time was recorded
+        x_unit = "step"
+    x_title = t({"epoch": "tr.x.epoch", "seconds": "tr.x.train_seconds"}.get(x_unit, "tr.x.step"))
     models = {"raw": t("tr.model.raw"), "ema": t("tr.model.ema")}
 
     def steps(name: str, **kwargs):
         frames = [
-            step_frame(m, name, ls, per_epoch=pe if x_unit == "epoch" else None, **kwargs)
+            step_frame(
+                m,
+                name,
+                ls,
+                per_epoch=pe if x_unit == "epoch" else None,
+                seconds=x_unit == "seconds",
+                **kwargs,
+            )
             for m, ls, pe in parts
         ]
         return pd.concat(frames, ignore_index=True)
@@ -105,41 +125,54 @@ def draw_charts(parts: list, options: dict, presenter: bool) -> None:
             frame, {**spec, "name": key}, width="stretch", theme=None, key=key
         )
     st.caption(t("tr.charts_caption") + (" " + t("tr.charts_caption_ema") if len(model_domain) > 1 else ""))
+    metrics, lanes, _ = parts[0]
+    if is_sweep(lanes) and options.get("n_train"):
+        speed_charts(speed_frame(metrics, lanes, options["n_train"]), common, presenter)
 
     # wall-clock per optimizer, and the table
     rows = [row for m, ls, _ in parts for row in lane_summary(m, ls)]
     seconds = [0.0 if math.isnan(r["optimizer_time"]) else r["optimizer_time"] for r in rows]
     timing = pd.DataFrame({"lane": [r["lane"] for r in rows], "seconds": seconds})
     time_col, table_col = (st.container(), st.container()) if presenter else st.columns([2, 3], gap="medium")
-    time_spec = figures.time_spec(title=t("tr.chart.time"), x_title=t("tr.x.seconds"), **common)
+    time_spec = figures.time_spec(title=t("tr.chart.time"), x_title=t("tr.x.step_seconds"), **common)
     time_col.container(key="tr_chart_time_box").vega_lite_chart(
         timing, {**time_spec, "name": "tr_chart_time"}, width="stretch", theme=None, key="tr_chart_time"
     )
     has_ema = any(not math.isnan(r["ema_val_acc"]) for r in rows)
+    # text cells: a value a run does not have (a compared run without an EMA, an epoch not yet validated)
+    # reads "—", where a number column would show "None"
     table = pd.DataFrame(
         {
             t("tr.col.optimizer"): [r["lane"] for r in rows],
             t("tr.col.steps"): [r["steps"] for r in rows],
             t("tr.col.epoch"): [r["epoch"] for r in rows],
-            t("tr.col.val_acc"): [r["val_acc"] for r in rows],
-            **({t("tr.col.ema_acc"): [r["ema_val_acc"] for r in rows]} if has_ema else {}),
-            t("tr.col.best"): [r["best_val_acc"] for r in rows],
-            t("tr.col.opt_time"): [r["optimizer_time"] for r in rows],
+            t("tr.col.val_acc"): [percent_text(r["val_acc"]) for r in rows],
+            **({t("tr.col.ema_acc"): [percent_text(r["ema_val_acc"]) for r in rows]} if has_ema else {}),
+            t("tr.col.best"): [percent_text(r["best_val_acc"]) for r in rows],
+            t("tr.col.opt_time"): [seconds_text(r["optimizer_time"]) for r in rows],
         }
     )
-    percent = st.column_config.NumberColumn(format="percent")
     table_col.markdown(f"**{t('tr.table')}**")
-    table_col.dataframe(
-        table,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            t("tr.col.val_acc"): percent,
-            t("tr.col.ema_acc"): percent,
-            t("tr.col.best"): percent,
-            t("tr.col.opt_time"): st.column_config.NumberColumn(format="%.2f s"),
-        },
-    )
-    elapsed = [r["elapsed"] for r in rows if not math.isnan(r["elapsed"])]
-    if elapsed:
-        table_col.caption(t("tr.time_caption", elapsed=f"{max(elapsed):.2f}"))
+    table_col.dataframe(table, hide_index=True, width="stretch")
+    table_col.caption(t("tr.time_caption", elapsed=elapsed))
+
+
+def speed_charts(frame: pd.DataFrame, common: dict, presenter: bool) -> None:
+    """A batch-size sweep's time per epoch and images per second, one bar per batch size."""
+    where = (st.container(), st.container()) if presenter else st.columns(2, gap="medium")
+    for box, key, field, title, y_title, y_format in (
+        (where[0], "tr_chart_speed", "seconds_per_epoch", "tr.chart.epoch_time", "tr.y.epoch_time", ",.3~g"),
+        (where[1], "tr_chart_samples", "samples_per_second", "tr.chart.samples", "tr.y.samples", ",.0f"),
+    ):
+        spec = figures.speed_spec(
+            title=t(title),
+            x_title=t("tr.x.batch"),
+            y_title=t(y_title),
+            field=field,
+            y_format=y_format,
+            **common,
+        )
+        box.container(key=f"{key}_box").vega_lite_chart(
+            frame, {**spec, "name": key}, width="stretch", theme=None, key=key
+        )
+    st.caption(t("tr.speed_caption"))

@@ -32,12 +32,26 @@ SHAPES = {
 GRID = "#ececec"
 
 
+# A batch-size sweep trains one optimizer at several sizes: its lanes are coloured by size, small to large
+# (a colour-blind-safe ramp, dark to light), instead of all in the optimizer's one colour.
+SIZE_COLOURS = ("#332288", "#117733", "#44AA99", "#88CCEE", "#DDCC77", "#CC6677", "#AA4499", "#882255")
+
+
 def lane_styles(lanes: list[LaneView]) -> list[dict]:
-    """theme.slot_styles in Vega-Lite terms: a colour per optimizer, a dash and a shape per repeat."""
+    """theme.slot_styles in Vega-Lite terms: a colour per optimizer, a dash and a shape per repeat; an
+    optimizer trained at several batch sizes (a sweep) gets a colour per size."""
     styles = theme.slot_styles([lane.name for lane in lanes])
-    return [
-        {"colour": s["colour"], "dash": DASH_ARRAYS[s["dash"]], "shape": SHAPES[s["symbol"]]} for s in styles
-    ]
+    sizes: dict[str, set] = {}
+    for lane in lanes:
+        sizes.setdefault(lane.name, set()).add(lane.batch_size)
+    out = []
+    for lane, s in zip(lanes, styles, strict=True):
+        colour = s["colour"]
+        if len(sizes[lane.name]) > 1:
+            ranked = sorted(sizes[lane.name], key=lambda b: float("inf") if b == "full" else int(b))
+            colour = SIZE_COLOURS[ranked.index(lane.batch_size) % len(SIZE_COLOURS)]
+        out.append({"colour": colour, "dash": DASH_ARRAYS[s["dash"]], "shape": SHAPES[s["symbol"]]})
+    return out
 
 
 # ---- Vega-Lite specs -----------------------------------------------------------------------------
@@ -233,6 +247,45 @@ def time_spec(
             "tooltip": [
                 {"field": "lane", "type": "nominal"},
                 {"field": "seconds", "type": "quantitative", "format": ".3f"},
+            ],
+        },
+    }
+
+
+def speed_spec(
+    *,
+    title: str,
+    x_title: str,
+    y_title: str,
+    field: str,
+    lanes: list[LaneView],
+    styles: list[dict],
+    presenter: bool,
+    y_format: str = ",.3~g",
+) -> dict:
+    """One bar per batch size of a sweep (data: frames.speed_frame's columns), in its lane's colour."""
+    lk = theme.look(presenter)
+    return {
+        **_base(title, presenter, 220),
+        "mark": {"type": "bar", "cornerRadiusEnd": 3, "width": {"band": 0.7}},
+        "encoding": {
+            "x": {
+                "field": "batch_size",
+                "type": "ordinal",
+                "title": x_title,
+                "sort": [str(lane.batch_size) for lane in lanes],
+                "axis": {"labelAngle": 0, "labelFontSize": lk.font},
+            },
+            "y": {"field": field, "type": "quantitative", "title": y_title, "axis": {"format": y_format}},
+            "color": {
+                "field": "lane",
+                "type": "nominal",
+                "scale": _lane_scale(lanes, styles, "colour"),
+                "legend": None,
+            },
+            "tooltip": [
+                {"field": "lane", "type": "nominal"},
+                {"field": field, "type": "quantitative", "format": y_format},
             ],
         },
     }

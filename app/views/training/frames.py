@@ -18,7 +18,7 @@ import pandas as pd
 
 from optim_core.optimizers import RULES
 from optim_core.smoothing import ema
-from optim_core.training.metrics import VALIDATION_METRICS
+from optim_core.training.metrics import TRAIN_TIME_METRIC, VALIDATION_METRICS
 
 # More points than this per lane are drawn every k-th (smoothing uses all of them): the chart stays light
 # however long the run.
@@ -103,13 +103,15 @@ def step_frame(
     lanes: list[LaneView],
     *,
     per_epoch: dict[str, int] | None = None,
+    seconds: bool = False,
     beta: float = 0.0,
     positive: bool = False,
     max_points: int = MAX_POINTS,
 ) -> pd.DataFrame:
     """One per-step metric as columns x, lane, y (and smooth: the bias-corrected EMA with `beta`, if > 0).
 
-    x is the optimizer step, or the epoch (step / steps per epoch) when per_epoch gives each lane's count.
+    x is the optimizer step, or the epoch (step / steps per epoch) when per_epoch gives each lane's count,
+    or with seconds the lane's training time at that step (its train_time metric).
     positive drops values <= 0 (a log axis cannot show them); non-finite values are dropped after smoothing.
     """
     columns = ["x", "lane", "y"] + (["smooth"] if beta > 0 else [])
@@ -123,10 +125,13 @@ def step_frame(
         x = series["step"].to_numpy(dtype=float)
         if per_epoch is not None:
             x = x / per_epoch[lane.key]
+        if seconds:
+            clock = metrics[(metrics["name"] == TRAIN_TIME_METRIC) & (metrics["optimizer"] == lane.key)]
+            x = series["step"].map(clock.set_index("step")["value"]).to_numpy(dtype=float)
         part = pd.DataFrame({"x": x, "lane": lane.label, "y": y})
         if beta > 0:
             part["smooth"] = ema(y, beta)
-        keep = np.isfinite(y) & ((y > 0) if positive else True)
+        keep = np.isfinite(y) & np.isfinite(x) & ((y > 0) if positive else True)
         part = part[keep]
         parts.append(part.iloc[thin_index(len(part), max_points)])
     if not parts:
@@ -196,6 +201,63 @@ def lane_summary(metrics: pd.DataFrame, lanes: list[LaneView]) -> list[dict]:
             }
         )
     return out
+
+
+def is_sweep(lanes: list[LaneView]) -> bool:
+    """Whether the lanes train at several batch sizes (a batch-size sweep)."""
+    return len({lane.batch_size for lane in lanes}) > 1
+
+
+def speed_frame(metrics: pd.DataFrame, lanes: list[LaneView], n_train: int) -> pd.DataFrame:
+    """Per lane over its completed epochs: batch_size (text), lane, seconds_per_epoch (its train_time at the
+    last completed epoch / those epochs) and samples_per_second (n_train / seconds_per_epoch)."""
+    rows = []
+    for lane in lanes:
+        own = metrics[metrics["optimizer"] == lane.key] if len(metrics) else metrics
+        done = own[own["name"] == "val_acc"]["epoch"]
+        clock = own[own["name"] == TRAIN_TIME_METRIC]
+        if done.empty or clock.empty:
+            continue
+        epochs = int(done.max())
+        seconds = float(clock[clock["epoch"] <= epochs]["value"].max()) / epochs
+        if not math.isfinite(seconds) or seconds <= 0:
+            continue
+        rows.append(
+            {
+                "batch_size": str(lane.batch_size),
+                "lane": lane.label,
+                "seconds_per_epoch": seconds,
+                "samples_per_second": n_train / seconds,
+            }
+        )
+    columns = ["batch_size", "lane", "seconds_per_epoch", "samples_per_second"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def run_elapsed(record, recorded: list[float], now: float) -> float | None:
+    """Seconds the run has trained, over all its parts; recorded: the elapsed values stored per epoch.
+
+    A running run adds the time since this part started to what the parts before it trained (a resumed
+    run's summary says so; the stored epochs, when there is no summary), so the clock goes on after
+    Resume instead of starting again at 0. Any other run: its summary's figure, else the stored epochs'.
+    """
+    summary = record.summary or {}
+    last = max(recorded, default=None)
+    if record.status == "running":
+        before = (summary.get("elapsed") or last or 0.0) if record.resume else 0.0
+        return max(before + now - (record.started_at or now), last or 0.0)
+    elapsed = summary.get("elapsed")
+    return float(elapsed) if elapsed is not None else last
+
+
+def percent_text(value: float) -> str:
+    """An accuracy as '97.2%', or '—' when there is none (NaN)."""
+    return "—" if math.isnan(value) else f"{100 * value:.1f}%"
+
+
+def seconds_text(value: float) -> str:
+    """Seconds as '0.42 s', or '—' when there are none (NaN)."""
+    return "—" if math.isnan(value) else f"{value:.2f} s"
 
 
 def progress(metrics: pd.DataFrame, totals: dict[str, int]) -> float:

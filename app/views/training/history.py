@@ -59,9 +59,10 @@ def history_panel(open_record: RunRecord | None) -> None:
     default_pick = run_id if run_id in ids else ids[0]
     if st.session_state.get("tr_pick") not in ids:
         st.session_state["tr_pick"] = default_pick
-    pick_col, open_col, cmp_col, csv_col, del_col = st.columns([4, 1, 1, 1, 1], vertical_alignment="bottom")
-    picked = pick_col.selectbox(t("tr.hist.pick"), ids, format_func=labels.get, key="tr_pick")
+    # the buttons in a row of their own: beside the select box they were cut to "Comp…" at 1280 px
+    picked = st.selectbox(t("tr.hist.pick"), ids, format_func=labels.get, key="tr_pick")
     picked_record = next(r for r in records if r.id == picked)
+    open_col, cmp_col, csv_col, del_col = st.columns(4)
     open_col.button(
         t("tr.hist.open"),
         key="tr_open",

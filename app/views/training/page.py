@@ -31,6 +31,7 @@ from app.views.training.history import history_panel
 from app.views.training.lr_range import lr_range_panel
 from app.views.training.resources import job_manager
 from app.views.training.run_panel import open_run, run_panel
+from app.views.training.run_settings import load_run_settings
 from app.views.training.session import RUN, presenter
 from app.views.training.setup import setup_sidebar
 from app.views.training.summary import start_panel, summary_panel
@@ -44,6 +45,7 @@ if presenter():  # the progress line and the select boxes' values at the size th
     )
 job_manager().store.mark_interrupted()  # a run whose worker is gone (a crash, a killed server) shows so
 current().register(RUN)  # first: Start sets it and reruns before the page reaches the run view
+load_run_settings()  # a link that opens a run shows that run's settings in the sidebar
 
 draft, problems = setup_sidebar()
 config, problems = summary_panel(draft, problems)

@@ -18,16 +18,19 @@ from app.views.training.frames import (
     lane_steps_per_epoch,
     lane_summary,
     progress,
+    run_elapsed,
     run_lanes,
     total_steps,
 )
 from app.views.training.resources import job_manager, probe
 from app.views.training.session import forget_metrics, keep_metrics_of, metrics_of, presenter, set_value
 from app.views.training.tables import dataset_label, error_line, run_label
+from app.views.training.wording import counted
 from optim_core.training.data.dataset import DataError
 from optim_core.training.statuses import RESUMABLE, STATUSES, TERMINAL
 from optim_core.training.store import RunNotFound, RunRecord
 
+X_UNITS = ("step", "epoch", "seconds")  # the curves' horizontal axis: seconds of training, for a sweep
 POLL_S = 1.5  # how often the run view reads new metrics while the run is queued or running
 STATUS_COLOURS = {
     "queued": "gray",
@@ -48,7 +51,7 @@ class ShownRun:
     totals: dict[str, int]  # optimizer steps per lane in the whole run (empty without the data's size)
     per_epoch: dict[str, int] | None  # optimizer steps per epoch per lane (None: no epoch axis)
     compare: RunRecord | None  # the run overlaid on this one
-    options: dict  # beta (smoothing), x_unit ("step" or "epoch"), log_loss
+    options: dict  # beta (smoothing), x_unit (one of X_UNITS), log_loss, n_train (None: unknown)
 
 
 def status_texts() -> dict[str, str]:
@@ -95,7 +98,8 @@ def resume_run(run: int) -> None:
 
 def run_header(record: RunRecord) -> None:
     """The run's title and caption; Stop (queued, running) or Resume (stopped, interrupted, failed); Close."""
-    head_col, action_col, close_col = st.columns([6, 1.3, 1.3], vertical_alignment="center")
+    # the buttons' columns fit "Resume" at presenter size on a 1280 px projector (1.3 cut "Close" to "Clo…")
+    head_col, action_col, close_col = st.columns([4, 1.6, 1.6], vertical_alignment="center")
     head_col.subheader(t("tr.run_title", id=record.id, dataset=dataset_label(record.config)))
     if record.status not in TERMINAL:
         action_col.button(
@@ -149,12 +153,8 @@ def shown_run(record: RunRecord) -> ShownRun:
     lanes = run_lanes(record.config, optimizer_label)
     n_train = n_train_of(record.config)
     totals = total_steps(record.config, lanes, n_train) if n_train else {}
-    # on a projector two rows of two: presenter-sized labels do not fit four abreast
-    option_cols = (
-        [*st.columns(2, gap="large"), *st.columns(2, gap="large")]
-        if presenter()
-        else st.columns([3, 2, 1.6, 3], vertical_alignment="bottom", gap="medium")
-    )
+    # two rows of two: four abreast cut "Log-scale loss" to "Log-s…" at 1280 px, and the axis choices wrap
+    option_cols = [*st.columns(2, gap="large"), *st.columns(2, gap="large")]
     beta = state.widget(
         Setting(
             "smooth",
@@ -176,8 +176,8 @@ def shown_run(record: RunRecord) -> ShownRun:
             "choice",
             "step",
             "tr.xaxis",
-            choices=("step", "epoch"),
-            format={u: t(f"tr.x.{u}") for u in ("step", "epoch")}.get,
+            choices=X_UNITS,
+            format={u: t(f"tr.x.{u}") for u in X_UNITS}.get,
             widget="radio",
         ),
         option_cols[1],
@@ -202,7 +202,7 @@ def shown_run(record: RunRecord) -> ShownRun:
         totals=totals,
         per_epoch=per_epoch,
         compare=next((r for r in others if r.id == compare_id), None),
-        options={"beta": beta, "x_unit": x_unit, "log_loss": log_loss},
+        options={"beta": beta, "x_unit": x_unit, "log_loss": log_loss, "n_train": n_train},
     )
 
 
@@ -215,7 +215,7 @@ def live_run(run: int, polling: bool, shown: ShownRun) -> None:
     if polling and now.status in TERMINAL:
         st.rerun()  # finished: a full run swaps Stop for Resume and ends the polling
     metrics = metrics_of(run)
-    status_line(now, metrics, shown.totals, shown.lanes, shown.n_epochs)
+    elapsed = status_line(now, metrics, shown.totals, shown.lanes, shown.n_epochs)
     if now.status == "queued" and metrics.empty:
         return
     parts = [(metrics, shown.lanes, shown.per_epoch)]
@@ -233,14 +233,15 @@ def live_run(run: int, polling: bool, shown: ShownRun) -> None:
         ]
         if shown.options["x_unit"] == "epoch" and parts[1][2] is None:
             parts = parts[:1]
-    draw_charts(parts, shown.options, presenter())
+    draw_charts(parts, shown.options, presenter(), elapsed)
 
 
 def run_caption(config: dict) -> str:
     """The run's loop and the tricks it used, in one line."""
     parts = [
-        t(
+        counted(
             "tr.cap.loop",
+            config.get("epochs"),
             epochs=config.get("epochs"),
             bs=config.get("batch_size"),
             seed=config.get("seed"),
@@ -271,11 +272,16 @@ def run_caption(config: dict) -> str:
     return " · ".join(parts)
 
 
-def status_line(record: RunRecord, metrics, totals: dict, lanes: list[LaneView], n_epochs: int) -> None:
-    """Status, queue position or progress, in the language of the page; `lanes` are the run's."""
+def status_line(record: RunRecord, metrics, totals: dict, lanes: list[LaneView], n_epochs: int) -> str:
+    """Status, queue position or progress, in the language of the page; `lanes` are the run's. Returns
+    the run's elapsed seconds as shown (the charts' caption repeats it)."""
     status = record.status
     st.badge(status_texts()[status], color=STATUS_COLOURS[status])
     summary = record.summary or {}
+    rows = lane_summary(metrics, lanes)
+    recorded = [r["elapsed"] for r in rows if not math.isnan(r["elapsed"])]
+    elapsed = run_elapsed(record, recorded, time.time())
+    elapsed_text = f"{elapsed:.1f}" if elapsed is not None else "—"
     if status == "queued":
         jobs = job_manager()
         position = jobs.queue_position(record.id)
@@ -283,20 +289,12 @@ def status_line(record: RunRecord, metrics, totals: dict, lanes: list[LaneView],
             t("tr.queued", position=position or "?", running=jobs.store.count_running()),
             icon=":material/hourglass_top:",
         )
-        return
-    rows = lane_summary(metrics, lanes)
+        return elapsed_text
     epoch = max((r["epoch"] for r in rows), default=0)
     if status == "finished":
         fraction = 1.0
     else:  # without the dataset's size (a path gone since), count whole epochs
         fraction = progress(metrics, totals) if totals else epoch / max(1, n_epochs)
-    # running: the last epoch's total (it counts resumed parts too), or the time since this start
-    if status == "running":
-        recorded = [r["elapsed"] for r in rows if not math.isnan(r["elapsed"])]
-        elapsed = max([time.time() - (record.started_at or time.time()), *recorded])
-    else:
-        elapsed = summary.get("elapsed")
-    elapsed_text = f"{elapsed:.1f}" if elapsed is not None else "—"
     st.progress(
         min(1.0, fraction),
         text=t(
@@ -304,8 +302,9 @@ def status_line(record: RunRecord, metrics, totals: dict, lanes: list[LaneView],
         ),
     )
     if status == "finished":
+        done = summary.get("epochs_completed", epoch)
         st.success(
-            t("tr.finished", epochs=summary.get("epochs_completed", epoch), elapsed=elapsed_text),
+            counted("tr.finished", done, epochs=done, elapsed=elapsed_text),
             icon=":material/check_circle:",
         )
     elif status == "stopped":
@@ -316,3 +315,4 @@ def status_line(record: RunRecord, metrics, totals: dict, lanes: list[LaneView],
         st.error(t("tr.failed", error=error_line(record.error)), icon=":material/error:")
     elif record.stop_requested:
         st.caption(t("tr.stopping"))
+    return elapsed_text

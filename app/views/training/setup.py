@@ -288,7 +288,7 @@ def tricks_section(problems: list[str]) -> dict:
     )
     st.caption(t("tr.schedule_caption"))
     try:
-        schedule = read_schedule(state, "lrs_", st, key="lrs")
+        schedule = read_schedule(state, "lrs_", st, key="lrs", whole_run=True)
     except ValueError as error:
         st.error(t("tr.schedule_error", error=error), icon=":material/error:")
         schedule = None

@@ -13,7 +13,9 @@ from app.shared.i18n import t
 from app.shared.markdown import literal
 from app.views.training.frames import steps_per_epoch
 from app.views.training.resources import device_text, job_manager, parameter_count, probe
+from app.views.training.run_settings import mark_loaded
 from app.views.training.setup import RunDraft
+from app.views.training.wording import counted
 from optim_core.training.config import ConfigError, RunConfig
 from optim_core.training.data.dataset import DataError
 from optim_core.training.tricks import make_lr_fn
@@ -78,12 +80,14 @@ def summary_panel(draft: RunDraft, problems: list[str]) -> tuple[RunConfig | Non
                 data_col.caption(t("tr.skipped", n=info["skipped"]))
             first_size = sizes[0] if sizes else fields["batch_size"]
             per_epoch = steps_per_epoch(info["n_train"], first_size, fields["accumulation_steps"])
-            data_col.caption(t("tr.steps_line", per_epoch=per_epoch, total=per_epoch * fields["epochs"]))
+            data_col.caption(
+                counted("tr.steps_line", per_epoch, per_epoch=per_epoch, total=per_epoch * fields["epochs"])
+            )
             count = parameter_count(
                 info["shape"], info["classes"], fields["width"], fields["batch_norm"], fields["dropout"]
             )
             n_models = len(sizes) if sizes else len(fields["optimizers"])
-            model_col.markdown(t("tr.params_line", count=f"{count:,}", n=n_models))
+            model_col.markdown(counted("tr.params_line", n_models, count=f"{count:,}", n=n_models))
         device_col.markdown(t("tr.device_line", device=device_line))
         device_col.caption(t("tr.workers_line", workers=jobs.max_workers, threads=jobs.torch_threads))
     return config, problems
@@ -116,6 +120,7 @@ def start_panel(config: RunConfig | None, problems: list[str]) -> None:
         else:
             st.session_state["run"] = run_id
             st.session_state["cmp"] = 0
+            mark_loaded(run_id)
             st.rerun()
     running, queued = jobs.store.count_running(), len(jobs.store.queued_ids())
     queue_col.caption(t("tr.queue_line", running=running, queued=queued, workers=jobs.max_workers))
