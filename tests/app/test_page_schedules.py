@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app.shared.schedule_controls import IntListSetting, InvalidValue, collect, flat_settings
+from app.shared.schedule_controls import IntListSetting, InvalidValue
 from app.shared.schedule_links import decode_curve, encode_curve, playground_link, relative_kwargs
 from app.shared.theme import PRESENTER
 from app.views.schedules import figures as view
@@ -23,7 +23,6 @@ from optim_core.schedules import (
     reduce_lr_on_plateau,
     schedule_names,
 )
-from optim_core.training.config import schedule_kwargs_for
 from tests.app.apptest import open_view
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -264,28 +263,6 @@ def test_the_playground_cosine_anneals_over_its_steps(open_page):
     assert np.all(np.diff(lrs) <= 0)  # the panel's 6 digits: the last steps may round alike
     named = lr_panel({"steps": "200", "sched_T_max": "50"})
     assert named == pytest.approx(lr_curve("cosine_annealing_lr", 200, lr=1.0, T_max=50), abs=1e-6)
-
-
-def test_the_training_cosine_anneals_over_the_whole_run():
-    at = open_view("training", {"lrs": "cosine_annealing_lr"}, timeout=120)
-    assert at.number_input(key="lrs_T_max").value == 0
-    assert at.number_input(key="lrs_T_max").label == "T_max (0 = the whole run)"
-    assert not at.error
-    # the page leaves T_max to the trainer, which anneals over the run's own length
-    kwargs, problems = collect("cosine_annealing_lr", "lrs_", lambda s, _: s.default, whole_run=True)
-    assert kwargs == {"eta_min": 0.0} and not problems
-    assert schedule_kwargs_for("cosine_annealing_lr", kwargs, 230) == {"eta_min": 0.0, "T_max": 230}
-    kwargs, _ = collect(
-        "cosine_annealing_lr", "lrs_", lambda s, _: 40 if s.key == "lrs_T_max" else s.default, whole_run=True
-    )
-    assert schedule_kwargs_for("cosine_annealing_lr", kwargs, 230)["T_max"] == 40
-    # and back: the settings a stored run's kwargs give read as the same kwargs
-    for run_kwargs in ({"eta_min": 0.0}, {"T_max": 40, "eta_min": 0.001}):
-        pairs = {
-            s.key: v for s, v in flat_settings("cosine_annealing_lr", run_kwargs, "lrs_", whole_run=True)
-        }
-        read = collect("cosine_annealing_lr", "lrs_", lambda s, _, pairs=pairs: pairs[s.key], whole_run=True)
-        assert read == (run_kwargs, [])
 
 
 def test_chinese_labels(open_page):

@@ -18,6 +18,8 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from app.shared.schedule_controls import collect, flat_settings
+from optim_core.training.config import schedule_kwargs_for
 from optim_core.training.jobs import get_job_manager
 from optim_core.training.store import RunStore
 from tests.app.apptest import open_view
@@ -476,3 +478,26 @@ def test_a_run_link_shows_that_runs_settings_in_the_sidebar(runs_dir):
     # once loaded, the sidebar is the user's: a change stays
     at.number_input(key="epochs").set_value(3).run()
     assert at.number_input(key="epochs").value == 3
+
+
+def test_the_training_cosine_anneals_over_the_whole_run(runs_dir):
+    # here, beside runs_dir: opening the page starts the process's one worker pool on that run store
+    at = training({"lrs": "cosine_annealing_lr"})
+    assert at.number_input(key="lrs_T_max").value == 0
+    assert at.number_input(key="lrs_T_max").label == "T_max (0 = the whole run)"
+    assert not at.error
+    # the page leaves T_max to the trainer, which anneals over the run's own length
+    kwargs, problems = collect("cosine_annealing_lr", "lrs_", lambda s, _: s.default, whole_run=True)
+    assert kwargs == {"eta_min": 0.0} and not problems
+    assert schedule_kwargs_for("cosine_annealing_lr", kwargs, 230) == {"eta_min": 0.0, "T_max": 230}
+    kwargs, _ = collect(
+        "cosine_annealing_lr", "lrs_", lambda s, _: 40 if s.key == "lrs_T_max" else s.default, whole_run=True
+    )
+    assert schedule_kwargs_for("cosine_annealing_lr", kwargs, 230)["T_max"] == 40
+    # and back: the settings a stored run's kwargs give read as the same kwargs
+    for run_kwargs in ({"eta_min": 0.0}, {"T_max": 40, "eta_min": 0.001}):
+        pairs = {
+            s.key: v for s, v in flat_settings("cosine_annealing_lr", run_kwargs, "lrs_", whole_run=True)
+        }
+        read = collect("cosine_annealing_lr", "lrs_", lambda s, _, pairs=pairs: pairs[s.key], whole_run=True)
+        assert read == (run_kwargs, [])
