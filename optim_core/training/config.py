@@ -24,6 +24,13 @@ class ConfigError(ValueError):
     """A RunConfig field with a bad value; the message names the field and what is valid."""
 
 
+def steps_per_epoch(n_train: int, batch_size: int | str, accumulation: int) -> int:
+    """Optimizer steps in one epoch: batches of batch_size ("full": the whole set, and never more than the
+    set), `accumulation` batches per step; the trainer schedules by it and the page counts with it."""
+    size = n_train if batch_size == "full" else min(int(batch_size), n_train)
+    return math.ceil(math.ceil(n_train / size) / accumulation)
+
+
 class LaneSpec(NamedTuple):
     label: str  # unique within the run; the store's `optimizer` column
     name: str  # optimizer name (variants.optimizer_names())

@@ -36,7 +36,7 @@ from optim_core.training.checkpoint import (
     save_checkpoint,
     trainer_state,
 )
-from optim_core.training.config import ConfigError, RunConfig
+from optim_core.training.config import ConfigError, RunConfig, steps_per_epoch
 from optim_core.training.data.dataset import ImageDataset
 from optim_core.training.data.load import load_dataset
 from optim_core.training.device import pick_device, synchronize
@@ -128,13 +128,13 @@ class Trainer:
             model = copy.deepcopy(base)
             hp, l2_by_trainer, decoupled = route_weight_decay(cfg, spec.name, spec.hp)
             ema = make_weight_ema(base, cfg.ema_decay)
-            steps_per_epoch = math.ceil(math.ceil(n_train / size) / cfg.accumulation_steps)
+            per_epoch = steps_per_epoch(n_train, size, cfg.accumulation_steps)
             lane = Lane(
                 index=index,
                 spec=spec._replace(batch_size=size),
                 model=model,
                 hp=hp,
-                lr_at=make_lr_fn(cfg, hp["lr"], steps_per_epoch),
+                lr_at=make_lr_fn(cfg, hp["lr"], per_epoch),
                 l2_by_trainer=l2_by_trainer,
                 decoupled_wd=decoupled,
                 ema=ema,

@@ -13,24 +13,14 @@ from streamlit.testing.v1 import AppTest
 
 from optim_core.smoothing import ema
 from optim_core.training.config import RunConfig
-from optim_core.training.store import RunStore
-from optim_core.training.trainer import Trainer, TrainingCallback
 from tests.app.apptest import open_view
-
-
-class ToStore(TrainingCallback):
-    def __init__(self, store: RunStore, run: int):
-        self.store, self.run = store, run
-
-    def on_metrics(self, rows):
-        self.store.append_metrics(self.run, rows)
+from tests.app.saved_run import finished_run
 
 
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory):
     """A runs folder with a finished 2-optimizer run, and a queued one the page must not offer."""
     path = tmp_path_factory.mktemp("ema-runs")
-    store = RunStore(path)
     config = RunConfig(
         optimizers=[{"name": "sgd", "label": "SGD"}, {"name": "adam", "label": "Adam"}],
         epochs=2,
@@ -38,11 +28,7 @@ def saved(tmp_path_factory):
         max_samples=400,
         metrics_interval_s=0.0,
     )
-    run = store.create_run(config.to_dict())
-    store.update(run, status="running")
-    result = Trainer(config, callback=ToStore(store, run)).run()
-    store.update(run, summary=result.to_dict())
-    store.mark_status(run, "finished")
+    store, run = finished_run(path, config)
     queued = store.create_run(config.to_dict())
     losses = store.read_metrics(run, names=["train_loss"])
     series = {

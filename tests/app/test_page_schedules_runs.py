@@ -12,24 +12,14 @@ from streamlit.testing.v1 import AppTest
 
 from optim_core.schedules import noisy_plateau_series, reduce_lr_on_plateau
 from optim_core.training.config import RunConfig
-from optim_core.training.store import RunStore
-from optim_core.training.trainer import Trainer, TrainingCallback
 from tests.app.apptest import open_view
-
-
-class ToStore(TrainingCallback):
-    def __init__(self, store: RunStore, run: int):
-        self.store, self.run = store, run
-
-    def on_metrics(self, rows):
-        self.store.append_metrics(self.run, rows)
+from tests.app.saved_run import finished_run
 
 
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory):
     """A runs folder with a finished 2-optimizer run of 6 epochs."""
     path = tmp_path_factory.mktemp("plateau-runs")
-    store = RunStore(path)
     config = RunConfig(
         optimizers=[{"name": "sgd", "label": "SGD"}, {"name": "adam", "label": "Adam"}],
         epochs=6,
@@ -37,11 +27,7 @@ def saved(tmp_path_factory):
         max_samples=300,
         metrics_interval_s=0.0,
     )
-    run = store.create_run(config.to_dict())
-    store.update(run, status="running")
-    result = Trainer(config, callback=ToStore(store, run)).run()
-    store.update(run, summary=result.to_dict())
-    store.mark_status(run, "finished")
+    store, run = finished_run(path, config)
     rows = store.read_metrics(run, names=["val_loss"])
     series = {lane: part.sort_values("epoch")["value"].tolist() for lane, part in rows.groupby("optimizer")}
     return {"path": path, "run": run, "series": series}

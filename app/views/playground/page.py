@@ -43,11 +43,6 @@ def reset_start() -> None:
         state.forget(key)
 
 
-def new_rule(i: int) -> None:
-    """A new rule in slot i starts from its own defaults (its LR for this surface, its betas, ...)."""
-    state.forget_prefix(f"o{i}_")
-
-
 def rerun_page() -> None:
     """Ask the fragment to rerun the whole page: its change shows in the sidebar or the update rules."""
     st.session_state["_pg_rerun_page"] = True
@@ -206,7 +201,8 @@ def optimizer_cards() -> tuple[tuple[str, tuple], ...]:
     for i, column in enumerate(slot_columns(), start=1):
         with column, st.container(border=True, key=f"pg_card_{i}"):
             rule, more = st.columns([3, 1], vertical_alignment="bottom")
-            name = state.widget(optimizer_setting(i), rule, on_change=new_rule, args=(i,))
+            # a new rule starts from its own defaults (its LR for this surface, its betas, ...)
+            name = state.widget(optimizer_setting(i), rule, on_change=state.forget_prefix, args=(f"o{i}_",))
             others = [s for s in slot_settings(i, name, scales) if s.key != f"o{i}_lr"]
             values = []
             if others:

@@ -18,6 +18,7 @@ import pandas as pd
 
 from optim_core.optimizers import RULES
 from optim_core.smoothing import ema
+from optim_core.training.config import steps_per_epoch
 from optim_core.training.metrics import TRAIN_TIME_METRIC, VALIDATION_METRICS
 
 # More points than this per lane are drawn every k-th (smoothing uses all of them): the chart stays light
@@ -46,12 +47,6 @@ def run_lanes(config: dict, language_label, prefix: str = "") -> list[LaneView]:
         shown = spec.label.replace(RULES[spec.name].label, language_label(spec.name), 1)
         lanes.append(LaneView(spec.label, spec.name, prefix + shown, spec.batch_size))
     return lanes
-
-
-def steps_per_epoch(n_train: int, batch_size: int | str, accumulation: int) -> int:
-    """Optimizer steps in one epoch: batches of batch_size ("full": the whole set), accumulation per step."""
-    size = n_train if batch_size == "full" else min(int(batch_size), n_train)
-    return math.ceil(math.ceil(n_train / size) / accumulation)
 
 
 def lane_steps_per_epoch(config: dict, lanes: list[LaneView], n_train: int | None) -> dict[str, int] | None:

@@ -11,12 +11,11 @@ import streamlit as st
 
 from app.shared.i18n import t
 from app.shared.markdown import literal
-from app.views.training.frames import steps_per_epoch
 from app.views.training.resources import device_text, job_manager, parameter_count, probe
 from app.views.training.run_settings import mark_loaded
 from app.views.training.setup import RunDraft
 from app.views.training.wording import counted
-from optim_core.training.config import ConfigError, RunConfig
+from optim_core.training.config import ConfigError, RunConfig, steps_per_epoch
 from optim_core.training.data.dataset import DataError
 from optim_core.training.tricks import make_lr_fn
 
