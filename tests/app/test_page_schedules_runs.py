@@ -93,3 +93,25 @@ def test_chinese_source_labels(runs_env):
     assert at.radio(key="plt_source").options == ["合成", "已保存的运行"]
     loss, *_ = plateau(at)
     assert loss["name"] == f"验证损失(SGD,运行 #{runs_env['run']})"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"plt_source": "run", "plt_run": "999999"},  # a run that is not there (or another store's)
+        {"plt_source": "run", "plt_run": "../../etc/passwd"},
+        {"plt_source": "run", "plt_run": str(10**30)},
+        {"plt_source": "run", "plt_lane": "<script>alert(1)</script>"},
+        {"plt_source": "**bold** $x$"},
+    ],
+)
+def test_a_hostile_link_falls_back_with_a_notice(runs_env, query):
+    at = open_view("schedules", query)
+    assert not at.exception and not at.error
+    assert at.warning  # the link's value is named and replaced by the default
+    loss, *_ = plateau(at)
+    if at.radio(key="plt_source").value == "run":
+        assert at.selectbox(key="plt_run").value == runs_env["run"]
+        assert loss["y"] == runs_env["series"][at.selectbox(key="plt_lane").value]
+    else:
+        assert loss["y"] == noisy_plateau_series(100, 0).tolist()
