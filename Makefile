@@ -1,4 +1,4 @@
-# The two commands: `make run` and `make test` (what CI runs, .ci/run). Beside them, for working:
+# The two commands: `make run` and `make test` (what CI runs, .ci/run); `make serve` for a class. Beside them:
 # `make test-fast` (all but the real-browser tests), `make lint` (ruff, formatting, mypy), `make bench`.
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
@@ -6,7 +6,7 @@ PIP    := $(PY) -m pip
 PORT   ?= 8501
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-fast install lint bench clean chromium
+.PHONY: run serve test test-fast install lint bench clean chromium
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -19,8 +19,22 @@ $(STAMP): $(PY) pyproject.toml constraints.txt
 
 install: $(STAMP)
 
+STREAMLIT := $(VENV)/bin/streamlit run app/main.py --server.port $(PORT) --server.headless true \
+	--browser.gatherUsageStats false
+
+# On this computer only: http://localhost:$(PORT); nobody else on the network can open it.
 run: $(STAMP)
-	$(VENV)/bin/streamlit run app/main.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
+	$(STREAMLIT) --server.address 127.0.0.1
+
+# For a class: every network interface (http://<this machine>:$(PORT)), an explicit choice. The toolbar
+# shows no developer options, an error shows its type only, the files are not watched. The classroom
+# settings are environment variables, read by the app (README, "Running it for a class"):
+# OPTIM_LAB_ADMIN_TOKEN, OPTIM_LAB_RUN_VISIBILITY, OPTIM_LAB_RUNS_PER_USER, OPTIM_LAB_QUEUE_CAP,
+# OPTIM_LAB_MAX_RUNS, OPTIM_LAB_UPLOAD_QUOTA_MB, OPTIM_LAB_DATA_ROOT, OPTIM_LAB_WORKERS.
+serve: $(STAMP)
+	@[ -n "$$OPTIM_LAB_ADMIN_TOKEN" ] || echo "make serve: OPTIM_LAB_ADMIN_TOKEN is unset: no one controls every run"
+	$(STREAMLIT) --server.address 0.0.0.0 --client.toolbarMode minimal --client.showErrorDetails type \
+	  --server.fileWatcherType none --server.runOnSave false
 
 # Debian's Chromium for the browser tests, and a CJK font so 简体中文 renders in its screenshots;
 # installed when missing and we are root.

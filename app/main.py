@@ -1,8 +1,14 @@
-"""Entry point: page config, the global controls (language, presenter mode) and st.navigation."""
+"""Entry point: page config, the global controls (language, presenter mode) and st.navigation.
+
+Streamlit runs this file as `__main__` on every rerun. A process started with 'spawn' (the Training
+page's JobManager workers, the LR range test's process) imports the parent's `__main__` again, as
+`__mp_main__`: so the app runs only under the `__name__` guard, and Streamlit and the app's modules are
+imported inside main(). A worker imports only this file's few lines above it: no Streamlit, no
+"missing ScriptRunContext" warnings, no second warm-up (tests/app/test_worker_imports.py).
+"""
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -10,60 +16,71 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `streamlit run app/main.py` puts only app/ on the path
     sys.path.insert(0, str(ROOT))
 
-import streamlit as st  # noqa: E402
 
-from app.shared import gc_freeze, theme  # noqa: E402
-from app.shared.i18n import LANGUAGES, t  # noqa: E402
-from app.shared.navigation import PAGES, page_script  # noqa: E402
-from app.shared.settings import Setting, UrlState  # noqa: E402
-from optim_core.simulation import warm  # noqa: E402
+def main() -> None:
+    import os
 
-LANGUAGE = Setting(
-    "lang",
-    "choice",
-    "en",
-    "sidebar.language",
-    choices=tuple(LANGUAGES),
-    format=LANGUAGES.get,
-    widget="segmented",
-)
-PRESENTER = Setting("present", "bool", False, "sidebar.presenter", help="sidebar.presenter_help")
+    import streamlit as st
 
-st.set_page_config(page_title="Optimizer Lab", page_icon="📉", layout="wide")
-# The rules compile in a background thread, once per server process (later calls do nothing); simulate()
-# switches to the compiled code as it becomes ready and never waits for it. OPTIM_LAB_WARM_UP=0: off.
-if os.environ.get("OPTIM_LAB_WARM_UP", "1") != "0":
-    warm.warm_up()
+    from app.shared import gc_freeze, theme
+    from app.shared.i18n import LANGUAGES, t
+    from app.shared.navigation import PAGES, page_script
+    from app.shared.run_access import take_admin_token
+    from app.shared.settings import Setting, UrlState
+    from optim_core.simulation import warm
 
-# The language comes first: page titles are translated.
-state = UrlState()
-st.session_state["_url_state"] = state
-state.register(LANGUAGE)
-
-pages = [
-    st.Page(
-        page_script(p.url_path),
-        title=t(p.title_key),
-        url_path=p.url_path,
-        icon=p.icon,
-        default=(p.url_path == "home"),
+    language = Setting(
+        "lang",
+        "choice",
+        "en",
+        "sidebar.language",
+        choices=tuple(LANGUAGES),
+        format=LANGUAGES.get,
+        widget="segmented",
     )
-    for p in PAGES
-]
-page = st.navigation(pages)
+    presenter_mode = Setting("present", "bool", False, "sidebar.presenter", help="sidebar.presenter_help")
 
-state.set_page(page.url_path or "home")
-with st.sidebar:
-    state.widget(LANGUAGE)
-    presenter = state.widget(PRESENTER)
-    st.caption(t("sidebar.share"))
-st.html(theme.BASE_CSS + (theme.PRESENTER_CSS if presenter else ""))
+    st.set_page_config(page_title="Optimizer Lab", page_icon="📉", layout="wide")
+    # The rules compile in a background thread, once per server process (later calls do nothing);
+    # simulate() switches to the compiled code as it becomes ready and never waits for it.
+    # OPTIM_LAB_WARM_UP=0: off.
+    if os.environ.get("OPTIM_LAB_WARM_UP", "1") != "0":
+        warm.warm_up()
 
-notices = st.container()
-try:
-    page.run()
-finally:
-    state.sync()
-    for notice in dict.fromkeys(state.notices):
-        notices.warning(notice, icon=":material/link_off:")
-    gc_freeze.freeze_imports()  # after a page's first run: its modules are imported now
+    # The language comes first: page titles are translated.
+    state = UrlState()
+    st.session_state["_url_state"] = state
+    state.register(language)
+    take_admin_token()  # before the pages read the URL: the token never stays in it
+
+    pages = [
+        st.Page(
+            page_script(p.url_path),
+            title=t(p.title_key),
+            url_path=p.url_path,
+            icon=p.icon,
+            default=(p.url_path == "home"),
+        )
+        for p in PAGES
+    ]
+    page = st.navigation(pages)
+
+    state.set_page(page.url_path or "home")
+    with st.sidebar:
+        state.widget(language)
+        presenter = state.widget(presenter_mode)
+        st.caption(t("sidebar.share"))
+    st.html(theme.BASE_CSS + (theme.PRESENTER_CSS if presenter else ""))
+
+    notices = st.container()
+    try:
+        page.run()
+    finally:
+        state.sync()
+        for notice in dict.fromkeys(state.notices):
+            notices.warning(notice, icon=":material/link_off:")
+        gc_freeze.freeze_imports()  # after a page's first run: its modules are imported now
+
+
+if __name__ == "__main__":
+    main()

@@ -25,7 +25,16 @@ ENCODINGS = ("utf-8-sig", "gbk")
 # the delimiters we recognise; on a tie the earlier one wins
 DELIMITERS = (",", ";", "\t")
 # every code a SeriesError can carry
-ERROR_CODES = ("empty", "too_large", "encoding", "malformed", "header_only", "no_rows", "no_numeric")
+ERROR_CODES = (
+    "empty",
+    "too_large",
+    "encoding",
+    "malformed",
+    "header_only",
+    "no_rows",
+    "no_numeric",
+    "cell_too_long",
+)
 
 
 class SeriesError(ValueError):
@@ -68,7 +77,17 @@ def _decode(data: bytes) -> str:
 
 def _split(line: str, delimiter: str) -> list[str]:
     # the csv module respects quotes, so "1,5";2 counts as two fields with ';'
-    return next(csv.reader([line], delimiter=delimiter), [])
+    try:
+        return next(csv.reader([line], delimiter=delimiter), [])
+    except csv.Error as err:
+        # the one error a single line can raise here: a cell longer than the csv module's limit
+        # (csv.field_size_limit(), 131,072 characters); no table of numbers has one
+        limit = f"{csv.field_size_limit():,}"
+        raise SeriesError(
+            "cell_too_long",
+            f"The first line holds a cell longer than {limit} characters: this is not a table of numbers.",
+            limit=limit,
+        ) from err
 
 
 def _pick_delimiter(first_line: str) -> str:
@@ -175,8 +194,9 @@ def load_csv_series(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> pd.Da
 
     Text columns (dates, labels) are left out; blank cells are NaN. Raises SeriesError with a
     user-facing message and a `code`: "too_large" (checked first, before anything is decoded),
-    "empty", "encoding", "malformed" (a row with more cells than the header), "header_only",
-    "no_rows" (rows without any value) or "no_numeric".
+    "empty", "encoding", "cell_too_long" (a first line with a cell over csv.field_size_limit()
+    characters), "malformed" (a row with more cells than the header), "header_only", "no_rows" (rows
+    without any value) or "no_numeric". Infinite values (inf, -inf) are kept: the app warns about them.
     """
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError(f"load_csv_series expects the file's bytes, got {type(data).__name__}")

@@ -15,6 +15,7 @@ import streamlit as st
 
 from app.shared.i18n import t
 from app.shared.navigation import page_script
+from app.shared.run_access import visible
 from app.shared.settings import Setting, UrlState
 from optim_core.training.store import RunRecord, RunStore
 
@@ -22,8 +23,9 @@ RUN_STATUSES = ("finished", "stopped")  # runs whose series no longer grow
 
 
 def saved_runs(store: RunStore) -> list[RunRecord]:
-    """The saved runs whose metrics no longer grow (finished or stopped), newest first."""
-    return [r for r in store.list_runs(limit=200) if r.status in RUN_STATUSES]
+    """The saved runs whose metrics no longer grow (finished or stopped), newest first, among those this
+    session may see (OPTIM_LAB_RUN_VISIBILITY=owner: only its own)."""
+    return visible([r for r in store.list_runs(limit=200) if r.status in RUN_STATUSES])
 
 
 @lru_cache(maxsize=32)

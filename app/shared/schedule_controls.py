@@ -30,12 +30,15 @@ import streamlit as st
 
 from app.shared.controls import param_setting
 from app.shared.i18n import STRINGS, pick, t
+from app.shared.markdown import literal
 from app.shared.settings import InvalidValue, Setting, UrlState
 from optim_core.params import Param
 from optim_core.schedules import (
+    PLATEAU,
     ScheduleError,
     ScheduleSpec,
     get_spec,
+    reduce_lr_on_plateau,
     schedule_fn,
     schedule_names,
 )
@@ -53,8 +56,13 @@ ABSOLUTE = {"eta_min": (0.0, 0.0, 1.0), "base_lr": (0.01, 1e-5, 1.0), "max_lr": 
 _INT_LIST = re.compile(r"^\s*(\d+\s*(,\s*\d+\s*)*)?,?\s*$")
 
 
+def spec_of(name: str) -> ScheduleSpec:
+    """get_spec, and PLATEAU (ReduceLROnPlateau, fed a metric, offered only where there is one: Training)."""
+    return PLATEAU if name == PLATEAU.name else get_spec(name)
+
+
 def schedule_label(name: str) -> str:
-    return t("sch.none") if name == NONE else pick(get_spec(name).label)
+    return t("sch.none") if name == NONE else pick(spec_of(name).label)
 
 
 def sequenceable() -> tuple[str, ...]:
@@ -65,7 +73,7 @@ def sequenceable() -> tuple[str, ...]:
 def parse_int_list(text: str) -> tuple[int, ...]:
     """'30, 80' -> (30, 80); a ValueError (ScheduleError) with a translated message otherwise."""
     if not _INT_LIST.match(text or ""):
-        raise ScheduleError(t("sch.reason.int_list", text=text))
+        raise ScheduleError(t("sch.reason.int_list", text=literal(text, limit=80)))
     items = tuple(int(item) for item in text.split(",") if item.strip())
     if len(items) > MAX_LIST:
         raise ScheduleError(t("sch.reason.list_long", n=MAX_LIST))
@@ -163,7 +171,7 @@ def spec_settings(
 def schedule_settings(name: str, prefix: str, *, relative: bool = False) -> list[Setting]:
     """The URL settings of `name`'s own kwargs. For warmup and sequential_lr these are the top level only
     (warmup's inner chooser is its `schedule` setting); read_schedule adds the nested ones."""
-    return spec_settings(get_spec(name), prefix, relative=relative)
+    return spec_settings(spec_of(name), prefix, relative=relative)
 
 
 def part_chooser(prefix: str, k: int) -> Setting:
@@ -178,9 +186,14 @@ def part_chooser(prefix: str, k: int) -> Setting:
     )
 
 
-def chooser(key: str, default: str = NONE) -> Setting:
+def chooser(key: str, default: str = NONE, extra: tuple[str, ...] = ()) -> Setting:
     return Setting(
-        key, "choice", default, "sch.schedule", choices=(NONE, *schedule_names()), format=schedule_label
+        key,
+        "choice",
+        default,
+        "sch.schedule",
+        choices=(NONE, *schedule_names(), *extra),
+        format=schedule_label,
     )
 
 
@@ -205,7 +218,7 @@ def collect(
     """
     kwargs: dict[str, Any] = {}
     problems: list[str] = []
-    spec = get_spec(name)
+    spec = spec_of(name)
     typed: dict[str, Any] = {}
     whole_run = whole_run or run_length is not None
     for param, setting in zip(spec.params, schedule_settings(name, prefix, relative=relative), strict=True):
@@ -251,7 +264,7 @@ def flat_settings(
     """The reverse of collect: each setting with the value it must hold to give `kwargs` (defaults filled;
     with whole_run, a T_max left out of kwargs is 0, the whole run, as collect(whole_run=True) reads it)."""
     pairs = []
-    spec = get_spec(name)
+    spec = spec_of(name)
     for param, setting in zip(spec.params, schedule_settings(name, prefix, relative=relative), strict=True):
         if whole_run and param.name in WHOLE_RUN:
             pairs.append((whole_run_setting(spec, param, setting.key, None), kwargs.get(param.name) or 0))
@@ -276,6 +289,9 @@ def flat_settings(
 def _validate(name: str, kwargs: dict) -> None:
     """Build the schedule once so a bad combination raises ScheduleError now (lr does not change validity;
     a T_max left to the run is any valid one)."""
+    if name == PLATEAU.name:
+        reduce_lr_on_plateau([1.0], **kwargs)
+        return
     left_to_run = {p.name: 1 for p in get_spec(name).params if p.name in WHOLE_RUN and p.required}
     schedule_fn(name, **{**left_to_run, **kwargs})
 
@@ -300,8 +316,10 @@ def read_schedule(
     relative: bool = False,
     whole_run: bool = False,
     run_length: int | None = None,
+    extra: tuple[str, ...] = (),
 ) -> tuple[str, dict] | None:
-    """Draw the chooser (key, default f"{prefix}name") and the chosen schedule's widgets into `where`.
+    """Draw the chooser (key, default f"{prefix}name") and the chosen schedule's widgets into `where`;
+    `extra` adds choices outside SCHEDULES (the Training page's PLATEAU.name).
 
     Returns (name, kwargs) or None for "none". A mistyped list or a combination the library refuses
     raises ScheduleError after every widget is drawn; show it with st.error. run_length: the steps the
@@ -319,7 +337,7 @@ def read_schedule(
                 target[0] = (where or st).container(border=True)
         return state.widget(setting, target[0], **extra)
 
-    name = draw(chooser(key, default), prefix)
+    name = draw(chooser(key, default, extra), prefix)
     if name == NONE:
         return None
     kwargs, problems = collect(

@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from app.shared.i18n import t
+from app.shared.markdown import literal
 from app.shared.schedule_controls import ABSOLUTE, collect, flat_settings
 from app.shared.settings import InvalidValue, Setting
 from optim_core.schedules import SCHEDULES, ScheduleError, get_spec, schedule_fn
@@ -44,12 +45,12 @@ def decode_curve(text: str) -> tuple[str, dict]:
     """(name, kwargs) from encode_curve's form; InvalidValue (translated reason) for anything else."""
     name, *fields = text.split("|")
     if name not in SCHEDULES:
-        raise InvalidValue(t("sch.reason.unknown_schedule", name=name))
+        raise InvalidValue(t("sch.reason.unknown_schedule", name=literal(name, limit=60)))
     raw: dict[str, str] = {}
     for field_text in fields:
         field_key, sep, value = field_text.partition("=")
         if not sep or field_key in raw:
-            raise InvalidValue(t("sch.reason.field", field=field_text))
+            raise InvalidValue(t("sch.reason.field", field=literal(field_text, limit=60)))
         raw[field_key] = value
     used: set[str] = set()
 
@@ -60,7 +61,7 @@ def decode_curve(text: str) -> tuple[str, dict]:
     kwargs, problems = collect(name, "", value_of)
     unknown = sorted(set(raw) - used)
     if unknown:
-        raise InvalidValue(t("sch.reason.field", field=", ".join(unknown)))
+        raise InvalidValue(t("sch.reason.field", field=literal(", ".join(unknown), limit=60)))
     if problems:
         raise InvalidValue("; ".join(problems))
     try:
@@ -124,7 +125,9 @@ class KeptCurves(Setting):
             try:
                 decode_curve(entry)
             except InvalidValue as bad:
-                raise InvalidValue(t("sch.reason.kept", entry=entry[:60], reason=bad.reason)) from None
+                raise InvalidValue(
+                    t("sch.reason.kept", entry=literal(entry, limit=60), reason=bad.reason)
+                ) from None
         return ";".join(entries)
 
 

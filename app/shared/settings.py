@@ -121,6 +121,8 @@ class Setting:
 
 
 GLOBAL_KEYS = ("lang", "present")
+# a notice quotes at most this many characters of a URL's key or value (a link may carry kilobytes)
+NOTICE_LIMIT = 200  # long enough for a legitimate value (six kept schedules), short for a pasted page
 
 
 class UrlState:
@@ -148,7 +150,7 @@ class UrlState:
                     t(
                         "url.bad_value",
                         key=setting.key,
-                        value=literal(raw),
+                        value=literal(raw, limit=NOTICE_LIMIT),
                         reason=bad.reason,
                         default=setting.default,
                     )
@@ -226,7 +228,7 @@ class UrlState:
         for key in current:
             # a setting this page drew before but hides now (clip_norm with clipping off) is dropped quietly
             if key not in self.settings and key not in wanted and owners.get(key) != self.page:
-                self.notices.append(t("url.unknown_key", key=key))
+                self.notices.append(t("url.unknown_key", key=literal(key, limit=NOTICE_LIMIT)))
         if current != wanted:
             st.query_params.from_dict(wanted)
 

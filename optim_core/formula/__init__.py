@@ -49,6 +49,7 @@ __all__ = [
 ]
 
 DEFAULT_BOUNDS = ((-3.0, 3.0), (-3.0, 3.0))
+WINDOW_GRID = 65  # points a side where f is looked at before it is accepted (odd: the centre is one)
 
 
 def _check_bounds(bounds) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -62,12 +63,21 @@ def _check_bounds(bounds) -> tuple[tuple[float, float], tuple[float, float]]:
     return (x0, x1), (y0, y1)
 
 
+def _defined_somewhere(f, bounds) -> bool:
+    """Whether f is finite at one point at least of a WINDOW_GRID² grid over `bounds` (edges included)."""
+    (x0, x1), (y0, y1) = bounds
+    x, y = np.meshgrid(np.linspace(x0, x1, WINDOW_GRID), np.linspace(y0, y1, WINDOW_GRID))
+    with np.errstate(all="ignore"):
+        return bool(np.isfinite(f(x, y)).any())
+
+
 def parse_formula(text: str, *, bounds=DEFAULT_BOUNDS, start=None) -> Surface:
     """A Surface named "custom" for the user-typed f(x, y), with exact derivatives.
 
     bounds: ((x_min, x_max), (y_min, y_max)), default ((-3, 3), (-3, 3)). start: default one sixth in
     from the top-left corner, (-2, 2) for the default bounds. Raises FormulaError (a ValueError) for a
-    formula that cannot be used and ValueError for bad bounds or start.
+    formula that cannot be used, one undefined (NaN or infinite) everywhere in the bounds included, and
+    ValueError for bad bounds or start.
 
     >>> s = parse_formula("x**2 - y**2 + 0.1*sin(5*x)")
     >>> s.title["en"]
@@ -102,6 +112,10 @@ def parse_formula(text: str, *, bounds=DEFAULT_BOUNDS, start=None) -> Surface:
     def hessian(x, y):
         return run(curvature, x, y)
 
+    if not _defined_somewhere(f, ((x0, x1), (y0, y1))):
+        raise FormulaError.of(
+            "undefined_window", hint_key="hint.undefined_window", x0=x0, x1=x1, y0=y0, y1=y1
+        )
     minima, saddles = find_critical_points(f, grad, hessian, ((x0, x1), (y0, y1)))
     formula = to_text(expr)
     return Surface(

@@ -24,6 +24,7 @@ from typing import cast
 
 from .evaluate import evaluate
 from .expr import BUILDERS, Const, Expr, Var, call, is_literal, neg
+from .messages import AT_COLUMN, CHAR_HINTS, MESSAGES, NODE_MESSAGES
 from .vocabulary import CONSTANTS, FUNCTIONS, MAX_NUMBER, VARIABLES
 
 MAX_LENGTH = 200  # characters of formula text
@@ -39,61 +40,31 @@ class FormulaError(ValueError):
     message: what is wrong ("unknown function 'foo'"); position: the 0-based column in the text, or
     None; hint: how to fix it, may be empty. str() joins them and names the column 1-based, as editors
     do: "unknown function 'foo' at column 5; allowed: sin, cos, ...".
+
+    Built with `of(key, ...)` it also carries `key`, `hint_key` and `values` (messages.py), so the app
+    can say it in another language; `key` is None for an error built from English text.
     """
 
     def __init__(self, message: str, position: int | None = None, hint: str = ""):
         self.message = message
         self.position = position
         self.hint = hint
-        where = "" if position is None else f" at column {position + 1}"
+        self.key: str | None = None
+        self.hint_key: str | None = None
+        self.values: dict[str, object] = {}
+        where = "" if position is None else AT_COLUMN.format(column=position + 1)
         super().__init__(f"{message}{where}" + (f"; {hint}" if hint else ""))
+
+    @classmethod
+    def of(cls, key: str, position: int | None = None, hint_key: str | None = None, **values) -> FormulaError:
+        """The error MESSAGES[key] with the hint MESSAGES[hint_key], both filled in with `values`."""
+        hint = MESSAGES[hint_key].format(**values) if hint_key else ""
+        error = cls(MESSAGES[key].format(**values), position, hint)
+        error.key, error.hint_key, error.values = key, hint_key, values
+        return error
 
 
 _ALLOWED_CHARS = frozenset(string.ascii_letters + string.digits + " \t" + "+-*/().,_")
-_ALLOWED_TEXT = "allowed: letters, digits, spaces and + - * / ** ( ) ."
-_CHAR_HINTS = {
-    "'": "strings are not allowed",
-    '"': "strings are not allowed",
-    "[": "indexing is not allowed",
-    "]": "indexing is not allowed",
-    "{": "braces are not allowed",
-    "}": "braces are not allowed",
-    "=": "type only the expression, e.g. x**2 + y**2 (no assignments or comparisons)",
-    "<": "comparisons are not allowed",
-    ">": "comparisons are not allowed",
-    "!": "comparisons are not allowed",
-    ";": "type a single expression",
-    ":": "slices, lambdas and ':=' are not allowed",
-    "\n": "write the formula on one line",
-    "\r": "write the formula on one line",
-    "%": "'%' (remainder) is not supported",
-    "#": "comments are not allowed",
-    "@": "'@' is not allowed",
-    "\\": "backslashes are not allowed",
-}
-_NODE_MESSAGES = {
-    ast.Attribute: "attribute access ('.name') is not allowed",
-    ast.Subscript: "indexing with [ ] is not allowed",
-    ast.Slice: "slices are not allowed",
-    ast.Lambda: "lambda is not allowed",
-    ast.ListComp: "comprehensions are not allowed",
-    ast.SetComp: "comprehensions are not allowed",
-    ast.DictComp: "comprehensions are not allowed",
-    ast.GeneratorExp: "generator expressions are not allowed",
-    ast.NamedExpr: "':=' is not allowed",
-    ast.JoinedStr: "strings are not allowed",
-    ast.Compare: "comparisons are not allowed",
-    ast.BoolOp: "'and' / 'or' are not allowed",
-    ast.IfExp: "'if ... else' is not allowed",
-    ast.Tuple: "a comma separates two expressions here",
-    ast.List: "lists are not allowed",
-    ast.Set: "sets are not allowed",
-    ast.Dict: "dicts are not allowed",
-    ast.Starred: "'*' unpacking is not allowed",
-    ast.Await: "'await' is not allowed",
-    ast.Yield: "'yield' is not allowed",
-    ast.YieldFrom: "'yield' is not allowed",
-}
 _SYMBOLS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
 _FUNCTION_LIST = ", ".join(FUNCTIONS)
 
@@ -101,53 +72,43 @@ _FUNCTION_LIST = ", ".join(FUNCTIONS)
 def _check_text(text: str) -> None:
     """Everything that can be checked before the parser runs."""
     if not isinstance(text, str):
-        raise FormulaError(f"a formula must be text, got {type(text).__name__}")
+        raise FormulaError.of("not_text", kind=type(text).__name__)
     if len(text) > MAX_LENGTH:
-        raise FormulaError(
-            f"formula is too long ({len(text)} characters)", MAX_LENGTH, f"at most {MAX_LENGTH} are allowed"
-        )
+        raise FormulaError.of("too_long", MAX_LENGTH, "hint.length", length=len(text), limit=MAX_LENGTH)
     if not text.strip(" \t"):
-        raise FormulaError("formula is empty", None, "type an expression in x and y, e.g. x**2 - y**2")
+        raise FormulaError.of("empty", None, "hint.type_expression")
     for i, ch in enumerate(text):
         if ch in _ALLOWED_CHARS:
             continue
         if ord(ch) > 127:
             # checked on the raw text: the parser would quietly turn a fullwidth 'ｘ' into 'x'
             name = unicodedata.name(ch, "unnamed character")
-            raise FormulaError(
-                f"non-ASCII character U+{ord(ch):04X} ({name})",
-                i,
-                "type the formula in plain ASCII, e.g. x**2 - y**2",
-            )
+            raise FormulaError.of("non_ascii", i, "hint.ascii", code=f"{ord(ch):04X}", name=name)
         if ch == "^":
-            raise FormulaError("'^' is not a power here", i, "write x**2 for x squared")
-        raise FormulaError(f"character {ch!r} is not allowed", i, _CHAR_HINTS.get(ch, _ALLOWED_TEXT))
+            raise FormulaError.of("caret", i, "hint.power")
+        raise FormulaError.of("character", i, CHAR_HINTS.get(ch, "hint.characters"), char=ch)
     opened: list[int] = []
     for i, ch in enumerate(text):
         if ch == "(":
             opened.append(i)
             if len(opened) > MAX_DEPTH:
-                raise FormulaError(
-                    f"parentheses nested more than {MAX_DEPTH} deep", i, "simplify the formula"
-                )
+                raise FormulaError.of("parentheses_deep", i, "hint.simplify_formula", depth=MAX_DEPTH)
         elif ch == ")":
             if not opened:
-                raise FormulaError("unmatched ')'", i, "remove it or add a matching '('")
+                raise FormulaError.of("unmatched", i, "hint.remove_paren")
             opened.pop()
     if opened:
-        raise FormulaError("'(' is never closed", opened[-1], "add a matching ')'")
+        raise FormulaError.of("never_closed", opened[-1], "hint.close_paren")
 
 
 def _syntax_error(err: SyntaxError, lead: int) -> FormulaError:
     position = err.offset - 1 + lead if err.offset and err.lineno == 1 else None
     msg = err.msg or "invalid syntax"
     if "decimal literal" in msg:
-        return FormulaError("a number runs into a name", position, "write 2*x, not 2x")
+        return FormulaError.of("number_into_name", position, "hint.times")
     if "forgot a comma" in msg or msg == "invalid syntax":
-        return FormulaError(
-            "invalid syntax", position, "check for a missing operator, e.g. 2*x or x*y (not 'x y')"
-        )
-    return FormulaError(f"invalid syntax ({msg})", position)
+        return FormulaError.of("syntax", position, "hint.operator")
+    return FormulaError.of("syntax_detail", position, detail=msg)
 
 
 class _Reader:
@@ -176,11 +137,7 @@ class _Reader:
         if e.is_constant and not is_literal(e):
             value = float(evaluate(e, 0.0, 0.0))
             if not math.isfinite(value):
-                raise FormulaError(
-                    f"{self.source(node)!r} is not a finite number",
-                    self.column(node),
-                    "check for division by zero, log of 0, or overflow",
-                )
+                raise FormulaError.of("not_finite", self.column(node), "hint.finite", text=self.source(node))
         return e
 
     def _read(self, node) -> Expr:
@@ -192,65 +149,49 @@ class _Reader:
                 return neg(self.read(node.operand))
             if isinstance(node.op, ast.UAdd):
                 return self.read(node.operand)
-            raise FormulaError("'not' is not allowed", col)
+            raise FormulaError.of("not_keyword", col)
         if isinstance(node, ast.Constant):
             return self._number(node)
         if isinstance(node, ast.Name):
             return self._name(node)
         if isinstance(node, ast.Call):
             return self._call(node)
-        message = _NODE_MESSAGES.get(type(node), f"{type(node).__name__} is not allowed")
-        hint = "decimals use a point: 0.5, not 0,5" if isinstance(node, ast.Tuple) else ""
-        raise FormulaError(message, col, hint)
+        hint = "hint.decimal" if isinstance(node, ast.Tuple) else None
+        raise FormulaError.of(NODE_MESSAGES.get(type(node), "node"), col, hint, node=type(node).__name__)
 
     def _binary(self, node: ast.BinOp) -> Expr:
         op = _SYMBOLS.get(type(node.op))
         if op is None:
-            raise FormulaError(
-                "'//' is not supported"
-                if isinstance(node.op, ast.FloorDiv)
-                else "this operator is not supported",
-                self.operator_column(node),
-                "use + - * / and **",
-            )
+            key = "floor_division" if isinstance(node.op, ast.FloorDiv) else "operator"
+            raise FormulaError.of(key, self.operator_column(node), "hint.operators")
         left, right = self.read(node.left), self.read(node.right)
         where = self.operator_column(node)
         if op == "/" and right.is_constant and float(evaluate(right, 0.0, 0.0)) == 0:
-            raise FormulaError("division by zero", where)
+            raise FormulaError.of("division_by_zero", where)
         if op == "**":
             if right.is_constant and not left.is_constant:
                 p = float(evaluate(right, 0.0, 0.0))
                 if not abs(p) <= MAX_EXPONENT:
-                    raise FormulaError(
-                        f"exponent {p:g} is too large",
-                        where,
-                        f"powers of x and y must lie between -{MAX_EXPONENT} and {MAX_EXPONENT}",
+                    raise FormulaError.of(
+                        "exponent_large", where, "hint.exponent", power=p, limit=MAX_EXPONENT
                     )
             elif not right.is_constant and left.is_constant:
                 if not float(evaluate(left, 0.0, 0.0)) > 0:
-                    raise FormulaError(
-                        "a power with x or y in the exponent needs a positive base",
-                        where,
-                        "e.g. 2**x or e**(-x**2)",
-                    )
+                    raise FormulaError.of("positive_base", where, "hint.base")
             elif not right.is_constant:
-                raise FormulaError(
-                    "the exponent cannot depend on x or y when the base does",
-                    where,
-                    "write exp(g*log(f)) for f**g",
-                )
+                raise FormulaError.of("exponent_varies", where, "hint.exp_log")
         return BUILDERS[op](left, right)
 
     def _number(self, node: ast.Constant) -> Expr:
         v, col = node.value, self.column(node)
         if type(v) is complex:
-            raise FormulaError("complex numbers are not supported", col)
+            raise FormulaError.of("complex", col)
         # bool is a subclass of int: exclude it (and None, ..., str, bytes)
         if isinstance(v, bool) or not isinstance(v, (int, float)):
-            raise FormulaError(f"{self.source(node)!r} is not a number", col, "use numbers, x, y, pi and e")
+            raise FormulaError.of("not_number", col, "hint.numbers", text=self.source(node))
         if not abs(v) <= MAX_NUMBER:  # also false for inf and nan
-            raise FormulaError(
-                f"number {self.source(node)} is too large", col, f"numbers may be at most {MAX_NUMBER:g}"
+            raise FormulaError.of(
+                "number_large", col, "hint.number_limit", text=self.source(node), limit=MAX_NUMBER
             )
         return Const(float(v))
 
@@ -261,25 +202,23 @@ class _Reader:
         if name in CONSTANTS:
             return Const(CONSTANTS[name], name)
         if name in FUNCTIONS:
-            raise FormulaError(f"function {name!r} needs an argument", col, f"e.g. {name}(x)")
+            raise FormulaError.of("needs_argument", col, "hint.call", name=name)
         lowercase = name.lower() in VARIABLES or name.lower() in CONSTANTS
-        raise FormulaError(
-            f"unknown name {name!r}",
-            col,
-            "names are lowercase: x, y, pi, e" if lowercase else "allowed names: x, y, pi, e",
-        )
+        raise FormulaError.of("unknown_name", col, "hint.lowercase" if lowercase else "hint.names", name=name)
 
     def _call(self, node: ast.Call) -> Expr:
         col = self.column(node)
         if not isinstance(node.func, ast.Name):
-            raise FormulaError("only the listed functions can be called", col, f"allowed: {_FUNCTION_LIST}")
+            raise FormulaError.of("listed_functions", col, "hint.functions", functions=_FUNCTION_LIST)
         name = node.func.id
         if name not in FUNCTIONS:
             if name in VARIABLES or name in CONSTANTS:
-                raise FormulaError(f"{name!r} is not a function", col, f"write {name}*(...) for a product")
-            raise FormulaError(f"unknown function {name!r}", col, f"allowed: {_FUNCTION_LIST}")
+                raise FormulaError.of("not_function", col, "hint.product", name=name)
+            raise FormulaError.of(
+                "unknown_function", col, "hint.functions", name=name, functions=_FUNCTION_LIST
+            )
         if node.keywords or len(node.args) != 1 or isinstance(node.args[0], ast.Starred):
-            raise FormulaError(f"{name}() takes exactly one argument", col, f"e.g. {name}(x)")
+            raise FormulaError.of("one_argument", col, "hint.call", name=name)
         return call(name, self.read(node.args[0]))
 
 
@@ -294,17 +233,15 @@ def parse_expression(text: str) -> Expr:
     except SyntaxError as err:
         raise _syntax_error(err, lead) from None
     except (RecursionError, MemoryError, ValueError, OverflowError):
-        raise FormulaError("formula is too complex to read", None, "simplify it") from None
+        raise FormulaError.of("too_complex", None, "hint.simplify") from None
     count, stack = 0, [(tree.body, 1)]
     while stack:  # size and depth first, without recursion, so reading it below cannot recurse too deep
         node, depth = stack.pop()
         count += 1
         if count > MAX_NODES:
-            raise FormulaError(f"formula has more than {MAX_NODES} parts", None, "simplify it")
+            raise FormulaError.of("too_many_parts", None, "hint.simplify", limit=MAX_NODES)
         if depth > MAX_DEPTH:
-            raise FormulaError(
-                f"formula is nested more than {MAX_DEPTH} deep", node.col_offset + lead, "simplify it"
-            )
+            raise FormulaError.of("nested_deep", node.col_offset + lead, "hint.simplify", depth=MAX_DEPTH)
         stack.extend(
             (child, depth + 1) for child in ast.iter_child_nodes(node) if isinstance(child, ast.expr)
         )

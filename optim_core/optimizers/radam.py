@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
-from functools import partial
+from functools import lru_cache, partial
 from typing import NamedTuple
 
 import numpy as np
 
+from ..jitable import jitable
 from ..params import Param
 from .adam import decay_and_moments
 from .rule import (
@@ -30,6 +31,38 @@ class RAdamState(NamedTuple):
 def init(params: np.ndarray) -> RAdamState:
     zeros = np.zeros_like(params)
     return RAdamState(exp_avg=zeros, exp_avg_sq=zeros)
+
+
+RECTIFY_ABOVE = 5.0  # torch.optim.RAdam rectifies (adapts the step) at the steps where ρ_t > 5
+
+
+@jitable
+def rho(step, beta2):
+    r"""(ρ∞, ρ_t): the length of the approximated SMA at step t ≥ 1, as torch.optim.RAdam computes it.
+
+    $\rho_\infty = 2 / (1 - \beta_2) - 1,\quad \rho_t = \rho_\infty - 2 t \beta_2^t / (1 - \beta_2^t)$.
+    The one home of ρ: `update` branches on it, the Playground's rule text shows it.
+    """
+    # $\rho_\infty \leftarrow 2 / (1 - \beta_2) - 1$
+    rho_inf = 2 / (1 - beta2) - 1
+    # $\rho_t \leftarrow \rho_\infty - 2 t \beta_2^t / (1 - \beta_2^t)$
+    rho_t = rho_inf - 2 * step * (beta2**step) / (1 - beta2**step)
+    return rho_inf, rho_t
+
+
+@lru_cache(maxsize=256)
+def first_rectified_step(beta2: float, max_steps: int = 1_000_000) -> int | None:
+    """The first step t at which RAdam's rectification switches on (ρ_t > 5, so the update adapts to
+    v_t); before it each step is γ·m̂_t, SGD with momentum. None if ρ_t never exceeds 5: ρ_t rises
+    towards ρ∞, so never when ρ∞ ≤ 5 (β₂ ≤ 2/3), or not within max_steps."""
+    if not 0.0 <= beta2 < 1.0:
+        raise ValueError(f"beta2 must be in [0, 1), got {beta2!r}")
+    if rho(1, beta2)[0] <= RECTIFY_ABOVE:
+        return None
+    for step in range(1, max_steps + 1):
+        if rho(step, beta2)[1] > RECTIFY_ABOVE:
+            return step
+    return None
 
 
 def update(grad, state: RAdamState, params, lr, hp, step):
@@ -76,10 +109,9 @@ def update(grad, state: RAdamState, params, lr, hp, step):
     # $\widehat{m_t} \leftarrow m_t / (1 - \beta_1^t)$
     bias_corrected_exp_avg = exp_avg / bias_correction1
     # $\rho_\infty \leftarrow 2 / (1 - \beta_2) - 1$
-    rho_inf = 2 / (1 - beta2) - 1
-    # $\rho_t \leftarrow \rho_\infty - 2 t \beta_2^t / (1 - \beta_2^t)$
-    rho_t = rho_inf - 2 * step * (beta2**step) / bias_correction2
-    if rho_t > 5.0:
+    # $\rho_t \leftarrow \rho_\infty - 2 t \beta_2^t / (1 - \beta_2^t)$  (`rho`, also in the rule text)
+    rho_inf, rho_t = rho(step, beta2)
+    if rho_t > RECTIFY_ABOVE:
         # $r_t \leftarrow \sqrt{(\rho_t - 4)(\rho_t - 2)\rho_\infty
         #   / ((\rho_\infty - 4)(\rho_\infty - 2)\rho_t)}$
         rect = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5

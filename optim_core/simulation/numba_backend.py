@@ -28,12 +28,15 @@ from numba import types
 from numba.extending import intrinsic, overload, register_jitable
 
 from .. import surfaces
-from ..optimizers import RULES, adam, torch_ops
+from ..optimizers import RULES, adam, radam, torch_ops
 from ..optimizers import rule as rule_module
 from ..surfaces import benchmarks, elementary
 from ..surfaces import surface as surface_module
 from .groups import RunGroup
+from .numba_cache import use_source_keyed_cache
 from .step import perturb_gradient
+
+CACHE_FOLDER = use_source_keyed_cache()  # before any njit: numba reads the folder when it makes a dispatcher
 
 # Every helper that compiled code calls by name, besides the rules' `update` and the surfaces' `grad`
 # functions (compiled directly, see _compiled_update and _compiled_grad). Each is marked `@jitable`
@@ -42,6 +45,7 @@ JITTED_HELPERS = (
     perturb_gradient,
     adam.decay_and_moments,
     adam._adam,
+    radam.rho,
     torch_ops.fma,
     torch_ops.lerp,
     elementary._rotate,
@@ -193,10 +197,13 @@ def supports(surface: surfaces.Surface) -> bool:
 
 
 def _jit(function):
-    """numba.njit, keeping the machine code on disk when there is a writable place for it."""
+    """numba.njit, keeping the machine code on disk (numba_cache.py: a folder per source digest) when
+    there is a writable place for it."""
+    if CACHE_FOLDER is None:
+        return numba.njit(function)
     try:
         return numba.njit(function, cache=True)
-    except RuntimeError:  # "no locator available": a read-only install and no user cache directory
+    except RuntimeError:  # "no locator available"
         return numba.njit(function)
 
 

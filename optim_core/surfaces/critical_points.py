@@ -6,8 +6,9 @@ The one home of what the built-in surfaces, formula surfaces and analysis.py sha
   2 × 2 matrix such as the Hessian [[f_xx, f_xy], [f_xy, f_yy]];
 - `classify_hessian`: minimum, maximum, saddle or degenerate, by one rule (`EIG_TOL`);
 - `newton_refine` / `newton_polish`: Newton's method on ∇f = 0;
-- `find_critical_points`: the grid search a formula surface uses to list its minima and saddles (the
-  built-in surfaces polish published locations with `newton_polish` instead).
+- `find_critical_points`: the grid search a formula surface uses to list its minima and saddles, and
+  every surface's maxima (the built-in surfaces polish published minima and saddles with
+  `newton_polish` instead).
 
 Everything here works on the functions f, grad, hessian of a surface, never on a Surface itself.
 """
@@ -174,14 +175,24 @@ def newton_polish(grad, hessian, points, iterations: int = 50) -> tuple[Point, .
 # ---- the grid search --------------------------------------------------------------------------------
 
 
-def find_critical_points(f, grad, hessian, bounds, grid: int = 48, max_seeds: int = 256):
-    """Isolated minima and saddles of f inside bounds: (minima, saddles), each sorted by f and at most
-    MAX_CRITICAL_POINTS long.
+CRITICAL_KINDS = ("minimum", "saddle", "maximum")
+
+
+def find_critical_points(
+    f, grad, hessian, bounds, grid: int = 48, max_seeds: int = 256, kinds=("minimum", "saddle")
+):
+    """Isolated critical points of f inside bounds, one tuple per entry of `kinds` (by default
+    (minima, saddles); any of CRITICAL_KINDS), each sorted by f and at most MAX_CRITICAL_POINTS long.
 
     Seeds are the grid points where |∇f| is locally smallest; `newton_refine` polishes them. Each point
     is classified by `classify_hessian`, and a degenerate one (x⁴, a monkey saddle) by `probe_degenerate`.
-    Maxima, and critical points that are not isolated (the line x = 0 of f = x²), are left out.
+    Critical points that are not isolated (the line x = 0 of f = x²) are left out. Maxima are found like
+    the others (Himmelblau's one maximum, at about (−0.2708, −0.9230)); they used to be dropped here,
+    so no page could list them.
     """
+    unknown = set(kinds) - set(CRITICAL_KINDS)
+    if unknown:
+        raise ValueError(f"kinds must be among {CRITICAL_KINDS}, got {sorted(unknown)}")
     (x0, x1), (y0, y1) = bounds
     span = max(x1 - x0, y1 - y0)
     X, Y = np.meshgrid(np.linspace(x0, x1, grid), np.linspace(y0, y1, grid))
@@ -217,7 +228,7 @@ def find_critical_points(f, grad, hessian, bounds, grid: int = 48, max_seeds: in
         if all(math.hypot(p[0] - q[0], p[1] - q[1]) > 1e-6 * span for q in points):
             points.append(p)
 
-    found: dict[str, list[Point]] = {"minimum": [], "saddle": []}
+    found: dict[str, list[Point]] = {kind: [] for kind in CRITICAL_KINDS}
     for x, y in points:
         hxx, hxy, hyy = (float(v) for v in hessian(x, y))
         if not all(math.isfinite(v) for v in (hxx, hxy, hyy)):
@@ -226,4 +237,4 @@ def find_critical_points(f, grad, hessian, bounds, grid: int = 48, max_seeds: in
         if kind == "degenerate":
             kind = probe_degenerate(f, x, y, 1e-3 * span)
         found.get(kind, []).append((x, y))
-    return tuple(by_value(f, found[kind])[:MAX_CRITICAL_POINTS] for kind in ("minimum", "saddle"))
+    return tuple(by_value(f, found[kind])[:MAX_CRITICAL_POINTS] for kind in kinds)

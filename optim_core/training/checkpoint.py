@@ -4,6 +4,10 @@ A checkpoint holds every lane's model, optimizer state, EMA, best weights and co
 accumulators, the position in the epoch, the RNG states and the metric history; a run resumed from it
 equals the uninterrupted run. It loads with torch.load(weights_only=True): no pickled code.
 
+Beside it, `best_weights.pt` holds each lane's best weights (keep_best) as its own SmallCNN's
+state_dict, with the validation accuracy those saved weights score (`save_best_weights`): what the
+Training page offers for download.
+
 The functions take a trainer.Trainer, unannotated: trainer.py imports this module, and a type import
 back would be an import cycle.
 """
@@ -16,9 +20,14 @@ from pathlib import Path
 
 import torch
 
+from optim_core.training.config import RunConfig
+from optim_core.training.lanes import evaluate_model
 from optim_core.training.metrics import MetricRow
+from optim_core.training.model import model_for
 
 CHECKPOINT_FORMAT = 2  # 2: a lane's optimizer state is one flat vector when lanes are packed
+BEST_WEIGHTS_FILE = "best_weights.pt"  # beside the checkpoint
+BEST_WEIGHTS_FORMAT = 1
 
 
 def trainer_state(trainer) -> dict:
@@ -103,3 +112,57 @@ def save_checkpoint(state: dict, path: str | Path) -> Path:
 
 def load_checkpoint(path: str | Path) -> dict:
     return torch.load(Path(path), map_location="cpu", weights_only=True)
+
+
+def best_weights(trainer, evaluated: dict[tuple[str, int], float]) -> dict:
+    """Every lane's best weights (those that have some): a plain dict, torch.load(weights_only=True).
+
+    {"format", "config", "in_shape", "n_classes", "lanes": [{"label", "epoch", "recorded_val_acc",
+    "val_acc", "state_dict"}]}: state_dict loads into model_for(config, in_shape, n_classes); val_acc
+    is what a fresh SmallCNN holding exactly that state_dict scores on the validation set, computed
+    once per (label, best epoch) and kept in `evaluated`.
+    """
+    data, lanes = trainer.data, []
+    for lane in trainer.lanes:
+        if lane.best_state is None:
+            continue
+        # the lane's own SmallCNN tensors, copied out of the packed network when they were kept
+        state = {k: v.detach().cpu().clone() for k, v in lane.best_state.items()}
+        key = (lane.label, lane.best_epoch)
+        if key not in evaluated:
+            model = model_for(trainer.config, data.input_shape, data.n_classes)
+            model.load_state_dict(state)
+            _, acc = evaluate_model(model.to(data.x_val.device), data.x_val, data.y_val)
+            evaluated[key] = float(acc)
+        lanes.append(
+            {
+                "label": lane.label,
+                "epoch": lane.best_epoch,
+                "recorded_val_acc": lane.best_acc,
+                "val_acc": evaluated[key],
+                "state_dict": state,
+            }
+        )
+    return {
+        "format": BEST_WEIGHTS_FORMAT,
+        "config": trainer.config.to_dict(),
+        "in_shape": list(data.input_shape),
+        "n_classes": int(data.n_classes),
+        "lanes": lanes,
+    }
+
+
+def load_best_weights(path: str | Path) -> dict:
+    """A best_weights.pt file (torch.load(weights_only=True): plain containers and tensors only)."""
+    saved = torch.load(Path(path), map_location="cpu", weights_only=True)
+    if saved.get("format") != BEST_WEIGHTS_FORMAT:
+        raise ValueError(f"unsupported best weights format {saved.get('format')!r}")
+    return saved
+
+
+def best_model(saved: dict, label: str):
+    """Lane `label`'s best weights from load_best_weights() in the run's SmallCNN, in eval mode."""
+    (lane,) = [lane for lane in saved["lanes"] if lane["label"] == label]
+    model = model_for(RunConfig.from_dict(saved["config"]), tuple(saved["in_shape"]), saved["n_classes"])
+    model.load_state_dict(lane["state_dict"])
+    return model.eval()

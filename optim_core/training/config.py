@@ -58,6 +58,8 @@ class RunConfig:
     width: float = 1.0
     batch_norm: bool = True
     dropout: float = 0.0
+    residual: bool = False  # each conv block adds a residual branch x + F(x) (model.ResidualBranch)
+    drop_path: float = 0.0  # stochastic depth: a residual branch dropped per sample with this probability
     # tricks
     weight_decay: float = 0.0
     weight_decay_mode: str = "l2"  # "l2": g += λθ inside the optimizer; "decoupled": θ *= 1 - lr·λ
@@ -114,6 +116,11 @@ class RunConfig:
                     _positive_int("batch_sizes[...]", size)
         _range("val_fraction", self.val_fraction, 0.0, 1.0, open_low=True, open_high=True)
         _range("dropout", self.dropout, 0.0, 1.0, open_high=True)
+        if not isinstance(self.residual, bool):
+            raise ConfigError(f"residual must be true or false, got {self.residual!r}")
+        _range("drop_path", self.drop_path, 0.0, 1.0, open_high=True)
+        if self.drop_path > 0 and not self.residual:
+            raise ConfigError("drop_path needs residual blocks (residual=True): it drops their branches")
         _range("width", self.width, 0.0, 16.0, open_low=True)
         _range("weight_decay", self.weight_decay, 0.0, 1.0)
         _range("metrics_interval_s", self.metrics_interval_s, 0.0, 3600.0)
@@ -125,12 +132,20 @@ class RunConfig:
         if not isinstance(self.schedule_kwargs, dict):
             raise ConfigError("schedule_kwargs must be a dict")
         if self.schedule is not None:
-            from optim_core.schedules import schedule_fn
+            from optim_core.schedules import PLATEAU, reduce_lr_on_plateau, schedule_fn
 
-            try:  # build it once now, so a bad name or argument fails at submit, not in a worker
-                schedule_fn(
-                    self.schedule, lr=1.0, **schedule_kwargs_for(self.schedule, self.schedule_kwargs, 1)
+            if self.schedule == PLATEAU.name and self.schedule_unit != "epoch":
+                raise ConfigError(
+                    "schedule 'reduce_lr_on_plateau' steps once per epoch on the validation loss: "
+                    "schedule_unit must be 'epoch'"
                 )
+            try:  # build it once now, so a bad name or argument fails at submit, not in a worker
+                if self.schedule == PLATEAU.name:  # fed the validation loss each epoch (tricks.PlateauLR)
+                    reduce_lr_on_plateau([1.0], lr=1.0, **self.schedule_kwargs)
+                else:
+                    schedule_fn(
+                        self.schedule, lr=1.0, **schedule_kwargs_for(self.schedule, self.schedule_kwargs, 1)
+                    )
             except (ValueError, TypeError) as error:
                 raise ConfigError(f"schedule {self.schedule!r}: {error}") from None
 

@@ -33,17 +33,32 @@ def pick_device(preference: str = "auto") -> torch.device:
     return torch.device(preference)
 
 
-def describe_device(device: torch.device | str) -> str:
-    """A line a person can read, e.g. "CUDA: NVIDIA H100 80GB HBM3 (79.1 GiB)" or "CPU: 2 threads"."""
+def device_facts(device: torch.device | str) -> dict[str, str | int]:
+    """What describe_device says, as values (the app words them in its language): `kind` ("cuda", "mps"
+    or "cpu"), `torch` (its version) and, for CUDA, `name` and `gib`, for the CPU, `threads` and `cores`."""
     device = torch.device(device)
+    facts: dict[str, str | int] = {"kind": device.type, "torch": torch.__version__}
     if device.type == "cuda":
         index = device.index if device.index is not None else torch.cuda.current_device()
         props = torch.cuda.get_device_properties(index)
-        return f"CUDA: {props.name} ({props.total_memory / 2**30:.1f} GiB, torch {torch.__version__})"
-    if device.type == "mps":
-        return f"Apple MPS (torch {torch.__version__})"
-    cores = os.cpu_count() or 1
-    return f"CPU: {torch.get_num_threads()} torch threads on {cores} cores (torch {torch.__version__})"
+        facts.update(name=props.name, gib=f"{props.total_memory / 2**30:.1f}")
+    elif device.type != "mps":
+        facts.update(kind="cpu", threads=torch.get_num_threads(), cores=os.cpu_count() or 1)
+    return facts
+
+
+# describe_device's line for each kind of device, filled in with device_facts
+DEVICE_LINES = {
+    "cuda": "CUDA: {name} ({gib} GiB, torch {torch})",
+    "mps": "Apple MPS (torch {torch})",
+    "cpu": "CPU: {threads} torch threads on {cores} cores (torch {torch})",
+}
+
+
+def describe_device(device: torch.device | str) -> str:
+    """A line a person can read, e.g. "CUDA: NVIDIA H100 80GB HBM3 (79.1 GiB)" or "CPU: 2 threads"."""
+    facts = device_facts(device)
+    return DEVICE_LINES[str(facts["kind"])].format(**facts)
 
 
 def synchronize(device: torch.device) -> None:

@@ -12,6 +12,12 @@ Lifecycle of a run
                         start continues them
     resume(run_id)   -> a stopped / interrupted / failed run is queued again and continues from its
                         checkpoint (or starts over when it has none)
+    delete(run_id)   -> an ended run, its metrics and checkpoints (refused while queued or running)
+
+Ownership (ownership.py): submit stores the hash of the run's key; stop / resume / delete given the
+caller's Access refuse (NotAllowed) unless it holds that key or the admin token; given a Policy, submit
+and resume check the class's limits in the store transaction that queues the run; prune applies the
+retention limit.
 
 Workers are processes from the 'spawn' context (never the caller's thread; no fork of a threaded
 Streamlit server), started once per JobManager and kept: each imports torch once, then takes
@@ -30,6 +36,7 @@ import time
 import traceback
 from pathlib import Path
 
+from optim_core.training.ownership import Access, Policy, RunActive, key_hash, require_control
 from optim_core.training.statuses import STOP_FOR_SHUTDOWN, TERMINAL
 from optim_core.training.store import RunRecord, RunStore
 
@@ -76,6 +83,7 @@ class JobManager:
         self._workers: list = []
         self._lock = threading.Lock()
         self._monitor: threading.Thread | None = None
+        self.closed = False  # shutdown() was called: get_job_manager starts a new pool
         self.interrupted_at_start = self.store.mark_interrupted()
         if start:
             self.start()
@@ -152,26 +160,58 @@ class JobManager:
                 process.terminate()
                 process.join(2.0)
         self._workers = []
+        self.closed = True
 
     # ------------------------------------------------------------------ runs
 
-    def submit(self, config) -> int:
-        """Queue a run (a RunConfig or its dict); it is validated here, before it waits in the queue."""
+    def submit(
+        self, config, *, key: str | None = None, access: Access | None = None, policy: Policy | None = None
+    ) -> int:
+        """Queue a run (a RunConfig or its dict); it is validated here, before it waits in the queue.
+
+        `key`: the run's capability key (ownership.new_key; the store keeps its hash). With a `policy`,
+        its limits count the runs `access` holds (QuotaExceeded when one is reached).
+        """
         from optim_core.training.config import RunConfig
 
         if isinstance(config, dict):
             config = RunConfig.from_dict(config)
         config.validate()
-        run_id = self.store.create_run(config.to_dict())
+        owner = key_hash(key) if key else None
+        quota = (policy, access.hashes if access else ()) if policy is not None else None
+        run_id = self.store.create_run(config.to_dict(), owner=owner, quota=quota)
         self._wake.set()
         return run_id
 
-    def stop(self, run_id: int) -> str:
+    def stop(self, run_id: int, access: Access | None = None) -> str:
+        """Stop a run; `access` None is the server's own call, else NotAllowed unless it controls it."""
+        require_control(run_id, self.store.get_run(run_id).owner, access)
         return self.store.request_stop(run_id)
 
-    def resume(self, run_id: int) -> None:
-        self.store.requeue(run_id, resume=True)
+    def resume(self, run_id: int, access: Access | None = None, policy: Policy | None = None) -> None:
+        require_control(run_id, self.store.get_run(run_id).owner, access)
+        quota = (policy, access.hashes if access else ()) if policy is not None else None
+        self.store.requeue(run_id, resume=True, quota=quota)
         self._wake.set()
+
+    def delete(self, run_id: int, access: Access | None = None) -> None:
+        """Delete an ended run (RunActive while it is queued or running)."""
+        require_control(run_id, self.store.get_run(run_id).owner, access)
+        self.store.delete_run(run_id)
+
+    def prune(self, max_runs: int) -> list[int]:
+        """Keep at most `max_runs` runs: delete the oldest ended ones beyond it, with their checkpoints.
+        Queued and running runs are never deleted (the store refuses them). Returns the deleted ids."""
+        runs = self.store.list_runs()  # newest first
+        ended = [r.id for r in reversed(runs) if r.status in TERMINAL]
+        deleted = []
+        for run_id in ended[: max(0, len(runs) - max_runs)]:
+            try:
+                self.store.delete_run(run_id)
+            except RunActive:  # resumed meanwhile
+                continue
+            deleted.append(run_id)
+        return deleted
 
     def queue_position(self, run_id: int) -> int | None:
         return self.store.queue_position(run_id)
@@ -191,17 +231,22 @@ class JobManager:
             time.sleep(poll)
 
 
-_MANAGER: JobManager | None = None
+_MANAGERS: dict[Path, JobManager] = {}  # one per run store, each started once
 _MANAGER_LOCK = threading.Lock()
 
 
 def get_job_manager(store_path: str | Path | None = None, max_workers: int | None = None) -> JobManager:
-    """The process's one JobManager (a Streamlit page wraps this in st.cache_resource)."""
-    global _MANAGER
+    """The process's JobManager of the run store at `store_path` (a Streamlit page wraps this in
+    st.cache_resource). A server uses one store; another store (a test module's) gets its own pool, and
+    one that was shut down is started anew, so it never hands out a pool whose workers are gone."""
+    store = RunStore(store_path)
+    key = store.path.resolve()
+    store.close()
     with _MANAGER_LOCK:
-        if _MANAGER is None:
-            _MANAGER = JobManager(store_path, max_workers)
-        return _MANAGER
+        manager = _MANAGERS.get(key)
+        if manager is None or manager.closed:
+            manager = _MANAGERS[key] = JobManager(key, max_workers)
+        return manager
 
 
 # ---------------------------------------------------------------------- the worker process

@@ -143,9 +143,16 @@ class LaneGroup:
         return math.ceil(self.n_batches / self.accumulation)
 
     def micro_step(
-        self, x: torch.Tensor, y: torch.Tensor, index: int, epoch: int, dropout_mask: torch.Tensor | None
+        self,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        index: int,
+        epoch: int,
+        dropout_mask: torch.Tensor | None,
+        drop_path_masks: torch.Tensor | None = None,
     ) -> None:
-        """Forward/backward of micro-batch `index` for every lane; steps at the window's last batch."""
+        """Forward/backward of micro-batch `index` for every lane; steps at the window's last batch.
+        The masks (the trainer's, seeded per batch) are shared by all lanes (PackedCNN.forward)."""
         window = index // self.accumulation
         last = min((window + 1) * self.accumulation, self.n_batches) - 1
         # Samples in this accumulation window: each micro-loss is a sum over the window's size, so the
@@ -153,7 +160,7 @@ class LaneGroup:
         window_n = (
             min((last + 1) * self.batch_size, self.n_train) - window * self.accumulation * self.batch_size
         )
-        logits = self.packed.forward(x, train=True, dropout_mask=dropout_mask)  # (L, B, classes)
+        logits = self.packed.forward(x, True, dropout_mask, drop_path_masks)  # (L, B, classes)
         n, batch = self.n, len(y)
         if n == 1:  # the plain loop's ops: one loss, its own backward
             if window_n == batch:

@@ -2,7 +2,9 @@
 
 SmallCNN: blocks of conv3x3 -> [BatchNorm] -> ReLU -> MaxPool2, channels 16w, 32w, 64w, 128w, as many
 blocks as halve the smaller side down to about 2-4 pixels (8x8 digits: 2 blocks, 28x28: 3, 32x32+: 4),
-then [dropout] and one linear layer.
+then [dropout] and one linear layer. With `residual`, each block then adds a residual branch,
+x + F(x) with F = conv3x3 -> [BatchNorm] -> ReLU at the block's size, dropped per sample with
+probability `drop_path` in training (stochastic depth; see ResidualBranch).
 
 PackedCNN trains L SmallCNNs ("lanes", one per optimizer) in lock-step on the same batch. Each packed
 parameter is one leaf holding the L lanes' tensors end to end; every lane's own parameters are views
@@ -15,11 +17,18 @@ matmul. Lanes never mix: lane l's gradient is exactly the gradient of lane l's l
 from __future__ import annotations
 
 import math
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from optim_core.training.seeds import derive_seed
+
+if TYPE_CHECKING:  # config imports the datasets and optimizers; a model needs none of them
+    from optim_core.training.config import RunConfig
+
+DROP_PATH_STREAM = 11  # keeps the drop path masks' seeds apart from the dropout masks' (seeds.py)
 
 
 def block_channels(h: int, w: int, width: float = 1.0) -> list[int]:
@@ -55,17 +64,79 @@ def pool_relu(x: torch.Tensor) -> torch.Tensor:
     return F.relu(F.max_pool2d(x, 2))
 
 
+def drop_path(x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
+    """timm's DropPath: in training, each sample's x is 0 with probability p, else x / (1 − p);
+    the identity at eval (and for p = 0)."""
+    if p == 0.0 or not training:
+        return x
+    keep = 1.0 - p
+    mask = x.new_empty((x.shape[0],) + (1,) * (x.dim() - 1)).bernoulli_(keep)
+    return x * mask.div_(keep)
+
+
+def drop_path_masks(
+    generator: torch.Generator,
+    seed: int,
+    epoch: int,
+    index: int,
+    shape: tuple[int, int],
+    p: float,
+    device: torch.device,
+) -> torch.Tensor:
+    """Drop path masks of micro-batch `index` in `epoch`, (blocks, B, 1, 1, 1): 0 with probability p,
+    else 1 / (1 − p); seeded from (seed, epoch, index) like seeds.dropout_mask, so every lane of the
+    batch drops the same samples' branches and a resumed run draws what the uninterrupted one drew."""
+    keep = 1.0 - p
+    generator.manual_seed(derive_seed(seed, epoch, index, DROP_PATH_STREAM))
+    mask = torch.empty((*shape, 1, 1, 1), device=device)
+    return mask.bernoulli_(keep, generator=generator).div_(keep)
+
+
+class ResidualBranch(nn.Module):
+    """F of x + F(x): conv3x3 -> [BatchNorm] -> ReLU with as many channels out as in, after the block's
+    pooling.
+
+    Why this design: a block changes the channels (×2) and halves the size, so x + F(x) around the
+    block itself would need a 1×1 projection on the shortcut, and a dropped branch would then leave
+    the projection, not the identity. An extra same-shape conv after the block keeps the shortcut an
+    exact identity (no parameters), so dropping the branch makes the block's tail the identity, as in
+    stochastic depth (Huang et al., 2016), and it is evaluated at the smaller, pooled size.
+    """
+
+    def __init__(self, channels: int, batch_norm: bool):
+        super().__init__()
+        self.conv = nn.Conv2d(channels, channels, kernel_size=3, padding=1, bias=not batch_norm)
+        self.bn = nn.BatchNorm2d(channels) if batch_norm else nn.Identity()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.relu(self.bn(self.conv(x)))
+
+
 class ConvBlock(nn.Module):
-    def __init__(self, c_in: int, c_out: int, batch_norm: bool, first: bool = False):
+    def __init__(
+        self,
+        c_in: int,
+        c_out: int,
+        batch_norm: bool,
+        first: bool = False,
+        residual: bool = False,
+        drop_path: float = 0.0,
+    ):
         super().__init__()
         # A conv followed by BatchNorm needs no bias: BN's shift replaces it.
         self.conv = nn.Conv2d(c_in, c_out, kernel_size=3, padding=1, bias=not batch_norm)
         self.bn = nn.BatchNorm2d(c_out) if batch_norm else nn.Identity()
         self.first = first
+        self.branch = ResidualBranch(c_out, batch_norm) if residual else None
+        self.drop_path_p = drop_path
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = first_conv(x, self.conv.weight, self.conv.bias) if self.first else self.conv(x)
-        return pool_relu(self.bn(x))
+        x = pool_relu(self.bn(x))
+        if self.branch is None:
+            return x
+        # $x + \mathrm{DropPath}_p(F(x))$
+        return x + drop_path(self.branch(x), self.drop_path_p, self.training)
 
 
 class SmallCNN(nn.Module):
@@ -76,6 +147,8 @@ class SmallCNN(nn.Module):
         width: float = 1.0,
         batch_norm: bool = True,
         dropout: float = 0.0,
+        residual: bool = False,
+        drop_path: float = 0.0,
     ):
         super().__init__()
         c, h, w = in_shape
@@ -83,11 +156,16 @@ class SmallCNN(nn.Module):
             raise ValueError(
                 f"need n_classes >= 2, width > 0 and 0 <= dropout < 1; got {n_classes}, {width}, {dropout}"
             )
+        if not 0.0 <= drop_path < 1.0 or (drop_path > 0 and not residual):
+            raise ValueError(
+                f"need 0 <= drop_path < 1, and residual blocks for drop_path > 0; got {drop_path}"
+            )
         self.in_shape, self.n_classes = (c, h, w), n_classes
         self.width, self.batch_norm, self.dropout_p = width, batch_norm, dropout
+        self.residual, self.drop_path_p = residual, drop_path
         channels = block_channels(h, w, width)
         self.blocks = nn.ModuleList(
-            ConvBlock(a, b, batch_norm, first=i == 0)
+            ConvBlock(a, b, batch_norm, first=i == 0, residual=residual, drop_path=drop_path)
             for i, (a, b) in enumerate(zip([c, *channels[:-1]], channels, strict=True))
         )
         for _ in channels:
@@ -99,6 +177,19 @@ class SmallCNN(nn.Module):
         for block in self.blocks:
             x = block(x)
         return self.head(self.dropout(x.flatten(1)))
+
+
+def model_for(config: RunConfig, in_shape: tuple[int, int, int], n_classes: int) -> SmallCNN:
+    """The SmallCNN a run's config describes, for data of in_shape and n_classes (initialised afresh)."""
+    return SmallCNN(
+        in_shape,
+        n_classes,
+        width=config.width,
+        batch_norm=config.batch_norm,
+        dropout=config.dropout,
+        residual=config.residual,
+        drop_path=config.drop_path,
+    )
 
 
 def count_parameters(model: nn.Module) -> int:
@@ -215,34 +306,34 @@ class PackedCNN:
         for name, b in list(lane.named_buffers()):
             _rebind_buffer(lane, name, b.clone())
 
-    def forward(self, x: torch.Tensor, train: bool, dropout_mask: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self,
+        x: torch.Tensor,
+        train: bool,
+        dropout_mask: torch.Tensor | None = None,
+        drop_path_masks: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         """Logits (L, B, n_classes) of every lane on the shared batch x (B, C, H, W).
 
         dropout_mask: (B, 1, features), already scaled by 1/(1-p); one mask shared by all lanes, so
         every optimizer sees the same noise (nn.Dropout would draw a different mask per lane).
+        drop_path_masks: (blocks, B, 1, 1, 1) (drop_path_masks()), scaled likewise and shared by all
+        lanes: sample b's residual branch of block i is kept or dropped in every lane alike. None: no
+        branch is dropped (eval, or drop path off).
         """
         L, h, P = self.n, x, self.params
-        for i, block in enumerate(self.ref.blocks):
+        for i, block in enumerate(cast(list[ConvBlock], list(self.ref.blocks))):
             # lanes' filters side by side: the first conv reads the shared input, later ones their own lane
             weight, bias = P[f"blocks.{i}.conv.weight"], P.get(f"blocks.{i}.conv.bias")
             h = first_conv(h, weight, bias) if i == 0 else F.conv2d(h, weight, bias, padding=1, groups=L)
-            if isinstance(block.bn, nn.BatchNorm2d):
-                bn, prefix = block.bn, f"blocks.{i}.bn."
-                if train:
-                    self.buffers[prefix + "num_batches_tracked"].add_(1)
-                h = F.batch_norm(
-                    h,
-                    self.buffers[prefix + "running_mean"],
-                    self.buffers[prefix + "running_var"],
-                    P[prefix + "weight"],
-                    P[prefix + "bias"],
-                    train,
-                    # SmallCNN keeps BatchNorm2d's default momentum (0.1); None (a cumulative mean)
-                    # is never set, and F.batch_norm would not take it
-                    cast(float, bn.momentum),
-                    bn.eps,
-                )
-            h = pool_relu(h)
+            h = pool_relu(self._batch_norm(h, block.bn, f"blocks.{i}.bn.", train))
+            if block.branch is not None:
+                prefix = f"blocks.{i}.branch."
+                weight, bias = P[prefix + "conv.weight"], P.get(prefix + "conv.bias")
+                branch = F.conv2d(h, weight, bias, padding=1, groups=L)
+                branch = F.relu(self._batch_norm(branch, block.branch.bn, prefix + "bn.", train))
+                # $x + \mathrm{DropPath}_p(F(x))$, the same samples dropped in every lane
+                h = h + (branch if drop_path_masks is None else branch * drop_path_masks[i])
         batch = h.shape[0]
         features = h.reshape(batch, L, -1)  # per lane: (C, H, W) flattened, as SmallCNN does
         if dropout_mask is not None:
@@ -253,4 +344,23 @@ class PackedCNN:
         # logits[l, b] = W_l @ features[b, l] + b_l, one batched matmul
         return torch.baddbmm(
             bias.view(L, 1, -1), features.transpose(0, 1), weight.view(L, -1, weight.shape[1]).transpose(1, 2)
+        )
+
+    def _batch_norm(self, h: torch.Tensor, bn: nn.Module, prefix: str, train: bool) -> torch.Tensor:
+        """The packed BatchNorm of the lanes' `bn` (its packed tensors under `prefix`), or h without one."""
+        if not isinstance(bn, nn.BatchNorm2d):
+            return h
+        if train:
+            self.buffers[prefix + "num_batches_tracked"].add_(1)
+        return F.batch_norm(
+            h,
+            self.buffers[prefix + "running_mean"],
+            self.buffers[prefix + "running_var"],
+            self.params[prefix + "weight"],
+            self.params[prefix + "bias"],
+            train,
+            # SmallCNN keeps BatchNorm2d's default momentum (0.1); None (a cumulative mean)
+            # is never set, and F.batch_norm would not take it
+            cast(float, bn.momentum),
+            bn.eps,
         )

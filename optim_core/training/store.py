@@ -5,7 +5,8 @@ through it. Checkpoints are files in `checkpoints/run-<id>/` beside the database
 
 Schema
     runs(id, created, config JSON, status, error, queued_at, started_at, finished_at, worker_pid,
-         worker_host, heartbeat, stop_requested, resume, checkpoint, summary JSON)
+         worker_host, heartbeat, stop_requested, resume, checkpoint, summary JSON, owner)
+    owner: the SHA-256 of the run's capability key (ownership.py); NULL for runs from before keys
     metrics(row, run_id, optimizer, step, epoch, name, value)   -- row grows monotonically
 
 Statuses and stop reasons (stop_requested) are named in statuses.py: queued -> running -> finished |
@@ -27,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
+from optim_core.training.ownership import ACTIVE, Policy, RunActive
 from optim_core.training.statuses import RESUMABLE, STATUSES, STOP_BY_USER, TERMINAL
 
 DB_NAME = "runs.sqlite"
@@ -48,7 +50,8 @@ CREATE TABLE IF NOT EXISTS runs (
     stop_requested INTEGER NOT NULL DEFAULT 0,
     resume INTEGER NOT NULL DEFAULT 0,
     checkpoint TEXT,
-    summary TEXT
+    summary TEXT,
+    owner TEXT
 );
 CREATE INDEX IF NOT EXISTS runs_queue ON runs (status, queued_at, id);
 CREATE TABLE IF NOT EXISTS metrics (
@@ -64,23 +67,13 @@ CREATE INDEX IF NOT EXISTS metrics_by_run ON metrics (run_id, row);
 """
 
 
-_COLUMNS = frozenset(
-    {
-        "config",
-        "status",
-        "error",
-        "queued_at",
-        "started_at",
-        "finished_at",
-        "worker_pid",
-        "worker_host",
-        "heartbeat",
-        "stop_requested",
-        "resume",
-        "checkpoint",
-        "summary",
-    }
+_COLUMNS = frozenset(  # the columns update() sets (not id, created, or owner: a run's owner never changes)
+    "config status error queued_at started_at finished_at worker_pid worker_host heartbeat stop_requested "
+    "resume checkpoint summary".split()
 )
+
+
+Quota = tuple[Policy, Iterable[str]]  # the limits, and the key hashes of the caller's own runs
 
 
 class RunNotFound(ValueError):
@@ -104,6 +97,7 @@ class RunRecord:
     resume: bool
     checkpoint: str | None
     summary: dict | None
+    owner: str | None = None  # the hash of its key
 
 
 def default_runs_dir() -> Path:
@@ -138,6 +132,9 @@ class RunStore:
         self.root = path.parent
         self._local = threading.local()
         self._db().executescript(_SCHEMA)  # executescript manages its own transaction
+        with self._tx() as db:  # migrate a store from before run keys: its runs have no owner
+            if "owner" not in {r["name"] for r in db.execute("PRAGMA table_info(runs)")}:
+                db.execute("ALTER TABLE runs ADD COLUMN owner TEXT")
 
     # ------------------------------------------------------------------ connection
 
@@ -175,14 +172,20 @@ class RunStore:
 
     # ------------------------------------------------------------------ runs
 
-    def create_run(self, config: dict, status: str = "queued") -> int:
+    def create_run(
+        self, config: dict, status: str = "queued", owner: str | None = None, quota: Quota | None = None
+    ) -> int:
+        """A new run; `owner` is its key's hash; `quota` (policy, the caller's key hashes) is checked in
+        the transaction that inserts it."""
         if status not in STATUSES:
             raise ValueError(f"unknown status {status!r}; valid: {', '.join(STATUSES)}")
         now = time.time()
         with self._tx() as db:
+            if quota is not None:
+                quota[0].check_quota(db, quota[1])
             cur = db.execute(
-                "INSERT INTO runs (created, config, status, queued_at) VALUES (?, ?, ?, ?)",
-                (now, json.dumps(config), status, now if status == "queued" else None),
+                "INSERT INTO runs (created, config, status, queued_at, owner) VALUES (?, ?, ?, ?, ?)",
+                (now, json.dumps(config), status, now if status == "queued" else None, owner),
             )
             # sqlite3 types lastrowid as optional; after an INSERT it is the new row's id
             return cast(int, cur.lastrowid)
@@ -204,7 +207,12 @@ class RunStore:
         return [_record(r) for r in self._db().execute(query, args).fetchall()]
 
     def delete_run(self, run_id: int) -> None:
+        """Delete a run, its metrics and checkpoints; RunActive while it is queued or running (checked in
+        the same transaction, so a resume racing the delete cannot slip through)."""
         with self._tx() as db:
+            row = db.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
+            if row is not None and row["status"] in ACTIVE:
+                raise RunActive(run_id, row["status"])
             db.execute("DELETE FROM metrics WHERE run_id = ?", (run_id,))
             db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
         shutil.rmtree(self.checkpoint_dir(run_id), ignore_errors=True)
@@ -268,7 +276,7 @@ class RunStore:
             )
         return self.get_run(row["id"])
 
-    def requeue(self, run_id: int, resume: bool) -> None:
+    def requeue(self, run_id: int, resume: bool, quota: Quota | None = None) -> None:
         """Queue a stopped / interrupted / failed run again (resume=True: from its checkpoint)."""
         with self._tx() as db:
             row = db.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
@@ -276,6 +284,8 @@ class RunStore:
                 raise RunNotFound(f"no run with id {run_id}")
             if row["status"] not in RESUMABLE:
                 raise ValueError(f"run {run_id} is {row['status']}; only {', '.join(RESUMABLE)} runs resume")
+            if quota is not None:
+                quota[0].check_quota(db, quota[1])
             db.execute(
                 "UPDATE runs SET status = 'queued', queued_at = ?, stop_requested = 0, resume = ?, "
                 "error = NULL, finished_at = NULL WHERE id = ?",

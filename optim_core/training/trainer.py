@@ -31,6 +31,8 @@ from pathlib import Path
 import torch
 
 from optim_core.training.checkpoint import (
+    BEST_WEIGHTS_FILE,
+    best_weights,
     load_checkpoint,
     restore_trainer_state,
     save_checkpoint,
@@ -48,10 +50,16 @@ from optim_core.training.metrics import (
     TRAIN_TIME_METRIC,
     MetricRow,
 )
-from optim_core.training.model import SmallCNN
+from optim_core.training.model import SmallCNN, drop_path_masks, model_for
 from optim_core.training.results import LaneResult, TrainResult
 from optim_core.training.seeds import dropout_mask, epoch_permutation
-from optim_core.training.tricks import make_lr_fn, make_weight_ema, route_weight_decay
+from optim_core.training.tricks import (
+    PlateauLR,
+    make_lr_fn,
+    make_weight_ema,
+    replay_plateaus,
+    route_weight_decay,
+)
 from optim_core.training.variants import make_optimizer
 
 
@@ -100,6 +108,7 @@ class Trainer:
         self.epoch, self.batch = 0, 0  # position: the next epoch (0-based) and micro-batch index
         self.epoch_train_time, self.elapsed, self.cpu_time = 0.0, 0.0, 0.0
         self.history: list[MetricRow] = []
+        self._best_evaluated: dict[tuple[str, int], float] = {}  # (lane, best epoch) -> saved weights' acc
         self.last_val: dict[str, tuple[float, float, float | None]] = {}
         self._build()
 
@@ -112,13 +121,7 @@ class Trainer:
         # device), and without disturbing the caller's global RNG.
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(cfg.seed)
-            base = SmallCNN(
-                data.input_shape,
-                data.n_classes,
-                width=cfg.width,
-                batch_norm=cfg.batch_norm,
-                dropout=cfg.dropout,
-            )
+            base = model_for(cfg, data.input_shape, data.n_classes)
         base = base.to(self.device)
         self.features = base.head.in_features
         by_size: dict[int, list[Lane]] = {}
@@ -149,6 +152,8 @@ class Trainer:
             for position, lane in enumerate(g.lanes):
                 lane.optimizer = make_optimizer(lane.spec.name, g.optimizer_params(position), lane.hp)
         self._dropout_gen = torch.Generator(device=self.device) if cfg.dropout > 0 else None
+        self._drop_path_gen = torch.Generator(device=self.device) if cfg.drop_path > 0 else None
+        self.n_blocks = len(base.blocks)
 
     # ------------------------------------------------------------------ the loop
 
@@ -197,7 +202,9 @@ class Trainer:
         on an accelerator the device is synchronised first, so that each size's time is its own."""
         steps_before = len(g.pending)
         started = time.perf_counter()
-        g.micro_step(x, y, i, epoch + 1, self._dropout_mask(len(y), epoch, i))
+        g.micro_step(
+            x, y, i, epoch + 1, self._dropout_mask(len(y), epoch, i), self._drop_path_masks(len(y), epoch, i)
+        )
         if self.config.batch_sizes and self.device.type != "cpu":
             synchronize(self.device)
         seconds = time.perf_counter() - started
@@ -214,6 +221,13 @@ class Trainer:
         cfg = self.config
         shape = (batch, 1, self.features)
         return dropout_mask(self._dropout_gen, cfg.seed, epoch, index, shape, cfg.dropout, self.device)
+
+    def _drop_path_masks(self, batch: int, epoch: int, index: int) -> torch.Tensor | None:
+        if self._drop_path_gen is None:
+            return None
+        cfg = self.config
+        shape = (self.n_blocks, batch)
+        return drop_path_masks(self._drop_path_gen, cfg.seed, epoch, index, shape, cfg.drop_path, self.device)
 
     def _maybe_flush(self) -> None:
         pending = sum(len(g.pending) for g in self.groups)
@@ -290,6 +304,8 @@ class Trainer:
             rows += [MetricRow(lane.label, lane.step, epoch, k, float(v)) for k, v in named.items()]
             self.last_val[lane.label] = (named["val_loss"], named["val_acc"], named.get("ema_val_acc"))
             self._track_best(lane, g, position, named["val_acc"], epoch)
+            if isinstance(lane.lr_at, PlateauLR):  # scheduler.step(val_loss), once per epoch
+                lane.lr_at.observe(named["val_loss"])
         self.history += rows
         self.epoch, self.batch, self.epoch_train_time = epoch, 0, 0.0
         self.callback.on_metrics(rows)
@@ -341,10 +357,15 @@ class Trainer:
 
     def load_state_dict(self, state: dict) -> None:
         restore_trainer_state(self, state)
+        replay_plateaus(self.lanes, self.history)
 
     def save_checkpoint(self, path: str | Path) -> Path:
-        """Write atomically (temp file + rename): a crash never leaves half a checkpoint."""
-        return save_checkpoint(self.state_dict(), path)
+        """Write atomically (temp file + rename): a crash never leaves half a checkpoint. The lanes'
+        best weights go beside it (checkpoint.BEST_WEIGHTS_FILE) when keep_best kept some."""
+        path = save_checkpoint(self.state_dict(), path)
+        if any(lane.best_state is not None for lane in self.lanes):
+            save_checkpoint(best_weights(self, self._best_evaluated), path.parent / BEST_WEIGHTS_FILE)
+        return path
 
     @classmethod
     def from_checkpoint(

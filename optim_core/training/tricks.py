@@ -1,5 +1,6 @@
-"""The run's tricks, resolved for one lane: its LR function (warmup, then the schedule), where its
-weight decay goes, and its EMA of the weights.
+"""The run's tricks, resolved for one lane: its LR function (warmup, then the schedule, or
+ReduceLROnPlateau fed the lane's validation loss each epoch), where its weight decay goes, and its EMA
+of the weights.
 
 They are applied in lanes.LaneGroup.optimizer_step, beside gradient clipping, in the order torch's
 loop would apply them: clip, set the LR, L2 or decoupled decay, the optimizer's step, the EMA update.
@@ -14,11 +15,57 @@ from typing import TYPE_CHECKING
 import torch
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
+from optim_core.schedules import PLATEAU, reduce_lr_on_plateau
 from optim_core.training.config import schedule_kwargs_for
+from optim_core.training.metrics import MetricRow
 from optim_core.training.variants import has_weight_decay
 
 if TYPE_CHECKING:
     from optim_core.training.config import RunConfig
+
+
+class PlateauLR:
+    """(optimizer step, 1-based epoch) -> LR for schedule="reduce_lr_on_plateau": a linear warmup over
+    warmup_steps, then the LR torch's ReduceLROnPlateau holds after the validation losses seen so far.
+
+    The trainer calls `observe(val_loss)` once per epoch, as torch's loop calls scheduler.step(val_loss).
+    Its whole state is the list of losses observed: the LR is schedules.reduce_lr_on_plateau (the one
+    home of the plateau rule, equal to torch's) replayed over them, so a run resumed from a checkpoint
+    rebuilds it bit for bit from the metric history (`replay_plateaus`). A cut during the warmup lowers
+    the LR the warmup climbs to.
+    """
+
+    def __init__(self, base_lr: float, warmup_steps: int, kwargs: dict):
+        self.base_lr, self.warmup, self.kwargs = base_lr, warmup_steps, dict(kwargs)
+        self.val_losses: list[float] = []
+        self.lr = base_lr  # the plateau's LR for the next epoch
+
+    def observe(self, val_loss: float) -> None:
+        self.restore([*self.val_losses, float(val_loss)])
+
+    def restore(self, val_losses: list[float]) -> None:
+        self.val_losses = [float(v) for v in val_losses]
+        # element k of the curve is the LR before the k-th scheduler.step(): the last is after them all
+        curve = reduce_lr_on_plateau([*self.val_losses, 0.0], lr=self.base_lr, **self.kwargs)
+        self.lr = float(curve[-1])
+
+    def __call__(self, step: int, epoch: int) -> float:
+        if step < self.warmup:
+            # lr_t = lr · (t + 1) / warmup, as make_lr_fn's warmup
+            return self.lr * (step + 1) / self.warmup
+        return self.lr
+
+
+def replay_plateaus(lanes, history: list[MetricRow]) -> None:
+    """Rebuild each lane's PlateauLR from the validation losses in a restored metric history."""
+    for lane in lanes:
+        if isinstance(lane.lr_at, PlateauLR):
+            rows = sorted(
+                (row.epoch, row.value)
+                for row in history
+                if row.optimizer == lane.label and row.name == "val_loss"
+            )
+            lane.lr_at.restore([value for _, value in rows])
 
 
 def make_lr_fn(config: RunConfig, base_lr: float, steps_per_epoch: int) -> Callable[[int, int], float]:
@@ -26,9 +73,11 @@ def make_lr_fn(config: RunConfig, base_lr: float, steps_per_epoch: int) -> Calla
 
     The schedule (optim_core.schedules.schedule_fn) gets the lane's own LR as `lr`, and counts steps
     after the warmup (or epochs, with schedule_unit="epoch"). A schedule that needs T_max and was
-    given none anneals over the whole run.
+    given none anneals over the whole run. ReduceLROnPlateau is a PlateauLR, which the trainer feeds.
     """
     warmup = config.warmup_steps
+    if config.schedule == PLATEAU.name:
+        return PlateauLR(base_lr, warmup, config.schedule_kwargs)
     schedule = None
     if config.schedule is not None:
         from optim_core.schedules import schedule_fn

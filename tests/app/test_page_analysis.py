@@ -172,7 +172,9 @@ def test_chinese_labels_and_presenter_sizes():
 def test_curvature_table_classifies_the_critical_points():
     at = analysis(SMALL)
     table = at.dataframe[0].value
-    assert list(table["kind"]) == ["minimum"] * 4 + ["saddle"] * 4
+    assert list(table["kind"]) == ["minimum"] * 4 + ["saddle"] * 4 + ["maximum"]
+    # Himmelblau's one local maximum (f ≈ 181.617) is listed with the others
+    assert table["point (x, y)"].iloc[-1] == "(-0.271, -0.923)"
     # GD's limit at the steepest Himmelblau minimum (−3.78, −3.28): 2/λ_max ≈ 0.015
     assert float(table["2/λ_max"][0]) == pytest.approx(0.01495, rel=1e-3)
 

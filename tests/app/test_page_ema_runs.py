@@ -97,3 +97,17 @@ def test_without_saved_runs_the_page_says_so_and_shows_temperatures(tmp_path, mo
 def test_chinese_source_label(runs_env):
     at = ema_page({"source": "run", "lang": "zh"})
     assert "训练运行的损失" in at.radio(key="source").options
+
+
+def test_with_owner_visibility_another_students_run_is_not_offered(runs_env, monkeypatch):
+    """OPTIM_LAB_RUN_VISIBILITY=owner: a run this session holds no key for is neither listed nor opened by
+    a link naming its id; the instructor's token shows it."""
+    monkeypatch.setenv("OPTIM_LAB_RUN_VISIBILITY", "owner")
+    monkeypatch.setenv("OPTIM_LAB_ADMIN_TOKEN", "teacher-token")
+    at = ema_page({"source": "run", "ema_run": str(runs_env["run"])})
+    assert not [box for box in at.selectbox if box.key == "ema_run"]
+    assert any("No finished or stopped training run" in i.value for i in at.info)
+    assert len(trace(series_chart(at), "raw")) == 365  # the temperatures, not the hidden run's loss
+    admin = ema_page({"source": "run", "admin": "teacher-token"})
+    assert admin.selectbox(key="ema_run").value == runs_env["run"]
+    assert "admin" not in admin.query_params and not admin.warning  # taken out of the URL, no notice

@@ -182,8 +182,9 @@ def test_a_second_run_waits_in_the_queue_with_its_position(runs_dir):
     while store.get_run(busy).status != "running":
         assert time.monotonic() < deadline
         time.sleep(0.2)
-    waiting = start(training(TINY))  # one worker: this one waits
-    at = training({"run": str(waiting)})
+    starter = training(TINY)
+    waiting = start(starter)  # one worker: this one waits
+    at = training({"run": str(waiting), "key": starter.query_params["key"]})  # the starter's link
     assert any("Waiting in the queue at position 1 (1 run(s) training now)" in i.value for i in at.info)
     assert "1 running, 1 queued" in texts(at)
     at.button(key="tr_stop").click().run()  # a queued run stops at once
@@ -230,22 +231,26 @@ def test_lr_range_test_runs_aside_and_its_suggestion_fills_the_lr():
     )  # in the URL unless the default
 
 
-def test_a_bad_path_is_a_clear_error_not_a_traceback(tmp_path):
-    at = training({"data": "idx", "path": str(tmp_path / "nowhere")})
-    assert at.error and "no such directory" in at.error[0].value
+def test_a_bad_path_is_a_clear_error_not_a_traceback(tmp_path, monkeypatch):
+    monkeypatch.setenv("OPTIM_LAB_DATA_ROOT", str(tmp_path))  # server folders: paths inside this root
+    at = training({"data": "idx", "path": "nowhere"})
+    assert at.error and "no readable dataset folder by that name" in at.error[0].value
     assert at.button(key="tr_start").disabled
     (tmp_path / "empty").mkdir()
-    at = training({"data": "idx", "path": str(tmp_path / "empty")})
+    at = training({"data": "idx", "path": "empty"})
     assert "train-images-idx3-ubyte" in at.error[0].value
 
 
 def test_a_failed_run_shows_its_error_line_not_the_traceback(tmp_path):
     training()  # starts the page's job manager
     from optim_core.training.config import RunConfig
+    from optim_core.training.ownership import new_key
 
-    run = get_job_manager().submit(RunConfig(dataset="folder", data_path=str(tmp_path / "gone"), epochs=1))
+    key = new_key()
+    config = RunConfig(dataset="folder", data_path=str(tmp_path / "gone"), epochs=1)
+    run = get_job_manager().submit(config, key=key)
     assert get_job_manager().wait(run, timeout=60).status == "failed"
-    at = training({"run": str(run)})
+    at = training({"run": str(run), "key": key})  # its starter's link
     errors = " ".join(e.value for e in at.error)
     assert "The run failed: " in errors and "no such directory" in errors
     assert "Traceback" not in errors and 'File "' not in errors

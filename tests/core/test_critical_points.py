@@ -14,6 +14,7 @@ from optim_core.analysis import classify_point
 from optim_core.formula import parse_formula
 from optim_core.surfaces import get_surface, surface_names
 from optim_core.surfaces.critical_points import (
+    CRITICAL_KINDS,
     EIG_TOL,
     classify_hessian,
     find_critical_points,
@@ -150,3 +151,24 @@ def test_grid_search_keeps_a_saddle_whose_zero_eigenvalue_newton_finds_only_to_s
     s = parse_formula("-x**2 - y + sin(y + 0.5)")
     assert s.minima == () and len(s.saddles) == 1
     assert s.saddles[0] == pytest.approx((0.0, -0.5), abs=1e-6)
+
+
+def test_grid_search_finds_himmelblaus_local_maximum_with_its_minima_and_saddles():
+    s = get_surface("himmelblau")
+    minima, saddles, maxima = find_critical_points(s.f, s.grad, s.hessian, s.bounds, kinds=CRITICAL_KINDS)
+    assert len(minima) == 4 and len(saddles) == 4
+    (top,) = maxima
+    assert top == pytest.approx((-0.270845, -0.923039), abs=1e-6)
+    assert float(s.f(*top)) == pytest.approx(181.617, abs=1e-3)
+    assert classify_point(s, *top) == "maximum"
+    # the default is still (minima, saddles), as formula surfaces list them
+    assert find_critical_points(s.f, s.grad, s.hessian, s.bounds) == (minima, saddles)
+
+
+def test_grid_search_finds_the_maxima_of_a_formula_and_refuses_an_unknown_kind():
+    s = parse_formula("sin(x) * sin(y)")
+    (maxima,) = find_critical_points(s.f, s.grad, s.hessian, s.bounds, kinds=("maximum",))
+    assert maxima and all(classify_point(s, *p) == "maximum" for p in maxima)
+    assert all(float(s.f(*p)) == pytest.approx(1.0) for p in maxima)
+    with pytest.raises(ValueError, match="kinds"):
+        find_critical_points(s.f, s.grad, s.hessian, s.bounds, kinds=("peak",))

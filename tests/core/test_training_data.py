@@ -267,3 +267,85 @@ def test_zip_bomb_and_file_count_limits(tmp_path):
         extract_zip(many, tmp_path / "d2", max_files=10)
     with pytest.raises(DataError, match="not a zip"):
         extract_zip(b"plain bytes", tmp_path / "d3")
+
+
+# ---------------------------------------------------------------- server folders: data root, bounded walks
+
+
+def test_server_folders_are_off_without_a_data_root(monkeypatch, tmp_path):
+    from optim_core.training.data.roots import DATA_ROOT_ENV, data_root, resolve_data_path
+
+    monkeypatch.delenv(DATA_ROOT_ENV, raising=False)
+    assert data_root() is None
+    with pytest.raises(DataError) as refused:
+        resolve_data_path(str(tmp_path))
+    assert refused.value.reason == "folders_off"
+    monkeypatch.setenv(DATA_ROOT_ENV, str(tmp_path))
+    assert data_root() == tmp_path.resolve()
+
+
+def test_a_data_path_resolves_inside_the_root_or_is_refused_alike(tmp_path):
+    from optim_core.training.data.roots import resolve_data_path
+
+    root, outside = tmp_path / "root", tmp_path / "outside"
+    make_idx_dir(root / "mnist", compress=True)
+    (outside / "secret").mkdir(parents=True)
+    (root / "inner").symlink_to(root / "mnist")
+    (root / "escape").symlink_to(outside / "secret")
+    (root / "a-file").write_bytes(b"x")
+    assert resolve_data_path("mnist", root) == (root / "mnist").resolve()
+    assert resolve_data_path(" inner ", root) == (root / "mnist").resolve()  # a link that stays inside
+    assert resolve_data_path(str(root / "mnist"), root) == (root / "mnist").resolve()
+    messages = set()
+    for text in (
+        "../outside/secret",
+        str(outside / "secret"),
+        "escape",
+        "missing",
+        "a-file",
+        "~",
+        "/usr/share",
+        "mnist/\0",
+    ):
+        with pytest.raises(DataError) as refused:
+            resolve_data_path(text, root)
+        assert refused.value.reason == "folder_refused"
+        messages.add(str(refused.value))
+    assert len(messages) == 1 and "outside" not in messages.pop()  # one text: nothing about the disk
+
+
+def test_walking_a_folder_is_bounded(tmp_path):
+    from optim_core.training.data.walk import list_files
+
+    for i in range(20):
+        save_png(tmp_path / "wide" / f"c{i % 2}" / f"{i}.png", size=(4, 4), value=i)
+    assert len(list_files(tmp_path / "wide")) == 20
+    with pytest.raises(DataError, match="more than 10 files") as refused:
+        list_files(tmp_path / "wide", max_files=10)
+    assert refused.value.reason == "walk_limit"
+    with pytest.raises(DataError, match="s to list"):
+        list_files(tmp_path / "wide", max_seconds=0.0)
+    deep = tmp_path / "deep"
+    (deep / "a" / "b" / "c").mkdir(parents=True)
+    with pytest.raises(DataError, match="nested deeper than 2"):
+        list_files(deep, max_depth=2)
+    # a link out of the folder is not followed
+    (tmp_path / "wide" / "c0" / "out").symlink_to(tmp_path / "deep")
+    (tmp_path / "wide" / "c1" / "x.png").symlink_to(tmp_path / "wide" / "c0" / "0.png")
+    assert len(list_files(tmp_path / "wide")) == 21
+
+
+def test_a_folder_nested_1200_deep_is_a_data_error_not_a_recursion_error(tmp_path):
+    folder = tmp_path / "data"
+    chain = [folder]
+    for _ in range(1200):  # one at a time: os.makedirs and shutil.rmtree recurse
+        chain.append(chain[-1] / "d")
+    for path in chain:
+        path.mkdir()
+    try:
+        with pytest.raises(DataError) as refused:
+            load_dataset("auto", folder)
+        assert refused.value.reason == "walk_limit"
+    finally:
+        for path in reversed(chain):
+            path.rmdir()

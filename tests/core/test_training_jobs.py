@@ -50,6 +50,7 @@ def test_runs_crud_and_status(tmp_path):
     with pytest.raises(ValueError, match="valid"):
         store.mark_status(first, "exploded")
     store.checkpoint_dir(second).mkdir(parents=True)
+    store.mark_status(second, "stopped")  # a queued or running run is not deleted: stop it first
     store.delete_run(second)
     assert not store.checkpoint_dir(second).exists()
     with pytest.raises(RunNotFound):

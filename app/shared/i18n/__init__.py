@@ -6,13 +6,28 @@ missing translation is visible at a glance and a test checks that every key has 
 
 from __future__ import annotations
 
+import re
 from importlib import import_module
 
 import streamlit as st
 
 LANGUAGES = {"en": "English", "zh": "简体中文"}
 DEFAULT_LANGUAGE = "en"
-_MODULES = ("common", "optimizers", "playground", "schedules", "ema", "training", "analysis")
+_MODULES = (
+    "common",
+    "optimizers",
+    "playground",
+    "schedules",
+    "ema",
+    "training",
+    "analysis",
+    "model_tricks",  # Training: residual blocks, drop path, the best weights
+    "radam_plateau",  # RAdam's rectification, critical points, ReduceLROnPlateau in training
+    "live_charts",  # the Training page's live charts
+    "ownership",  # who controls a run: capability links, the admin token, quotas
+    "uploads",  # uploaded and server-folder datasets, their limits
+    "notices",  # notices about links and typed text
+)
 
 
 def _load() -> dict[str, tuple[str, str]]:
@@ -47,3 +62,27 @@ def t(key: str, /, **values) -> str:
 def pick(texts: dict[str, str]) -> str:
     """Choose from a {"en": ..., "zh": ...} dict that optim_core provides (titles, descriptions)."""
     return texts.get(language()) or texts.get("en", "")
+
+
+# the words of a formula: \text{ (weight decay)}, \textbf{for}, \text{ else }; their spaces, brackets and
+# colons stay as they are, and words that are names (lr, betas, three\_phase) have no key and stay too
+_LATEX_WORDS = re.compile(r"(\\text(?:bf)?\{)([\s(#:]*)([^{}]*?)([\s):]*)\}")
+
+
+def latex_key(words: str) -> str:
+    """The i18n key of a formula's words: "weight decay" -> "latex.weight_decay"."""
+    return "latex." + re.sub(r"\W+", "_", words).strip("_")
+
+
+def latex(text: str) -> str:
+    """LaTeX from optim_core (an algorithm, a formula) with its words in the session's language: each
+    comma-separated part of a \\text{...} or \\textbf{...} that has a `latex.*` key is translated."""
+    if language() == DEFAULT_LANGUAGE:
+        return text
+
+    def words(match: re.Match) -> str:
+        command, lead, body, trail = match.groups()
+        parts = [STRINGS.get(latex_key(part), (part, part))[1] for part in body.split(", ")]
+        return command + lead + ", ".join(parts) + trail + "}"
+
+    return _LATEX_WORDS.sub(words, text)

@@ -98,9 +98,9 @@ STRINGS = {
     ),
     "sch.plt.formula_note": (
         "Shown for mode=min, threshold_mode=rel. max mode flips the comparison; abs mode compares with "
-        "best − threshold. A cut is followed by `cooldown` epochs in which bad epochs are not counted.",
-        "此处为 mode=min、threshold_mode=rel 的情形。max 模式比较方向相反;abs 模式与 best − threshold 比较。"
-        "每次下调后有 `cooldown` 个周期不统计无改进的周期。",
+        "`best` − threshold. A cut is followed by `cooldown` epochs in which bad epochs are not counted.",
+        "此处为 mode=min、threshold_mode=rel 的情形。max 模式比较方向相反;"
+        "abs 模式与 `best` − threshold 比较。每次下调后有 `cooldown` 个周期不统计无改进的周期。",
     ),
     "sch.plt.source": ("The monitored loss", "监视的损失"),
     "sch.plt.source.synthetic": ("Synthetic", "合成"),
@@ -242,8 +242,9 @@ STRINGS = {
         "一个值必须比最优值好多少才算改进。",
     ),
     "sch.help.threshold_mode": (
-        "rel: better than best·(1 − threshold); abs: better than best − threshold.",
-        "rel:优于 best·(1 − threshold);abs:优于 best − threshold。",
+        "rel: better than `best`·(1 − threshold); abs: better than `best` − threshold (`best`: the best "
+        "value so far).",
+        "rel:优于 `best`·(1 − threshold);abs:优于 `best` − threshold(`best`:迄今最好的值)。",
     ),
     "sch.help.cooldown": (
         "Epochs after a cut in which bad epochs are not counted.",

@@ -120,6 +120,16 @@ STRINGS = {
     "tr.device.cpu": ("CPU", "CPU"),
     "tr.device_error": ("The device cannot be used: {error}", "无法使用该设备:{error}"),
     "tr.device_line": ("**Device** · {device}", "**设备** · {device}"),
+    # the device line's text (optim_core.training.device.device_facts)
+    "tr.device_line.cuda": (
+        "CUDA: {name} ({gib} GiB, torch {torch})",
+        "CUDA:{name}({gib} GiB,torch {torch})",
+    ),
+    "tr.device_line.mps": ("Apple MPS (torch {torch})", "Apple MPS(torch {torch})"),
+    "tr.device_line.cpu": (
+        "CPU: {threads} torch threads on {cores} cores (torch {torch})",
+        "CPU:{cores} 个核心上的 {threads} 个 torch 线程(torch {torch})",
+    ),
     "tr.workers_line": (
         "{workers} training worker(s), {threads} torch thread(s) each; further runs wait in the queue.",
         "{workers} 个训练进程,每个使用 {threads} 个 torch 线程;其余运行在队列中等待。",
@@ -193,7 +203,7 @@ STRINGS = {
     "tr.warmup": ("Warmup steps", "预热步数"),
     "tr.warmup_help": (
         "The LR grows linearly from lr/warmup to lr over the first steps, then the schedule takes over.",
-        "学习率在最初的若干步内从 lr/warmup 线性增长到 lr,之后交给学习率调度。",
+        "学习率在最初的若干步内从 lr/预热步数 线性增长到 lr,之后交给学习率调度。",
     ),
     "tr.schedule_caption": (
         "A schedule of every optimizer's own LR; eta_min, base_lr and max_lr are absolute LRs.",
@@ -440,4 +450,69 @@ STRINGS = {
         "删除运行 #{id} 及其指标和检查点?此操作无法撤销。",
     ),
     "tr.hist.delete_yes": ("Delete run #{id}", "删除运行 #{id}"),
+    # a DataError's reason for a dataset in the wrong layout (read by setup.data_error_text, beside the
+    # reasons of app/shared/i18n/uploads.py)
+    "up.err.no_folder": ("{folder}: no such folder.", "{folder}:没有这个文件夹。"),
+    "up.err.no_format": (
+        "{folder}: found no IDX files, CIFAR-10 batches, HW3 training/validation folders or class folders "
+        "of images.",
+        "{folder}:没有找到 IDX 文件、CIFAR-10 批次文件、HW3 的 training/ 与 validation/ 文件夹,"
+        "也没有按类别分好的图像文件夹。",
+    ),
+    "up.err.no_images": (
+        "no readable images (png, jpg, bmp, gif, webp, tif).",
+        "没有可读取的图像(png、jpg、bmp、gif、webp、tif)。",
+    ),
+    "up.err.classes": (
+        "{folder}: an image folder needs at least two class folders with images; found {found}.",
+        "{folder}:图像文件夹至少需要两个装有图像的类别子文件夹;只找到 {found} 个。",
+    ),
+    "up.err.hw3_layout": (
+        "{folder}: the HW3 layout needs training/ (or train/) and validation/ (or valid/).",
+        "{folder}:HW3 的目录结构需要 training/(或 train/)和 validation/(或 valid/)。",
+    ),
+    "up.err.hw3_names": (
+        "no images named `<label>_<n>.jpg` in {train}/ and {val}/.",
+        "{train}/ 与 {val}/ 中没有名为 `<类别>_<序号>.jpg` 的图像。",
+    ),
+    "up.err.too_few": (
+        "{n} images are too few to split into training and validation.",
+        "{n} 张图像太少,无法分成训练集和验证集。",
+    ),
+    "up.err.idx_pair": (
+        "{folder}: no `train-images-idx3-ubyte` / `train-labels-idx1-ubyte` pair (raw or `.gz`).",
+        "{folder}:没有成对的 `train-images-idx3-ubyte` / `train-labels-idx1-ubyte` 文件(原始或 `.gz`)。",
+    ),
+    "up.err.idx_magic": ("{name}: not an IDX file.", "{name}:不是 IDX 文件。"),
+    "up.err.idx_truncated": ("{name}: the IDX header is cut short.", "{name}:IDX 文件头不完整。"),
+    "up.err.idx_unreadable": ("{name}: the IDX file cannot be read.", "{name}:无法读取该 IDX 文件。"),
+    "up.err.idx_size": (
+        "{name}: the file holds fewer or more values than its header says.",
+        "{name}:文件中的数值个数与文件头声明的不一致。",
+    ),
+    "up.err.idx_shape": (
+        "{folder}: IDX images must be (N, H, W) and labels (N,); got {images} and {labels}.",
+        "{folder}:IDX 图像必须是 (N, H, W),标签必须是 (N,);实际为 {images} 和 {labels}。",
+    ),
+    "up.err.cifar_batch": (
+        "{name}: not a CIFAR-10 python batch.",
+        "{name}:不是 CIFAR-10 的 python 版批次文件。",
+    ),
+    "up.err.cifar_keys": (
+        "{name}: a CIFAR-10 batch needs b'data' and b'labels'.",
+        "{name}:CIFAR-10 批次文件需要包含 b'data' 和 b'labels'。",
+    ),
+    "up.err.cifar_shape": (
+        "{name}: b'data' must be an (N, 3072) array with N labels.",
+        "{name}:b'data' 必须是 (N, 3072) 的数组,并有 N 个标签。",
+    ),
+    "up.err.cifar_labels": ("{name}: b'labels' must be whole numbers.", "{name}:b'labels' 必须是整数。"),
+    "up.err.cifar_none": (
+        "{folder}: no CIFAR-10 `data_batch_*` files.",
+        "{folder}:没有 CIFAR-10 的 `data_batch_*` 文件。",
+    ),
+    "up.err.cifar_classes": (
+        "{folder}: labels reach {top} but there are {n} class names.",
+        "{folder}:标签最大为 {top},但只有 {n} 个类别名称。",
+    ),
 }

@@ -25,6 +25,7 @@ from optim_core.analysis import (
     stability_bound,
 )
 from optim_core.optimizers import RULES
+from optim_core.surfaces.critical_points import find_critical_points
 
 SWEEP_LRS = 41  # 1e-4 … 10, eight LRs a decade: the Playground's whole LR range
 # The engine keeps every step of every run: 40 × 40 starts × 1000 steps peak at about 300 MB. Larger
@@ -137,11 +138,21 @@ def window_text(sweep: Sweep, i: int, label: str, text: dict[str, str]) -> str:
     return line
 
 
+def surface_maxima(surface) -> tuple[tuple[float, float], ...]:
+    """The local maxima of surface inside its window (Himmelblau's one), found by the grid search that
+    lists a formula's minima and saddles; a Surface lists only its minima and saddles."""
+    (maxima,) = find_critical_points(
+        surface.f, surface.grad, surface.hessian, surface.bounds, kinds=("maximum",)
+    )
+    return maxima
+
+
 def critical_rows(surface, columns: dict[str, str], kinds: dict[str, str], limit: int = 12) -> list[dict]:
-    """Rows of the curvature table: the known minima and saddles (at most `limit` of each), their kind
-    as the Hessian tells it, both eigenvalues and GD's stability limit 2/λ_max."""
+    """Rows of the curvature table: the known minima and saddles and the maxima the search finds (at
+    most `limit` of each), their kind as the Hessian tells it, both eigenvalues and GD's stability
+    limit 2/λ_max."""
     rows = []
-    for point in (*surface.minima[:limit], *surface.saddles[:limit]):
+    for point in (*surface.minima[:limit], *surface.saddles[:limit], *surface_maxima(surface)[:limit]):
         (low, high), _ = hessian_eigen(surface, point)
         bound = stability_bound(high)
         rows.append(

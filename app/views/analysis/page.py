@@ -18,6 +18,7 @@ import urllib.parse
 import streamlit as st
 
 from app.shared.controls import slot_settings
+from app.shared.formula_text import formula_message
 from app.shared.i18n import pick, t
 from app.shared.markdown import literal
 from app.shared.navigation import page_script
@@ -166,7 +167,7 @@ elif surface_name == "ravine":
 try:
     surface = build_surface(surface_name, formula, surface_params)
 except ValueError as error:
-    st.error(t("an.formula_error", error=literal(error)), icon=":material/error:")
+    st.error(t("an.formula_error", error=formula_message(error)), icon=":material/error:")
     st.stop()
 surface_key = (surface_name, formula, surface_params)
 side.caption(literal(pick(surface.description)))

@@ -59,6 +59,12 @@ def read_csv(data: bytes) -> pd.DataFrame:
     return load_csv_series(data)
 
 
+def finite_and_infinite(values: np.ndarray) -> tuple[int, int]:
+    """How many of an uploaded column's values are finite, and how many are ±inf (the averages skip
+    them, as they skip blank cells; a chart cannot draw them)."""
+    return int(np.isfinite(values).sum()), int(np.isinf(values).sum())
+
+
 @lru_cache(maxsize=32)
 def run_one(surface_name: str, optimizer: str, lr: float, steps: int, noise: str) -> Trajectory:
     """One optimizer from the surface's start, with the page's gradient noise (seed 0)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.shared.i18n import pick, t
+from app.shared.i18n import latex, pick, t
 from app.shared.markdown import literal
 from app.shared.optimizer_labels import optimizer_label
 from app.shared.saved_runs import pick_run
@@ -84,7 +84,14 @@ def uploaded_series():
         index=columns.index(series_column(frame)),  # a loss-like column first, never a step counter
         key=f"ema_column_{uploaded.file_id}",
     )
-    return frame[column].to_numpy(dtype=float, copy=True), str(column)  # a copy: the frame is cached
+    values = frame[column].to_numpy(dtype=float, copy=True)  # a copy: the frame is cached
+    finite, infinite = model.finite_and_infinite(values)
+    if not finite:
+        st.warning(t("ema.csv.no_finite", column=literal(column)) + " " + t("ema.csv.fallback"))
+        return None
+    if infinite:
+        st.warning(t("ema.csv.infinite", column=literal(column), n=infinite, total=values.size))
+    return values, str(column)
 
 
 def run_series():
@@ -190,7 +197,7 @@ with kernel_col:
 with formula_col:
     st.subheader(t("ema.formulas"))
     for line in EMA_LATEX:
-        st.latex(line)
+        st.latex(latex(line))
     if beta == 0:
         st.markdown(t("ema.window_zero"))
     else:

@@ -18,8 +18,9 @@ import streamlit as st
 
 from app.shared import plotting
 from app.shared.controls import slot_settings
+from app.shared.formula_text import formula_message
 from app.shared.html_table import html_table
-from app.shared.i18n import language, pick, t
+from app.shared.i18n import language, latex, pick, t
 from app.shared.markdown import literal
 from app.shared.optimizer_catalog import slot_optimizer
 from app.shared.optimizer_labels import optimizer_label
@@ -101,7 +102,7 @@ elif surface_name == "ravine":
 try:
     surface = build_surface(surface_name, formula, surface_params)
 except ValueError as error:
-    st.error(t("pg.formula_error", error=literal(error)), icon=":material/error:")
+    st.error(t("pg.formula_error", error=formula_message(error)), icon=":material/error:")
     st.stop()
 st.caption(literal(pick(surface.description)))
 scales = cached_scales(surface_name, formula, surface_params)
@@ -365,7 +366,7 @@ def update_rules(rules: tuple[tuple[str, tuple], ...]) -> None:
     with st.container(height="content" if presenter else 600, border=False, key="pg_rules"):
         for (name, _), hp in shown.items():
             st.markdown(f"**{literal(optimizer_label(name, hp, language()))}**")
-            st.latex(rule_text.specialised_latex(name, hp, **page_wide))
+            st.latex(latex(rule_text.specialised_latex(name, hp, **page_wide)))
     notes = ["pg.rules_caption", *(f"pg.rules_{k}" for k in ("noise", "schedule") if page_wide[k])]
     st.caption(" ".join(t(key) for key in notes))
 

@@ -18,6 +18,7 @@ import re
 from collections.abc import Callable
 
 from optim_core.optimizers import RULES
+from optim_core.optimizers.radam import RECTIFY_ABOVE, first_rectified_step, rho
 
 QUAD, QQUAD = r"\quad ", r"\qquad "
 IF, ELSE = r"\textbf{if}\ ", r"\textbf{else}"
@@ -85,7 +86,33 @@ def specialised_lines(
                 out.append(
                     QUAD + rf"g_t \leftarrow g_t \min\!\big(1, {clip} / (\lVert g_t \rVert + 10^{{-6}})\big)"
                 )
+    if name == "radam":
+        out = _rectification(out, float(hp["betas"][1]))
     return [piece for line in out for piece in _wrapped(line)]
+
+
+_RHO_INF = r"\rho_\infty \leftarrow 2 / (1 - \beta_2) - 1"
+_RECTIFIED = rf"\textbf{{if}}\ \rho_t > {RECTIFY_ABOVE:g}:"
+
+
+def _rectification(lines: list[str], beta2: float) -> list[str]:
+    """RAdam's lines with ρ∞'s value and the step its rectification switches on (ρ_t > 5), both from
+    optim_core (radam.rho, radam.first_rectified_step): "ρ∞ ← 2/(1 − β₂) − 1 = 1999", "if ρ_t > 5 (t ≥ 6)"."""
+    rho_inf = rho(1, beta2)[0]
+    start = first_rectified_step(beta2)
+    if start is not None:
+        when = rf"t \geq {start}"
+    elif rho_inf <= RECTIFY_ABOVE:
+        when = rf"\rho_t < \rho_\infty \leq {RECTIFY_ABOVE:g}"  # never: the update stays γ m̂_t
+    else:
+        when = r"t > 10^{6}"
+    out = []
+    for line in lines:
+        line = line.replace(_RHO_INF, f"{_RHO_INF} = {number(rho_inf)}")
+        if line.endswith(_RECTIFIED):
+            line = line.removesuffix(":") + rf"\ ({when}):"
+        out.append(line)
+    return out
 
 
 def _wrapped(line: str) -> list[str]:

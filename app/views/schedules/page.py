@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app.shared.i18n import latex as localised
 from app.shared.i18n import pick, t
 from app.shared.navigation import page_script
 from app.shared.saved_runs import pick_run
@@ -199,7 +200,7 @@ if curves:
             for part, latex in model.formulas(curve.name, curve.kwargs):
                 if part != curve.name:
                     st.caption(pick(get_spec(part).label))
-                st.latex(view.display_latex(latex))
+                st.latex(view.display_latex(localised(latex)))
             code, numbers = side_by_side([3, 2])
             with code:
                 st.markdown(f"**{t('sch.torch_code')}**")
@@ -289,6 +290,6 @@ else:
                 final=f"{lrs[-1]:.6g}",
             )
         )
-    st.latex(view.display_latex(PLATEAU.latex))
+    st.latex(view.display_latex(localised(PLATEAU.latex)))
     st.caption(t("sch.plt.formula_note"))
     st.code(PLATEAU.torch_code({**plateau_kwargs, "lr": lr}), language="python", wrap_lines=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from app.shared.i18n import t
@@ -13,43 +14,59 @@ from app.views.training import figures
 from app.views.training.frames import (
     epoch_frame,
     is_sweep,
+    lane_names,
     lane_summary,
     percent_text,
+    points_per_lane,
     seconds_text,
     speed_frame,
     step_frame,
+    to_arrow,
 )
 from optim_core.training.metrics import TRAIN_TIME_METRIC
+
+MEMO_SIZE = 32  # built frames kept per snapshot of a run's metrics (options and languages vary by viewer)
 
 
 def draw_charts(parts: list, options: dict, presenter: bool, elapsed: str) -> None:
     """The curves of the open run (and the compared one): parts are (metrics, lanes, per_epoch) per run;
     elapsed: the open run's seconds as its status line shows them."""
     lanes_all = [lane for _, run_lanes_, _ in parts for lane in run_lanes_]
+    names = lane_names(lanes_all)
     styles = figures.lane_styles(lanes_all)
     beta, x_unit = options["beta"], options["x_unit"]
-    if x_unit == "seconds" and not any((m["name"] == TRAIN_TIME_METRIC).any() for m, _, _ in parts if len(m)):
+    if x_unit == "seconds" and not any(m.has(TRAIN_TIME_METRIC) for m, _, _ in parts):
         st.caption(t("tr.no_seconds_axis"))  # a run stored before train_time was recorded
         x_unit = "step"
     x_title = t({"epoch": "tr.x.epoch", "seconds": "tr.x.train_seconds"}.get(x_unit, "tr.x.step"))
     models = {"raw": t("tr.model.raw"), "ema": t("tr.model.ema")}
 
     def steps(name: str, **kwargs):
-        frames = [
-            step_frame(
-                m,
-                name,
-                ls,
-                per_epoch=pe if x_unit == "epoch" else None,
-                seconds=x_unit == "seconds",
-                **kwargs,
-            )
-            for m, ls, pe in parts
-        ]
-        return pd.concat(frames, ignore_index=True)
+        def build():
+            frames = [
+                step_frame(
+                    m,
+                    name,
+                    ls,
+                    per_epoch=pe if x_unit == "epoch" else None,
+                    seconds=x_unit == "seconds",
+                    max_points=points_per_lane(len(lanes_all)),
+                    names=names,
+                    **kwargs,
+                )
+                for m, ls, pe in parts
+            ]
+            return joined(frames)
 
-    epochs_frame = pd.concat([epoch_frame(m, ls, models) for m, ls, _ in parts], ignore_index=True)
-    has_ema = bool((epochs_frame["model"] == models["ema"]).any())
+        return memo(parts, ("steps", name, x_unit, tuple(sorted(kwargs.items()))), build)
+
+    epochs_frame = memo(
+        parts,
+        ("epochs", tuple(models.values())),
+        lambda: joined([epoch_frame(m, ls, models, names) for m, ls, _ in parts]),
+    )
+    rows = memo(parts, ("rows",), lambda: [row for m, ls, _ in parts for row in lane_summary(m, ls)])
+    has_ema = any(not math.isnan(r["ema_val_acc"]) for r in rows)
     model_domain = [models["raw"], models["ema"]] if has_ema else [models["raw"]]
     common = dict(lanes=lanes_all, styles=styles, presenter=presenter)
     charts = [
@@ -130,15 +147,13 @@ def draw_charts(parts: list, options: dict, presenter: bool, elapsed: str) -> No
         speed_charts(speed_frame(metrics, lanes, options["n_train"]), common, presenter)
 
     # wall-clock per optimizer, and the table
-    rows = [row for m, ls, _ in parts for row in lane_summary(m, ls)]
     seconds = [0.0 if math.isnan(r["optimizer_time"]) else r["optimizer_time"] for r in rows]
-    timing = pd.DataFrame({"lane": [r["lane"] for r in rows], "seconds": seconds})
+    timing = pa.table({"lane": [r["lane"] for r in rows], "seconds": pa.array(seconds, pa.float64())})
     time_col, table_col = (st.container(), st.container()) if presenter else st.columns([2, 3], gap="medium")
     time_spec = figures.time_spec(title=t("tr.chart.time"), x_title=t("tr.x.step_seconds"), **common)
     time_col.container(key="tr_chart_time_box").vega_lite_chart(
         timing, {**time_spec, "name": "tr_chart_time"}, width="stretch", theme=None, key="tr_chart_time"
     )
-    has_ema = any(not math.isnan(r["ema_val_acc"]) for r in rows)
     # text cells: a value a run does not have (a compared run without an EMA, an epoch not yet validated)
     # reads "—", where a number column would show "None"
     table = pd.DataFrame(
@@ -157,6 +172,30 @@ def draw_charts(parts: list, options: dict, presenter: bool, elapsed: str) -> No
     table_col.caption(t("tr.time_caption", elapsed=elapsed))
 
 
+def memo(parts: list, what: tuple, build):
+    """build(), or what it returned before for the same question on the same metrics: every viewer of a
+    run at the same rows (and with the same lanes and options) gets what the first one built. It is kept
+    on the open run's RunSeries, a snapshot shared by its viewers and dropped when newer rows come."""
+    cache = parts[0][0].memo
+    key = (
+        what,
+        tuple(m for m, _, _ in parts[1:]),  # the compared run's snapshot (by identity)
+        tuple((tuple(ls), tuple(sorted(pe.items())) if pe else None) for _, ls, pe in parts),
+    )
+    found = cache.get(key)
+    if found is None:
+        if len(cache) >= MEMO_SIZE:
+            cache.clear()
+        found = cache[key] = build()
+    return found
+
+
+def joined(tables: list[pa.Table]) -> pa.Table:
+    """The runs' data of one chart as one table (a run compared with the open one adds its lanes); their
+    lane columns share one list of labels."""
+    return tables[0] if len(tables) == 1 else pa.concat_tables(tables).combine_chunks()
+
+
 def speed_charts(frame: pd.DataFrame, common: dict, presenter: bool) -> None:
     """A batch-size sweep's time per epoch and images per second, one bar per batch size."""
     where = (st.container(), st.container()) if presenter else st.columns(2, gap="medium")
@@ -173,6 +212,6 @@ def speed_charts(frame: pd.DataFrame, common: dict, presenter: bool) -> None:
             **common,
         )
         box.container(key=f"{key}_box").vega_lite_chart(
-            frame, {**spec, "name": key}, width="stretch", theme=None, key=key
+            to_arrow(frame), {**spec, "name": key}, width="stretch", theme=None, key=key
         )
     st.caption(t("tr.speed_caption"))

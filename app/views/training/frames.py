@@ -1,8 +1,9 @@
 """A run's stored metrics as the small frames the Training page draws (no streamlit here).
 
 The run store hands out metrics in long format (row, optimizer, step, epoch, name, value); the page keeps
-what it has read and asks only for newer rows (merge_metrics). The functions here turn such a frame into
-per-step and per-epoch frames for the charts, a summary per lane, and the run's progress.
+what it has read as a RunSeries (one array per lane and metric, shared by every viewer of the run) and
+asks only for newer rows. The functions here turn a RunSeries into per-step and per-epoch frames for the
+charts, a summary per lane, and the run's progress.
 
 A run's lanes are shown as LaneViews: the store's label (English) and the label the page shows
 (translated optimizer names, prefixed with the run in a comparison).
@@ -12,19 +13,28 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from optim_core.optimizers import RULES
 from optim_core.smoothing import ema
 from optim_core.training.config import steps_per_epoch
-from optim_core.training.metrics import TRAIN_TIME_METRIC, VALIDATION_METRICS
+from optim_core.training.metrics import TRAIN_TIME_METRIC
 
-# More points than this per lane are drawn every k-th (smoothing uses all of them): the chart stays light
-# however long the run.
+# A lane's series of more points than this is thinned for its chart (smoothing uses all of them, the store
+# and the CSV keep all of them): a chart stays small enough to send on every poll however long the run.
 MAX_POINTS = 1200
-_METRIC_COLUMNS = ["row", "optimizer", "step", "epoch", "name", "value"]
+# What a chart of several lanes draws in all: 180 points a lane for 3 lanes, never fewer than 100 a lane.
+POINTS_PER_CHART = 540
+MIN_POINTS = 100
+
+
+def points_per_lane(lanes: int) -> int:
+    """How many points of each lane a chart of `lanes` lanes draws, at most."""
+    return max(MIN_POINTS, POINTS_PER_CHART // max(1, lanes))
 
 
 # ---- lanes ---------------------------------------------------------------------------------------
@@ -67,33 +77,115 @@ def total_steps(config: dict, lanes: list[LaneView], n_train: int) -> dict[str, 
 
 
 # ---- metrics -------------------------------------------------------------------------------------
-def empty_metrics() -> pd.DataFrame:
-    return pd.DataFrame(
-        {c: pd.Series(dtype="float64" if c == "value" else "object") for c in _METRIC_COLUMNS}
-    )
+class Series(NamedTuple):
+    """One metric of one lane, in the order of (epoch, step)."""
+
+    step: np.ndarray  # int32
+    epoch: np.ndarray  # int32
+    value: np.ndarray  # float64
 
 
-def merge_metrics(old: pd.DataFrame | None, new: pd.DataFrame) -> pd.DataFrame:
-    """Rows read so far plus newer ones. A resumed run rewrites the steps after its checkpoint: the newest
-    row of each (optimizer, name, step, epoch) wins."""
-    if old is None or old.empty:
-        frame = new
-    elif new.empty:
-        return old
-    else:
-        frame = pd.concat([old, new], ignore_index=True)
-    return frame.drop_duplicates(["optimizer", "name", "step", "epoch"], keep="last").reset_index(drop=True)
+_NONE = Series(np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0))
 
 
-def thin_index(n: int, max_points: int = MAX_POINTS) -> np.ndarray:
-    """The indices drawn for a series of n points: all, or every k-th plus the last."""
+def _order(step: np.ndarray, epoch: np.ndarray) -> np.ndarray:
+    # (epoch, step) as one sortable number: steps stay far below 2^40
+    return epoch.astype(np.int64) * (1 << 40) + step
+
+
+class RunSeries:
+    """The metrics of one run read so far: a Series per (lane, metric), and the last store row read.
+
+    A value object: `extended` returns a new one, so a reader never sees one half updated and every
+    viewer of the run can share it. The store hands out rows in long format (row, optimizer, step, epoch,
+    name, value), newer than a row given. A resumed run rewrites the steps after its checkpoint: rows of a
+    lane's metric from an (epoch, step) read before replace what was read from there on.
+    """
+
+    def __init__(self, rows: int = 0, series: dict[tuple[str, str], Series] | None = None):
+        self.rows = rows
+        self._series = series or {}
+        # what the charts built from exactly these rows, by what they asked (see charts.memo): every viewer
+        # of the run shares it, and it goes with this snapshot when newer rows come
+        self.memo: dict = {}
+
+    @property
+    def empty(self) -> bool:
+        return not self._series
+
+    def get(self, lane: str, name: str) -> Series:
+        return self._series.get((lane, name), _NONE)
+
+    def has(self, name: str) -> bool:
+        return any(key[1] == name for key in self._series)
+
+    def size(self) -> int:
+        """Values held (to bound what a cache of runs keeps)."""
+        return sum(len(s.value) for s in self._series.values())
+
+    def extended(self, new: pd.DataFrame) -> RunSeries:
+        """These metrics and the newer rows `new` (the store's columns)."""
+        if new.empty:
+            return self
+        series = dict(self._series)
+        groups: dict[tuple[str, str], list[int]] = {}
+        for i, key in enumerate(zip(new["optimizer"].tolist(), new["name"].tolist(), strict=True)):
+            groups.setdefault(key, []).append(i)
+        steps, epochs = new["step"].to_numpy(np.int32), new["epoch"].to_numpy(np.int32)
+        values = new["value"].to_numpy(float)
+        for (lane, name), rows in groups.items():
+            step, epoch, value = steps[rows], epochs[rows], values[rows]
+            order = _order(step, epoch)
+            if len(order) > 1 and (np.diff(order) < 0).any():
+                first = np.argsort(order, kind="stable")
+                step, epoch, value, order = step[first], epoch[first], value[first], order[first]
+            old = series.get((lane, name))
+            if old is not None:
+                keep = _order(old.step, old.epoch) < order[0]
+                step, epoch = np.concatenate([old.step[keep], step]), np.concatenate([old.epoch[keep], epoch])
+                value = np.concatenate([old.value[keep], value])
+            series[(lane, name)] = Series(step, epoch, value)
+        return RunSeries(max(self.rows, int(new["row"].max())), series)
+
+
+def thin_index(values: np.ndarray, max_points: int = MAX_POINTS) -> np.ndarray:
+    """The indices drawn of a series: all, or the first, the last and each bucket's lowest and highest
+    point (buckets of consecutive points, about max_points / 2 of them), so a spike stays in the picture."""
+    n = len(values)
     if n <= max_points:
         return np.arange(n)
-    return np.unique(np.append(np.arange(0, n, math.ceil(n / max_points)), n - 1))
+    k = math.ceil(2 * n / max(2, max_points - 2))
+    m = n // k * k
+    blocks = np.asarray(values[:m]).reshape(-1, k)
+    base = np.arange(0, m, k)
+    parts = [base + blocks.argmin(axis=1), base + blocks.argmax(axis=1), [0, n - 1]]
+    if m < n:
+        tail = np.asarray(values[m:])
+        parts.append([m + int(tail.argmin()), m + int(tail.argmax())])
+    return np.unique(np.concatenate(parts).astype(np.int64))
+
+
+def lane_array(codes: np.ndarray, names: list[str]) -> pa.DictionaryArray:
+    """A chart's lane column: each point's index into the labels, so the browser gets a label once."""
+    return pa.DictionaryArray.from_arrays(pa.array(codes, pa.int8()), pa.array(names, pa.string()))
+
+
+def lane_names(lanes: list[LaneView]) -> list[str]:
+    return list(dict.fromkeys(lane.label for lane in lanes))
+
+
+def to_arrow(frame: pd.DataFrame) -> pa.Table:
+    """A chart's data as Streamlit sends it, less the pandas schema it would add (about 1 kB a chart)."""
+    return pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
+
+
+def _float32(parts: list[np.ndarray]) -> np.ndarray:
+    big = np.finfo(np.float32).max  # a diverged loss beyond float32 is drawn at its largest value
+    return np.clip(np.concatenate(parts), -big, big).astype(np.float32) if parts else np.zeros(0, np.float32)
 
 
 def step_frame(
-    metrics: pd.DataFrame,
+    metrics: RunSeries,
     name: str,
     lanes: list[LaneView],
     *,
@@ -102,97 +194,111 @@ def step_frame(
     beta: float = 0.0,
     positive: bool = False,
     max_points: int = MAX_POINTS,
-) -> pd.DataFrame:
+    names: list[str] | None = None,
+) -> pa.Table:
     """One per-step metric as columns x, lane, y (and smooth: the bias-corrected EMA with `beta`, if > 0).
 
     x is the optimizer step, or the epoch (step / steps per epoch) when per_epoch gives each lane's count,
     or with seconds the lane's training time at that step (its train_time metric).
     positive drops values <= 0 (a log axis cannot show them); non-finite values are dropped after smoothing.
+    Long series are thinned (thin_index); x, y and smooth are float32, enough for a chart. names: the
+    labels of the lane column (all the chart's lanes when several runs share it; default: these lanes').
     """
-    columns = ["x", "lane", "y"] + (["smooth"] if beta > 0 else [])
-    rows = metrics[metrics["name"] == name] if len(metrics) else metrics
-    parts = []
+    names = names or lane_names(lanes)
+    columns: dict[str, list[np.ndarray]] = {c: [] for c in ["x", "y"] + (["smooth"] if beta > 0 else [])}
+    codes = []
     for lane in lanes:
-        series = rows[rows["optimizer"] == lane.key].sort_values("step")
-        if series.empty:
+        series = metrics.get(lane.key, name)
+        if not len(series.value):
             continue
-        y = series["value"].to_numpy(dtype=float)
-        x = series["step"].to_numpy(dtype=float)
+        y = series.value
+        x = series.step.astype(float)
         if per_epoch is not None:
             x = x / per_epoch[lane.key]
         if seconds:
-            clock = metrics[(metrics["name"] == TRAIN_TIME_METRIC) & (metrics["optimizer"] == lane.key)]
-            x = series["step"].map(clock.set_index("step")["value"]).to_numpy(dtype=float)
-        part = pd.DataFrame({"x": x, "lane": lane.label, "y": y})
-        if beta > 0:
-            part["smooth"] = ema(y, beta)
+            x = _at_steps(metrics.get(lane.key, TRAIN_TIME_METRIC), series.step)
         keep = np.isfinite(y) & np.isfinite(x) & ((y > 0) if positive else True)
-        part = part[keep]
-        parts.append(part.iloc[thin_index(len(part), max_points)])
-    if not parts:
-        return pd.DataFrame({c: pd.Series(dtype="object" if c == "lane" else "float64") for c in columns})
-    return pd.concat(parts, ignore_index=True)[columns]
+        smooth = ema(y, beta)[keep] if beta > 0 else None
+        x, y = x[keep], y[keep]
+        drawn = thin_index(y, max_points)
+        columns["x"].append(x[drawn])
+        columns["y"].append(y[drawn])
+        if smooth is not None:
+            columns["smooth"].append(smooth[drawn])
+        codes.append(np.full(len(drawn), names.index(lane.label), np.int8))
+    lane = lane_array(np.concatenate(codes) if codes else np.zeros(0, np.int8), names)
+    values = {c: _float32(v) for c, v in columns.items() if c != "x"}
+    return pa.table({"x": _float32(columns["x"]), "lane": lane, **values})
 
 
-def epoch_frame(metrics: pd.DataFrame, lanes: list[LaneView], models: dict[str, str]) -> pd.DataFrame:
+def _at_steps(series: Series, steps: np.ndarray) -> np.ndarray:
+    """The series' value at each of these steps (NaN where it has none)."""
+    out = np.full(len(steps), np.nan)
+    if len(series.step):
+        order = np.argsort(series.step, kind="stable")
+        known = series.step[order]
+        at = np.searchsorted(known, steps, side="right") - 1
+        found = (at >= 0) & (known[np.maximum(at, 0)] == steps)
+        out[found] = series.value[order][at[found]]
+    return out
+
+
+def _last_per_epoch(series: Series) -> dict[int, float]:
+    return dict(zip(series.epoch.tolist(), series.value.tolist(), strict=True))  # the last of an epoch wins
+
+
+def epoch_frame(
+    metrics: RunSeries, lanes: list[LaneView], models: dict[str, str], names: list[str] | None = None
+) -> pa.Table:
     """Per-epoch validation as columns epoch, lane, model, loss, acc; models names the "raw" weights and
-    their "ema" (the EMA model's rows appear only when the run kept one)."""
-    parts = []
-    rows = metrics[metrics["name"].isin(VALIDATION_METRICS)] if len(metrics) else metrics
+    their "ema" (the EMA model's rows appear only when the run kept one). names: as for step_frame."""
+    names = names or lane_names(lanes)
+    epochs, codes, kinds, losses, accs = [], [], [], [], []
     for lane in lanes:
-        own = rows[rows["optimizer"] == lane.key]
-        if own.empty:
-            continue
-        table = own.pivot_table(index="epoch", columns="name", values="value", aggfunc="last")
         for kind, prefix in (("raw", ""), ("ema", "ema_")):
-            if f"{prefix}val_acc" not in table:
+            acc = _last_per_epoch(metrics.get(lane.key, f"{prefix}val_acc"))
+            if not acc:
                 continue
-            parts.append(
-                pd.DataFrame(
-                    {
-                        "epoch": table.index.astype(int),
-                        "lane": lane.label,
-                        "model": models[kind],
-                        "loss": table[f"{prefix}val_loss"].to_numpy(float),
-                        "acc": table[f"{prefix}val_acc"].to_numpy(float),
-                    }
-                )
-            )
-    if not parts:
-        return pd.DataFrame(
-            {
-                "epoch": pd.Series(dtype="int64"),
-                "lane": pd.Series(dtype="object"),
-                "model": pd.Series(dtype="object"),
-                "loss": pd.Series(dtype="float64"),
-                "acc": pd.Series(dtype="float64"),
-            }
-        )
-    return pd.concat(parts, ignore_index=True)
+            loss = _last_per_epoch(metrics.get(lane.key, f"{prefix}val_loss"))
+            shown = sorted(set(acc) | set(loss))
+            epochs += shown
+            codes += [names.index(lane.label)] * len(shown)
+            kinds += [0 if kind == "raw" else 1] * len(shown)
+            losses += [loss.get(e, math.nan) for e in shown]
+            accs += [acc.get(e, math.nan) for e in shown]
+    return pa.table(
+        {
+            "epoch": pa.array(epochs, pa.int32()),
+            "lane": lane_array(np.array(codes, np.int8), names),
+            "model": pa.DictionaryArray.from_arrays(
+                pa.array(kinds, pa.int8()), pa.array([models["raw"], models["ema"]], pa.string())
+            ),
+            "loss": _float32([np.array(losses, float)]),
+            "acc": _float32([np.array(accs, float)]),
+        }
+    )
 
 
-def lane_summary(metrics: pd.DataFrame, lanes: list[LaneView]) -> list[dict]:
+def _last(series: Series) -> float:
+    return float(series.value[-1]) if len(series.value) else math.nan
+
+
+def lane_summary(metrics: RunSeries, lanes: list[LaneView]) -> list[dict]:
     """Per lane: steps done, last epoch, validation accuracy (raw, EMA, best), optimizer seconds, elapsed."""
     out = []
     for lane in lanes:
-        own = metrics[metrics["optimizer"] == lane.key] if len(metrics) else metrics
-        loss = own[own["name"] == "train_loss"]
-        epochs = own[own["name"] == "val_acc"].sort_values("epoch")
-
-        def last(name: str, own=own) -> float:
-            values = own[own["name"] == name].sort_values(["epoch", "step"])["value"]
-            return float(values.iloc[-1]) if len(values) else math.nan
-
+        loss, acc = metrics.get(lane.key, "train_loss"), metrics.get(lane.key, "val_acc")
+        finite = acc.value[~np.isnan(acc.value)]
         out.append(
             {
                 "lane": lane.label,
-                "steps": int(loss["step"].max()) if len(loss) else 0,
-                "epoch": int(epochs["epoch"].max()) if len(epochs) else 0,
-                "val_acc": float(epochs["value"].iloc[-1]) if len(epochs) else math.nan,
-                "ema_val_acc": last("ema_val_acc"),
-                "best_val_acc": float(epochs["value"].max()) if len(epochs) else math.nan,
-                "optimizer_time": last("optimizer_time"),
-                "elapsed": last("elapsed"),
+                "steps": int(loss.step.max()) if len(loss.step) else 0,
+                "epoch": int(acc.epoch.max()) if len(acc.epoch) else 0,
+                "val_acc": _last(acc),
+                "ema_val_acc": _last(metrics.get(lane.key, "ema_val_acc")),
+                "best_val_acc": float(finite.max()) if len(finite) else math.nan,
+                "optimizer_time": _last(metrics.get(lane.key, "optimizer_time")),
+                "elapsed": _last(metrics.get(lane.key, "elapsed")),
             }
         )
     return out
@@ -203,18 +309,17 @@ def is_sweep(lanes: list[LaneView]) -> bool:
     return len({lane.batch_size for lane in lanes}) > 1
 
 
-def speed_frame(metrics: pd.DataFrame, lanes: list[LaneView], n_train: int) -> pd.DataFrame:
+def speed_frame(metrics: RunSeries, lanes: list[LaneView], n_train: int) -> pd.DataFrame:
     """Per lane over its completed epochs: batch_size (text), lane, seconds_per_epoch (its train_time at the
     last completed epoch / those epochs) and samples_per_second (n_train / seconds_per_epoch)."""
     rows = []
     for lane in lanes:
-        own = metrics[metrics["optimizer"] == lane.key] if len(metrics) else metrics
-        done = own[own["name"] == "val_acc"]["epoch"]
-        clock = own[own["name"] == TRAIN_TIME_METRIC]
-        if done.empty or clock.empty:
+        done, clock = metrics.get(lane.key, "val_acc"), metrics.get(lane.key, TRAIN_TIME_METRIC)
+        if not len(done.epoch) or not len(clock.value):
             continue
-        epochs = int(done.max())
-        seconds = float(clock[clock["epoch"] <= epochs]["value"].max()) / epochs
+        epochs = int(done.epoch.max())
+        until = clock.value[clock.epoch <= epochs]
+        seconds = float(np.nanmax(until)) / epochs if np.isfinite(until).any() else math.nan
         if not math.isfinite(seconds) or seconds <= 0:
             continue
         rows.append(
@@ -255,10 +360,11 @@ def seconds_text(value: float) -> str:
     return "—" if math.isnan(value) else f"{value:.2f} s"
 
 
-def progress(metrics: pd.DataFrame, totals: dict[str, int]) -> float:
+def progress(metrics: RunSeries, totals: dict[str, int]) -> float:
     """Fraction of the run's optimizer steps done, averaged over the lanes (0 … 1)."""
     if not totals:
         return 0.0
-    loss = metrics[metrics["name"] == "train_loss"] if len(metrics) else metrics
-    done = loss.groupby("optimizer")["step"].max().to_dict() if len(loss) else {}
-    return float(np.mean([min(1.0, done.get(key, 0) / max(1, total)) for key, total in totals.items()]))
+    done = {key: metrics.get(key, "train_loss").step for key in totals}
+    return float(
+        np.mean([min(1.0, (int(d.max()) if len(d) else 0) / max(1, totals[k])) for k, d in done.items()])
+    )

@@ -1,5 +1,7 @@
 """The runs in the store, newest first: a table, and for the run picked in it Open, Compare, its metrics
-as CSV, and Delete (confirmed; not while it is queued or running)."""
+as CSV, and Delete (confirmed; not while it is queued or running; only with the run's key or the admin
+token). By default the runs this session started or opened with their key; "All runs" where the
+operator's visibility allows."""
 
 from __future__ import annotations
 
@@ -7,12 +9,15 @@ import streamlit as st
 
 from app.shared.i18n import t
 from app.shared.optimizer_labels import optimizer_label
+from app.shared.run_access import ALL_RUNS, access, admin_field, open_with_key, policy, say, visible
+from app.shared.settings import current
 from app.views.training.resources import job_manager
 from app.views.training.run_panel import status_texts
 from app.views.training.session import forget_metrics, set_value
 from app.views.training.tables import HISTORY_COLUMNS, history_frame, run_label
+from optim_core.training.ownership import NotAllowed, RunActive
 from optim_core.training.statuses import TERMINAL
-from optim_core.training.store import RunRecord
+from optim_core.training.store import RunNotFound, RunRecord
 
 # pixels: the lists of optimizers and accuracies get the room
 COLUMN_WIDTHS = {
@@ -27,7 +32,15 @@ COLUMN_WIDTHS = {
 
 
 def delete_run(run: int) -> None:
-    job_manager().store.delete_run(run)
+    """Delete's on_click: refused (with a notice) without the run's key or while it is queued/running."""
+    try:
+        job_manager().delete(run, access())
+    except NotAllowed:
+        return say(t("own.refused", id=run))
+    except RunActive as active:
+        return say(t("own.active", id=run, status=status_texts()[active.status]), ":material/warning:")
+    except RunNotFound:  # deleted meanwhile, from another tab
+        pass
     for key in ("run", "cmp"):
         if st.session_state.get(key) == run:
             st.session_state[key] = 0
@@ -37,13 +50,18 @@ def delete_run(run: int) -> None:
 
 def history_panel(open_record: RunRecord | None) -> None:
     """The history; `open_record` is the run open above it (None: none)."""
-    store = job_manager().store
+    store, rules, acc = job_manager().store, policy(), access()
+    admin_field()
     run_id = open_record.id if open_record is not None else 0
     st.divider()
-    st.subheader(t("tr.history"))
-    records = store.list_runs(limit=200)
+    head_col, all_col = st.columns([3, 1], vertical_alignment="bottom")
+    head_col.subheader(t("tr.history"))
+    everything = visible(store.list_runs(limit=200), acc)
+    can_all = bool(everything) and (rules.visibility == "view" or acc.admin)
+    show_all = current().widget(ALL_RUNS, all_col) if can_all else False
+    records = everything if show_all else [r for r in everything if r.owner in acc.hashes]
     if not records:
-        st.caption(t("tr.history_empty"))
+        st.caption(t("own.none_mine") if everything else t("tr.history_empty"))
         return
     columns = {c: t(f"tr.hist.{c}") for c in HISTORY_COLUMNS}
     st.dataframe(
@@ -67,8 +85,8 @@ def history_panel(open_record: RunRecord | None) -> None:
         t("tr.hist.open"),
         key="tr_open",
         icon=":material/open_in_new:",
-        on_click=set_value,
-        args=("run", picked),
+        on_click=open_with_key,
+        args=(picked,),
         width="stretch",
         disabled=picked == run_id,
     )
@@ -92,6 +110,9 @@ def history_panel(open_record: RunRecord | None) -> None:
         key="tr_csv",
         width="stretch",
     )
+    if not acc.controls(picked_record.owner):
+        del_col.caption(t("own.hist_view_only"))
+        return
     active = picked_record.status not in TERMINAL
     with del_col.popover(
         t("tr.hist.delete"),

@@ -11,6 +11,7 @@ import streamlit as st
 
 from app.shared import theme
 from app.shared.i18n import t
+from app.shared.markdown import literal
 from app.shared.optimizer_labels import optimizer_label
 from app.shared.settings import Setting, current
 from app.views.training import figures
@@ -55,7 +56,7 @@ def lr_range_panel(draft: RunDraft, problems: list[str]) -> None:
             result = service.result(params)
         except Exception as error:  # noqa: BLE001 - DataError, a dead process: shown, never a traceback
             st.error(
-                t("tr.lrt.error", error=error_line(str(error)) or type(error).__name__),
+                t("tr.lrt.error", error=literal(error_line(str(error)) or type(error).__name__)),
                 icon=":material/error:",
             )
             return

@@ -8,11 +8,13 @@ in the run store, so a refresh, a closed tab or a restarted server loses nothing
 running runs again and continues them from their checkpoints).
 
 URL keys are this page's own, none means what another page's key of the same name means:
-data, path, upload, img, val, subset (data); width, bn, dropout, dropout_p, device (model); epochs, bs,
-rseed (loop); lanes and per lane l<i> (optimizer) plus l<i>_<hyperparameter> (l1_lr, l1_momentum,
-l1_betas1, ...); decay, decay_mode, clipping, max_norm, warmup, lrs + lrs_<param> (schedule), lrs_unit,
-wema, wema_decay, accum, early, patience, keep_best (tricks); sweep, sweep_sizes; lrt_lane, lrt_steps
-(LR range test); run, cmp, smooth, xaxis, logloss (the run on screen).
+data, path, upload, img, val, subset (data); width, bn, dropout, dropout_p, residual, drop_path, device
+(model); epochs, bs, rseed (loop); lanes and per lane l<i> (optimizer) plus l<i>_<hyperparameter> (l1_lr,
+l1_momentum, l1_betas1, ...); decay, decay_mode, clipping, max_norm, warmup, lrs + lrs_<param> (schedule),
+lrs_unit, wema, wema_decay, accum, early, patience, keep_best (tricks); sweep, sweep_sizes; lrt_lane,
+lrt_steps (LR range test); run, key (the run's capability key), cmp, smooth, xaxis, logloss (the run
+on screen); allruns (history). A token given as admin=... is taken out of the URL at once
+(app/shared/run_access.py).
 
 Each panel is a function in this package that draws its widgets and returns plain values:
     setup.py     the sidebar -> a RunDraft (RunConfig's fields) and the problems found

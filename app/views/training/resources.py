@@ -10,17 +10,21 @@ import os
 import re
 import shutil
 import threading
+import time
 import uuid
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
+from typing import BinaryIO
 
 import streamlit as st
 
+from app.shared.i18n import t
+from app.shared.markdown import literal
 from app.views.training.lr_range_job import limit_threads, run_lr_range
 from optim_core.training.data.load import load_dataset
 from optim_core.training.data.upload import extract_zip
-from optim_core.training.device import describe_device, pick_device
+from optim_core.training.device import device_facts, pick_device
 from optim_core.training.jobs import JobManager, get_job_manager
 from optim_core.training.model import SmallCNN, count_parameters
 from optim_core.training.store import default_runs_dir
@@ -122,28 +126,50 @@ def probe(
 
 
 @st.cache_data(show_spinner=False)
-def parameter_count(shape: tuple, classes: int, width: float, batch_norm: bool, dropout: float) -> int:
-    return count_parameters(SmallCNN(shape, classes, width=width, batch_norm=batch_norm, dropout=dropout))
+def parameter_count(
+    shape: tuple, classes: int, width: float, batch_norm: bool, dropout: float, residual: bool = False
+) -> int:
+    model = SmallCNN(shape, classes, width=width, batch_norm=batch_norm, dropout=dropout, residual=residual)
+    return count_parameters(model)
+
+
+def device_text(choice: str) -> str:
+    """The device line in the session's language (tr.device_line.cuda, .mps, .cpu)."""
+    facts = _device_facts(choice)
+    return t(f"tr.device_line.{facts['kind']}", **{k: literal(v) for k, v in facts.items()})
 
 
 @st.cache_data(show_spinner=False)
-def device_text(choice: str) -> str:
-    return describe_device(pick_device(choice))
+def _device_facts(choice: str) -> dict:
+    """What the device is (probed once per choice; the words are the session's language, not cached)."""
+    return device_facts(pick_device(choice))
 
 
 def uploads_dir() -> Path:
     return default_runs_dir() / "uploads"
 
 
-def receive_upload(data: bytes) -> str:
-    """Unpack an uploaded zip under runs/uploads/<digest>/ (once per content); returns the digest."""
-    digest = hashlib.sha256(data).hexdigest()[:16]
+UPLOAD_QUOTA_ENV = "OPTIM_LAB_UPLOAD_QUOTA_MB"
+DEFAULT_UPLOAD_QUOTA_MB = 2048  # the unpacked uploads kept; the least recently used go first
+STALE_SCRATCH_S = 3600  # a .tmp- folder this old was left by a server that stopped mid-upload
+
+
+def receive_upload(upload: BinaryIO) -> str:
+    """Unpack an uploaded zip under runs/uploads/<digest>/ (once per content); returns the digest.
+
+    The upload is read in place (never copied whole). A zip the loaders refuse (DataError) leaves
+    nothing behind; after a new one, older uploads are deleted down to the quota."""
+    digest = _digest(upload)
     dest = uploads_dir() / digest
     if dest.is_dir():
+        os.utime(dest)  # recently used: the last to be cleaned
         return digest
     scratch = uploads_dir() / f".tmp-{digest}-{uuid.uuid4().hex[:8]}"
     try:
-        result = extract_zip(data, scratch)  # DataError on anything unsafe; it leaves nothing behind
+        upload.seek(0)
+        result = extract_zip(upload, scratch)  # DataError on anything unsafe; it leaves nothing behind
+        # read once with a small subset: a folder no setting can load is refused now, not kept
+        load_dataset("auto", result.root, max_samples=64)
         info = {
             "n_files": result.n_files,
             "n_skipped": result.n_skipped,
@@ -155,7 +181,45 @@ def receive_upload(data: bytes) -> str:
         pass
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+    clean_uploads(keep=digest)
     return digest
+
+
+def _digest(upload: BinaryIO) -> str:
+    upload.seek(0)
+    sha = hashlib.sha256()
+    while chunk := upload.read(1 << 20):
+        sha.update(chunk)
+    return sha.hexdigest()[:16]
+
+
+def clean_uploads(keep: str | None = None, quota_bytes: int | None = None) -> list[str]:
+    """Delete the least recently used uploads until the rest fit the quota (OPTIM_LAB_UPLOAD_QUOTA_MB),
+    and scratch folders left by a stopped server; `keep` stays. Returns the names deleted."""
+    if quota_bytes is None:
+        try:
+            quota_mb = float(os.environ.get(UPLOAD_QUOTA_ENV, DEFAULT_UPLOAD_QUOTA_MB))
+        except ValueError:
+            quota_mb = DEFAULT_UPLOAD_QUOTA_MB
+        quota_bytes = int(quota_mb * 2**20)
+    folders = [p for p in uploads_dir().glob("*") if p.is_dir()] if uploads_dir().is_dir() else []
+    now, deleted, sizes = time.time(), [], {}
+    for folder in folders:
+        stale = folder.name.startswith(".tmp-") and now - folder.stat().st_mtime > STALE_SCRATCH_S
+        if stale:
+            shutil.rmtree(folder, ignore_errors=True)
+            deleted.append(folder.name)
+        elif UPLOAD_ID.match(folder.name):
+            sizes[folder] = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+    total = sum(sizes.values())
+    for folder in sorted(sizes, key=lambda f: f.stat().st_mtime):  # oldest first
+        if total <= quota_bytes:
+            break
+        if folder.name != keep:
+            shutil.rmtree(folder, ignore_errors=True)
+            total -= sizes[folder]
+            deleted.append(folder.name)
+    return deleted
 
 
 def upload_dir(digest: str | None) -> Path | None:

@@ -10,8 +10,13 @@ import time
 import streamlit as st
 
 from app.shared.i18n import t
+from app.shared.markdown import literal
 from app.shared.optimizer_labels import optimizer_label
+from app.shared.run_access import access, claim, policy, say, show_notice, visible
+from app.shared.run_access import register as register_access
+from app.shared.schedule_controls import schedule_label
 from app.shared.settings import Setting, current
+from app.views.training.best_weights import best_weights_panel
 from app.views.training.charts import draw_charts
 from app.views.training.frames import (
     LaneView,
@@ -23,10 +28,11 @@ from app.views.training.frames import (
     total_steps,
 )
 from app.views.training.resources import job_manager, probe
-from app.views.training.session import forget_metrics, keep_metrics_of, metrics_of, presenter, set_value
+from app.views.training.session import forget_metrics, metrics_of, presenter
 from app.views.training.tables import dataset_label, error_line, run_label
 from app.views.training.wording import counted
 from optim_core.training.data.dataset import DataError
+from optim_core.training.ownership import NotAllowed, QuotaExceeded
 from optim_core.training.statuses import RESUMABLE, STATUSES, TERMINAL
 from optim_core.training.store import RunNotFound, RunRecord
 
@@ -60,16 +66,23 @@ def status_texts() -> dict[str, str]:
 
 
 def open_run() -> RunRecord | None:
-    """The run the URL names (run=<id>); one that is gone is a warning, and the URL forgets it."""
+    """The run the URL names (run=<id>, and key=<its key> for its owner); one that is gone, or that the
+    operator's visibility hides from this session, is the same warning, and the URL forgets it."""
+    register_access()
+    show_notice()
     run_id = int(st.session_state["run"])
-    if not run_id:
-        return None
     try:
-        return job_manager().store.get_run(run_id)
+        record = job_manager().store.get_run(run_id) if run_id else None
     except RunNotFound:
+        record = None
+    if record is not None:
+        claim(record)
+        if policy().may_view(record.owner, access()):
+            return record
+    if run_id:
         st.warning(t("tr.run_missing", id=run_id), icon=":material/link_off:")
-        st.session_state["run"] = 0
-        return None
+    st.session_state["run"], st.session_state["key"] = 0, ""
+    return None
 
 
 def run_panel(record: RunRecord | None) -> None:
@@ -84,16 +97,34 @@ def run_panel(record: RunRecord | None) -> None:
         shown = shown_run(record)
         polling = record.status not in TERMINAL
         st.fragment(live_run, run_every=POLL_S if polling else None)(record.id, polling, shown)
-    keep_metrics_of(record.id if record else 0, st.session_state.get("cmp", 0))
+        best_weights_panel(record)
 
 
 def stop_run(run: int) -> None:
-    job_manager().stop(run)
+    """Stop's on_click: the job manager checks, at the action, that this session controls the run."""
+    try:
+        job_manager().stop(run, access())
+    except NotAllowed:
+        say(t("own.refused", id=run))
+    except RunNotFound:  # deleted meanwhile: the rerun says the run is gone
+        pass
 
 
 def resume_run(run: int) -> None:
-    job_manager().resume(run)
-    forget_metrics(run)  # its steps after the checkpoint are redone
+    try:
+        job_manager().resume(run, access(), policy())
+    except NotAllowed:
+        say(t("own.refused", id=run))
+    except RunNotFound:
+        pass
+    except QuotaExceeded as hit:
+        say(t(f"own.quota.{hit.kind}", limit=hit.limit))
+    else:
+        forget_metrics(run)  # its steps after the checkpoint are redone
+
+
+def close_run() -> None:
+    st.session_state["run"], st.session_state["key"] = 0, ""
 
 
 def run_header(record: RunRecord) -> None:
@@ -101,7 +132,8 @@ def run_header(record: RunRecord) -> None:
     # the buttons' columns fit "Resume" at presenter size on a 1280 px projector (1.3 cut "Close" to "Clo…")
     head_col, action_col, close_col = st.columns([4, 1.6, 1.6], vertical_alignment="center")
     head_col.subheader(t("tr.run_title", id=record.id, dataset=dataset_label(record.config)))
-    if record.status not in TERMINAL:
+    controls = access().controls(record.owner)  # else view only: the job manager refuses its actions too
+    if controls and record.status not in TERMINAL:
         action_col.button(
             t("tr.stop"),
             icon=":material/stop:",
@@ -111,7 +143,7 @@ def run_header(record: RunRecord) -> None:
             width="stretch",
             disabled=bool(record.stop_requested),
         )
-    elif record.status in RESUMABLE:
+    elif controls and record.status in RESUMABLE:
         action_col.button(
             t("tr.resume"),
             icon=":material/replay:",
@@ -125,11 +157,12 @@ def run_header(record: RunRecord) -> None:
         t("tr.close"),
         icon=":material/close:",
         key="tr_close",
-        on_click=set_value,
-        args=("run", 0),
+        on_click=close_run,
         width="stretch",
     )
     head_col.caption(run_caption(record.config))
+    if not controls:
+        head_col.caption(t("own.view_only"))
 
 
 def n_train_of(config: dict) -> int | None:
@@ -185,7 +218,7 @@ def shown_run(record: RunRecord) -> ShownRun:
     log_loss = state.widget(
         Setting("logloss", "bool", False, "tr.logloss", help="tr.logloss_help"), option_cols[2]
     )
-    others = [r for r in job_manager().store.list_runs(limit=200) if r.id != record.id]
+    others = [r for r in visible(job_manager().store.list_runs(limit=200)) if r.id != record.id]
     cmp_choices = (0, *(r.id for r in others))
     # labels without the status: a select box keeps the label it first showed while the status moves on
     cmp_labels = {0: t("tr.cmp.none"), **{r.id: run_label(r, optimizer_label) for r in others}}
@@ -258,7 +291,7 @@ def run_caption(config: dict) -> str:
     if config.get("warmup_steps"):
         parts.append(t("tr.cap.warmup", steps=config["warmup_steps"]))
     if config.get("schedule"):
-        parts.append(t("tr.cap.schedule", name=config["schedule"]))
+        parts.append(t("tr.cap.schedule", name=schedule_label_or_name(config["schedule"])))
     if config.get("ema_decay"):
         parts.append(t("tr.cap.ema", value=f"{config['ema_decay']:g}"))
     if int(config.get("accumulation_steps", 1)) > 1:
@@ -269,6 +302,10 @@ def run_caption(config: dict) -> str:
         parts.append(t("tr.cap.dropout", value=f"{config['dropout']:g}"))
     if not config.get("batch_norm", True):
         parts.append(t("tr.cap.no_bn"))
+    if config.get("residual"):
+        parts.append(t("mt.cap.residual"))
+    if config.get("drop_path"):
+        parts.append(t("mt.cap.drop_path", value=f"{config['drop_path']:g}"))
     return " · ".join(parts)
 
 
@@ -310,9 +347,17 @@ def status_line(record: RunRecord, metrics, totals: dict, lanes: list[LaneView],
     elif status == "stopped":
         st.info(t("tr.stopped", epoch=summary.get("epochs_completed", epoch)), icon=":material/pause_circle:")
     elif status == "interrupted":
-        st.warning(t("tr.interrupted", error=error_line(record.error)), icon=":material/warning:")
+        st.warning(t("tr.interrupted", error=literal(error_line(record.error))), icon=":material/warning:")
     elif status == "failed":
-        st.error(t("tr.failed", error=error_line(record.error)), icon=":material/error:")
+        st.error(t("tr.failed", error=literal(error_line(record.error))), icon=":material/error:")
     elif record.stop_requested:
         st.caption(t("tr.stopping"))
     return elapsed_text
+
+
+def schedule_label_or_name(name: str) -> str:
+    """The schedule's translated label; a stored name this version no longer knows, as stored."""
+    try:
+        return schedule_label(name)
+    except (KeyError, ValueError):
+        return literal(name)

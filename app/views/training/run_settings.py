@@ -48,6 +48,7 @@ def run_settings(config: dict) -> dict[str, str]:
         "width": float(cfg.width),
         "bn": cfg.batch_norm,
         "dropout": cfg.dropout > 0,
+        "residual": cfg.residual,
         "device": cfg.device,
         "epochs": cfg.epochs,
         "bs": cfg.batch_size,
@@ -66,6 +67,8 @@ def run_settings(config: dict) -> dict[str, str]:
     }
     if cfg.dropout > 0:
         values["dropout_p"] = float(cfg.dropout)
+    if cfg.residual:
+        values["drop_path"] = float(cfg.drop_path)
     if cfg.batch_sizes:
         values["sweep_sizes"] = ",".join(map(str, cfg.batch_sizes))
     else:

@@ -1,17 +1,23 @@
-"""What one browser session of the Training page keeps between reruns: the open run (run=<id> in the URL),
-the metrics of the runs on screen read so far, and the one callback buttons use to set a value."""
+"""What one browser session of the Training page keeps between reruns, and the run metrics all sessions
+share: the open run (run=<id> in the URL), and the one callback buttons use to set a value.
+
+The metrics read so far of the runs on screen live once per process (SharedMetrics), not once per
+session: a class watching one run reads and decodes each new row once, and a session that ends leaves
+nothing behind.
+"""
 
 from __future__ import annotations
 
-import pandas as pd
+import threading
+from collections import OrderedDict
+
 import streamlit as st
 
 from app.shared.settings import Setting
-from app.views.training.frames import empty_metrics, merge_metrics
+from app.views.training.frames import RunSeries
 from app.views.training.resources import job_manager
 
 RUN = Setting("run", "int", 0, "tr.run", low=0, high=10**12)  # the open run; 0: none
-_METRICS = "_tr_metrics"  # session state: run id -> (the last row read, its metrics frame)
 
 
 def presenter() -> bool:
@@ -24,26 +30,47 @@ def set_value(key: str, value) -> None:
     st.session_state[key] = value
 
 
-def metrics_of(run: int) -> pd.DataFrame:
-    """The run's metrics: what this session read before plus the rows written since."""
-    cache = st.session_state.setdefault(_METRICS, {})
-    since, frame = cache.get(run, (0, None))
-    new = job_manager().store.read_metrics(run, since_row=since)
-    if len(new):
-        since, frame = int(new["row"].max()), merge_metrics(frame, new)
-    elif frame is None:
-        frame = empty_metrics()
-    cache[run] = (since, frame)
-    return frame
+class SharedMetrics:
+    """The RunSeries of the runs viewed lately, by (run store, run), least recently viewed dropped first:
+    at most max_runs runs and max_values values in all (the run viewed now is always kept)."""
+
+    def __init__(self, max_runs: int = 8, max_values: int = 2_000_000):  # 2M values: 32 MB
+        self.max_runs, self.max_values = max_runs, max_values
+        self._runs: OrderedDict[tuple[str, int], RunSeries] = OrderedDict()
+        self._lock = threading.Lock()  # one reader of the store at a time: the others then find its rows
+
+    def read(self, store, run: int) -> RunSeries:
+        """The run's metrics: what was read before plus the rows written since."""
+        key = (str(store.path), run)
+        with self._lock:
+            series = self._runs.get(key, RunSeries())
+            series = series.extended(store.read_metrics(run, since_row=series.rows))
+            self._runs[key] = series
+            self._runs.move_to_end(key)
+            while len(self._runs) > 1 and self._over():
+                self._runs.popitem(last=False)  # the least recently viewed
+        return series
+
+    def _over(self) -> bool:
+        values = sum(series.size() for series in self._runs.values())
+        return len(self._runs) > self.max_runs or values > self.max_values
+
+    def forget(self, store, run: int) -> None:
+        with self._lock:
+            self._runs.pop((str(store.path), run), None)
+
+
+@st.cache_resource(show_spinner=False)
+def shared_metrics() -> SharedMetrics:
+    """The process's one SharedMetrics."""
+    return SharedMetrics()
+
+
+def metrics_of(run: int) -> RunSeries:
+    """The run's metrics: what the server read before plus the rows written since."""
+    return shared_metrics().read(job_manager().store, run)
 
 
 def forget_metrics(run: int) -> None:
     """Read the run's metrics anew (its steps after a checkpoint are redone, or it is gone)."""
-    st.session_state.get(_METRICS, {}).pop(run, None)
-
-
-def keep_metrics_of(*runs: int) -> None:
-    """Keep only these runs' metrics in this session."""
-    cached = st.session_state.get(_METRICS, {})
-    for stale in [k for k in cached if k not in runs]:
-        del cached[stale]
+    shared_metrics().forget(job_manager().store, run)

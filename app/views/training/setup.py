@@ -2,8 +2,8 @@
 
 setup_sidebar() draws the widgets (every one in the URL) and returns plain values: a RunDraft (the fields
 RunConfig.from_dict takes, not yet checked) and the problems found so far. A problem is the name of what
-keeps Start disabled ("upload", "sweep", "schedule"; the summary adds "data", "device", "config"); its
-message is already on the page where the problem is.
+keeps Start disabled ("path", "upload", "sweep", "schedule"; the summary adds "data", "device",
+"config"); its message is already on the page where the problem is.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 import streamlit as st
 
 from app.shared.controls import gather_hyperparams
-from app.shared.i18n import t
+from app.shared.i18n import STRINGS, t
 from app.shared.markdown import literal
 from app.shared.optimizer_labels import optimizer_label
 from app.shared.schedule_controls import read_schedule
@@ -28,8 +28,10 @@ from app.views.training.lane_settings import (
 )
 from app.views.training.resources import receive_upload, upload_dir, upload_info
 from optim_core.optimizers import optimizer_names
+from optim_core.schedules import PLATEAU
 from optim_core.training.config import SCHEDULE_UNITS, WEIGHT_DECAY_MODES
 from optim_core.training.data.dataset import DataError
+from optim_core.training.data.roots import data_root, resolve_data_path
 from optim_core.training.device import DEVICE_CHOICES
 
 DATA_CHOICES = ("digits", "auto", "idx", "cifar10", "folder", "food11", "upload")
@@ -72,29 +74,42 @@ def setup_sidebar() -> tuple[RunDraft, list[str]]:
 
 
 def data_section(problems: list[str]) -> tuple[str, dict]:
-    """Where the images come from (a built-in set, a path on the server, an uploaded zip) and how many."""
+    """Where the images come from (a built-in set, a folder in the data root, an uploaded zip) and how many.
+
+    Server folders are offered only when the operator set a data root (OPTIM_LAB_DATA_ROOT); a link that
+    names one without it falls back to the digits with a notice."""
     state = current()
+    root = data_root()
+    choices = DATA_CHOICES if root is not None else tuple(d for d in DATA_CHOICES if d not in PATH_SOURCES)
+    if root is None and st.query_params.get("data") in PATH_SOURCES:
+        state.notices.append(t("up.folders_off_link", source=literal(st.query_params["data"])))
+        del st.query_params["data"]
     data_choice = state.widget(
         Setting(
             "data",
             "choice",
             "digits",
             "tr.data",
-            choices=DATA_CHOICES,
-            format={d: t(f"tr.data.{d}") for d in DATA_CHOICES}.get,
-            help="tr.data_help",
+            choices=choices,
+            format={d: t(f"tr.data.{d}") for d in choices}.get,
+            help="tr.data_help" if root is not None else "up.data_help_no_root",
         )
     )
     state.register(Setting("upload", "text", "", "tr.upload_id", max_len=16))
     source, data_path = "digits", None
     path_text = shown_if(
         data_choice in PATH_SOURCES,
-        Setting("path", "text", "", "tr.path", max_len=400, help="tr.path_help"),
-        placeholder=t("tr.path_placeholder"),
+        Setting("path", "text", "", "up.path", max_len=400, help="up.path_help"),
+        placeholder=t("up.path_placeholder"),
     )
     if data_choice in PATH_SOURCES:
         source = data_choice
-        data_path = path_text.strip() or None
+        if path_text.strip():
+            try:
+                data_path = str(resolve_data_path(path_text, root))
+            except DataError as error:
+                st.error(data_error_text(error), icon=":material/error:")
+                problems.append("path")
     elif data_choice == "upload":
         source = "auto"
         data_path = upload_section(problems)
@@ -131,10 +146,10 @@ def upload_section(problems: list[str]) -> str | None:
     uploaded = st.file_uploader(t("tr.upload"), type=["zip"], key="tr_zip", help=t("tr.upload_help"))
     if uploaded is not None:
         try:
-            st.session_state["upload"] = receive_upload(uploaded.getvalue())
+            st.session_state["upload"] = receive_upload(uploaded)
         except DataError as error:
             st.error(
-                t("tr.upload_error", name=literal(uploaded.name), error=literal(error)),
+                t("tr.upload_error", name=literal(uploaded.name), error=data_error_text(error)),
                 icon=":material/error:",
             )
             problems.append("upload")
@@ -152,8 +167,16 @@ def upload_section(problems: list[str]) -> str | None:
     return None
 
 
+def data_error_text(error: DataError) -> str:
+    """A DataError for the screen: translated when the library named its reason, else its text; escaped."""
+    key = f"up.err.{error.reason}"
+    if error.reason is None or key not in STRINGS:
+        return literal(error)
+    return t(key, **{k: literal(v) for k, v in error.values.items()})
+
+
 def model_section() -> dict:
-    """The CNN's width, batch norm, dropout, and the device it trains on."""
+    """The CNN's width, batch norm, dropout, residual blocks and drop path, and the device it trains on."""
     state = current()
     width = state.widget(
         Setting(
@@ -181,6 +204,25 @@ def model_section() -> dict:
         )
         or 0.0
     )
+    residual = state.widget(Setting("residual", "bool", False, "mt.residual", help="mt.residual_help"))
+    drop_path = (
+        shown_if(
+            residual,
+            Setting(
+                "drop_path",
+                "float",
+                0.1,
+                "mt.drop_path",
+                low=0.0,
+                high=0.8,
+                step=0.05,
+                widget="slider",
+                help="mt.drop_path_help",
+            ),
+            format="%.2f",
+        )
+        or 0.0
+    )
     device = state.widget(
         Setting(
             "device",
@@ -191,7 +233,14 @@ def model_section() -> dict:
             format={d: t(f"tr.device.{d}") for d in DEVICE_CHOICES}.get,
         )
     )
-    return dict(device=device, width=width, batch_norm=batch_norm, dropout=dropout)
+    return dict(
+        device=device,
+        width=width,
+        batch_norm=batch_norm,
+        dropout=dropout,
+        residual=residual,
+        drop_path=drop_path,
+    )
 
 
 def loop_section() -> dict:
@@ -223,7 +272,7 @@ def optimizer_sections(problems: list[str]) -> tuple[list[dict], list[int | str]
         try:
             sweep_sizes = parse_batch_sizes(sizes_text)
         except ValueError as error:
-            side.error(t("tr.sweep_error", error=error), icon=":material/error:")
+            side.error(t("tr.sweep_error", error=literal(error)), icon=":material/error:")
             problems.append("sweep")
     n_lanes = (
         shown_if(
@@ -288,14 +337,17 @@ def tricks_section(problems: list[str]) -> dict:
     )
     st.caption(t("tr.schedule_caption"))
     try:
-        schedule = read_schedule(state, "lrs_", st, key="lrs", whole_run=True)
+        schedule = read_schedule(state, "lrs_", st, key="lrs", whole_run=True, extra=(PLATEAU.name,))
     except ValueError as error:
         st.error(t("tr.schedule_error", error=error), icon=":material/error:")
         schedule = None
         problems.append("schedule")
+    on_plateau = schedule is not None and schedule[0] == PLATEAU.name
+    if on_plateau:  # stepped once per epoch on each lane's validation loss (training.tricks.PlateauLR)
+        st.caption(t("rp.plateau_caption"))
     schedule_unit = (
         shown_if(
-            schedule is not None,
+            schedule is not None and not on_plateau,
             Setting(
                 "lrs_unit",
                 "choice",
@@ -308,6 +360,8 @@ def tricks_section(problems: list[str]) -> dict:
         )
         or "step"
     )
+    if on_plateau:
+        schedule_unit = "epoch"
     use_ema = state.widget(Setting("wema", "bool", False, "tr.wema", help="tr.wema_help"))
     ema_decay = shown_if(
         use_ema,

@@ -11,12 +11,15 @@ import streamlit as st
 
 from app.shared.i18n import t
 from app.shared.markdown import literal
+from app.shared.run_access import access, policy, remember, say
+from app.shared.run_access import register as register_access
 from app.views.training.resources import device_text, job_manager, parameter_count, probe
 from app.views.training.run_settings import mark_loaded
-from app.views.training.setup import RunDraft
+from app.views.training.setup import RunDraft, data_error_text
 from app.views.training.wording import counted
 from optim_core.training.config import ConfigError, RunConfig, steps_per_epoch
 from optim_core.training.data.dataset import DataError
+from optim_core.training.ownership import QuotaExceeded, new_key
 from optim_core.training.tricks import make_lr_fn
 
 
@@ -42,12 +45,13 @@ def summary_panel(draft: RunDraft, problems: list[str]) -> tuple[RunConfig | Non
                     fields["max_samples"],
                 )
         except (DataError, OSError, ValueError) as error:
-            summary.error(t("tr.data_error", error=literal(error)), icon=":material/error:")
+            text = data_error_text(error) if isinstance(error, DataError) else literal(error)
+            summary.error(t("tr.data_error", error=text), icon=":material/error:")
             problems.append("data")
     try:
         device_line = device_text(fields["device"])
     except ValueError as error:
-        summary.error(t("tr.device_error", error=error), icon=":material/error:")
+        summary.error(t("tr.device_error", error=literal(error)), icon=":material/error:")
         device_line = "—"
         problems.append("device")
     try:
@@ -55,7 +59,7 @@ def summary_panel(draft: RunDraft, problems: list[str]) -> tuple[RunConfig | Non
         if info is not None:
             check_schedule(config, info["n_train"])
     except (ConfigError, ValueError) as error:
-        summary.error(t("tr.config_error", error=error), icon=":material/error:")
+        summary.error(t("tr.config_error", error=literal(error)), icon=":material/error:")
         config = None
         problems.append("config")
 
@@ -83,7 +87,12 @@ def summary_panel(draft: RunDraft, problems: list[str]) -> tuple[RunConfig | Non
                 counted("tr.steps_line", per_epoch, per_epoch=per_epoch, total=per_epoch * fields["epochs"])
             )
             count = parameter_count(
-                info["shape"], info["classes"], fields["width"], fields["batch_norm"], fields["dropout"]
+                info["shape"],
+                info["classes"],
+                fields["width"],
+                fields["batch_norm"],
+                fields["dropout"],
+                bool(fields.get("residual")),
             )
             n_models = len(sizes) if sizes else len(fields["optimizers"])
             model_col.markdown(counted("tr.params_line", n_models, count=f"{count:,}", n=n_models))
@@ -101,8 +110,12 @@ def check_schedule(config: RunConfig, n_train: int) -> None:
 
 
 def start_panel(config: RunConfig | None, problems: list[str]) -> None:
-    """Start (disabled while there is a problem), and the queue's state beside it."""
-    jobs = job_manager()
+    """Start (disabled while there is a problem), and the queue's state and limits beside it. A started
+    run gets a new key (in the URL beside run=<id>: whoever holds the link controls the run); the
+    class's limits are checked as the run is queued, and the oldest ended runs beyond the store's
+    limit go."""
+    jobs, rules = job_manager(), policy()
+    register_access()
     start_col, queue_col = st.columns([1, 3], vertical_alignment="center")
     if start_col.button(
         t("tr.start"),
@@ -112,14 +125,27 @@ def start_panel(config: RunConfig | None, problems: list[str]) -> None:
         key="tr_start",
         width="stretch",
     ):
+        key = new_key()
         try:
-            run_id = jobs.submit(config)
+            run_id = jobs.submit(config, key=key, access=access(), policy=rules)
+        except QuotaExceeded as hit:
+            st.warning(t(f"own.quota.{hit.kind}", limit=hit.limit), icon=":material/block:")
         except (ConfigError, ValueError) as error:
-            st.error(t("tr.config_error", error=error), icon=":material/error:")
+            st.error(t("tr.config_error", error=literal(error)), icon=":material/error:")
         else:
-            st.session_state["run"] = run_id
+            remember(run_id, key)
+            st.session_state["run"], st.session_state["key"] = run_id, key
             st.session_state["cmp"] = 0
             mark_loaded(run_id)
+            pruned = jobs.prune(rules.max_runs)
+            if pruned:
+                say(
+                    t("own.pruned", limit=rules.max_runs, ids=", ".join(f"#{i}" for i in pruned)),
+                    ":material/auto_delete:",
+                )
             st.rerun()
     running, queued = jobs.store.count_running(), len(jobs.store.queued_ids())
     queue_col.caption(t("tr.queue_line", running=running, queued=queued, workers=jobs.max_workers))
+    queue_col.caption(
+        t("own.limits_line", per_user=rules.runs_per_user, queue=rules.queue_cap, kept=rules.max_runs)
+    )

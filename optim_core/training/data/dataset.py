@@ -18,8 +18,34 @@ import torch
 SPLIT_SEED = 0  # fixed: the validation set must not move when the run's seed does
 
 
+# What the server may hold of one dataset: images as float32 tensors (MNIST with its test set is 55M).
+MAX_DATASET_VALUES = 56_000_000
+# What one array may declare before it is allocated (an IDX file, a CIFAR batch, decoded images).
+MAX_ARRAY_BYTES = 160 << 20
+
+
 class DataError(ValueError):
-    """A dataset path, file or archive that cannot be read; the message says what was expected."""
+    """A dataset path, file or archive that cannot be read; the message says what was expected.
+
+    `reason` names the kind of refusal (the app translates it with `values`); None for the others.
+    """
+
+    def __init__(self, message: str, *, reason: str | None = None, **values: object) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.values = values
+
+
+def check_bytes(name: str, n_bytes: int, limit: int = MAX_ARRAY_BYTES) -> None:
+    """Refuse what declares more than `limit` bytes, before anything is allocated for it."""
+    if n_bytes > limit:
+        raise DataError(
+            f"{name}: declares {n_bytes / 2**20:.1f} MiB; the limit is {limit / 2**20:.0f} MiB",
+            reason="too_big",
+            name=name,
+            mib=f"{n_bytes / 2**20:.1f}",
+            limit=f"{limit / 2**20:.0f}",
+        )
 
 
 @dataclass(frozen=True)
@@ -71,7 +97,9 @@ def split_indices(n: int, val_fraction: float, seed: int = SPLIT_SEED) -> tuple[
         raise DataError(f"val_fraction must be between 0 and 1, got {val_fraction}")
     n_val = max(1, round(n * val_fraction))
     if n - n_val < 1:
-        raise DataError(f"{n} images are too few to split into training and validation")
+        raise DataError(
+            f"{n} images are too few to split into training and validation", reason="too_few", n=n
+        )
     order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
     return order[n_val:], order[:n_val]
 
@@ -81,6 +109,44 @@ def _cap(x: np.ndarray, y: np.ndarray, limit: int | None, seed: int) -> tuple[np
         return x, y
     keep = np.sort(np.random.default_rng(seed).permutation(len(y))[:limit])
     return x[keep], y[keep]
+
+
+def _check_values(
+    name: str, x: np.ndarray, x_val: np.ndarray | None, val_fraction: float, max_samples: int | None
+) -> None:
+    """Refuse a dataset whose float32 tensors (after the split and max_samples) pass MAX_DATASET_VALUES."""
+    if x_val is None:
+        n_val = max(1, round(len(x) * val_fraction))
+        counts = [len(x) - n_val, n_val]
+    else:
+        counts = [len(x), len(x_val)]
+    if max_samples is not None:
+        counts = [min(c, max_samples) for c in counts]
+    per_image = int(np.prod(x.shape[1:]))
+    if sum(counts) * per_image > MAX_DATASET_VALUES:
+        raise DataError(
+            f"{name}: {sum(counts):,} images of {per_image:,} values are more than the "
+            f"{MAX_DATASET_VALUES:,} values a dataset may hold here; use a subset or a smaller image size",
+            reason="too_many_values",
+            name=name,
+            images=f"{sum(counts):,}",
+            limit=f"{MAX_DATASET_VALUES:,}",
+        )
+
+
+def _channel_stats(images: torch.Tensor, chunk: int = 4096) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-channel mean and (unbiased) std in float64, a chunk of images at a time (no float64 copy)."""
+    n = images.shape[0] * images.shape[2] * images.shape[3]
+    total = torch.zeros(images.shape[1], dtype=torch.float64)
+    for start in range(0, len(images), chunk):
+        total += images[start : start + chunk].sum(dim=(0, 2, 3), dtype=torch.float64)
+    mean = total / n
+    squares = torch.zeros_like(total)
+    for start in range(0, len(images), chunk):
+        centred = images[start : start + chunk].to(torch.float64) - mean.view(1, -1, 1, 1)
+        squares += (centred * centred).sum(dim=(0, 2, 3))
+    std = (squares / max(n - 1, 1)).sqrt().clamp_min(1e-8)
+    return mean, std
 
 
 def make_dataset(
@@ -103,6 +169,7 @@ def make_dataset(
     """
     if x.ndim != 4 or len(x) != len(y) or len(y) == 0:
         raise DataError(f"{name}: expected images (N, C, H, W) and N labels, got {x.shape} and {len(y)}")
+    _check_values(name, x, x_val, val_fraction, max_samples)  # before the split copies anything
     if x_val is None:
         train, val = split_indices(len(y), val_fraction)
         x, y, x_val, y_val = x[train.numpy()], y[train.numpy()], x[val.numpy()], y[val.numpy()]
@@ -110,18 +177,18 @@ def make_dataset(
         raise DataError(f"{name}: validation images need their labels (y_val)")
     x, y = _cap(x, y, max_samples, SPLIT_SEED)
     x_val, y_val = _cap(x_val, y_val, max_samples, SPLIT_SEED + 1)
-    # np.array copies: IDX arrays are read-only views of the file's bytes
+    # np.array converts into new arrays: the raw uint8 arrays are left as they are
     train_images = torch.from_numpy(np.array(x, dtype=np.float32))
     val_images = torch.from_numpy(np.array(x_val, dtype=np.float32))
     # Channel statistics of the training split only: the validation set stays unseen.
-    mean = train_images.mean(dim=(0, 2, 3), dtype=torch.float64)
-    std = train_images.to(torch.float64).std(dim=(0, 2, 3)).clamp_min(1e-8)
+    mean, std = _channel_stats(train_images)
     shift, scale = mean.float().view(1, -1, 1, 1), std.float().view(1, -1, 1, 1)
+    # normalized in place: no second copy of the images
     return ImageDataset(
         name=name,
-        x_train=(train_images - shift) / scale,
+        x_train=train_images.sub_(shift).div_(scale),
         y_train=torch.tensor(y, dtype=torch.int64),
-        x_val=(val_images - shift) / scale,
+        x_val=val_images.sub_(shift).div_(scale),
         y_val=torch.tensor(y_val, dtype=torch.int64),
         classes=tuple(classes),
         mean=tuple(mean.tolist()),

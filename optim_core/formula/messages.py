@@ -1,0 +1,158 @@
+"""What a FormulaError says, by key: the English templates, which the app translates by the same keys.
+
+A FormulaError built with `FormulaError.of(key, position, hint_key, **values)` carries its key, its hint's
+key and the values that fill both in, so the app shows it in the user's language
+(app/shared/i18n: "formula.<key>", the same placeholders) without reading the English.
+"""
+
+from __future__ import annotations
+
+import ast
+
+MESSAGES: dict[str, str] = {
+    # what is wrong
+    "not_text": "a formula must be text, got {kind}",
+    "too_long": "formula is too long ({length} characters)",
+    "empty": "formula is empty",
+    "non_ascii": "non-ASCII character U+{code} ({name})",
+    "caret": "'^' is not a power here",
+    "character": "character {char!r} is not allowed",
+    "parentheses_deep": "parentheses nested more than {depth} deep",
+    "unmatched": "unmatched ')'",
+    "never_closed": "'(' is never closed",
+    "number_into_name": "a number runs into a name",
+    "syntax": "invalid syntax",
+    "syntax_detail": "invalid syntax ({detail})",
+    "not_finite": "{text!r} is not a finite number",
+    "not_keyword": "'not' is not allowed",
+    "node": "{node} is not allowed",
+    "attribute": "attribute access ('.name') is not allowed",
+    "subscript": "indexing with [ ] is not allowed",
+    "slice": "slices are not allowed",
+    "lambda": "lambda is not allowed",
+    "comprehension": "comprehensions are not allowed",
+    "generator": "generator expressions are not allowed",
+    "walrus": "':=' is not allowed",
+    "strings": "strings are not allowed",
+    "comparisons": "comparisons are not allowed",
+    "and_or": "'and' / 'or' are not allowed",
+    "if_else": "'if ... else' is not allowed",
+    "comma": "a comma separates two expressions here",
+    "lists": "lists are not allowed",
+    "sets": "sets are not allowed",
+    "dicts": "dicts are not allowed",
+    "unpacking": "'*' unpacking is not allowed",
+    "await": "'await' is not allowed",
+    "yield": "'yield' is not allowed",
+    "floor_division": "'//' is not supported",
+    "operator": "this operator is not supported",
+    "division_by_zero": "division by zero",
+    "exponent_large": "exponent {power:g} is too large",
+    "positive_base": "a power with x or y in the exponent needs a positive base",
+    "exponent_varies": "the exponent cannot depend on x or y when the base does",
+    "complex": "complex numbers are not supported",
+    "not_number": "{text!r} is not a number",
+    "number_large": "number {text} is too large",
+    "needs_argument": "function {name!r} needs an argument",
+    "unknown_name": "unknown name {name!r}",
+    "listed_functions": "only the listed functions can be called",
+    "not_function": "{name!r} is not a function",
+    "unknown_function": "unknown function {name!r}",
+    "one_argument": "{name}() takes exactly one argument",
+    "too_complex": "formula is too complex to read",
+    "too_many_parts": "formula has more than {limit} parts",
+    "nested_deep": "formula is nested more than {depth} deep",
+    "undefined_window": (
+        "f(x, y) is undefined (NaN or infinite) everywhere in the window x from {x0:g} to {x1:g}, "
+        "y from {y0:g} to {y1:g}"
+    ),
+    # how to fix it
+    "hint.length": "at most {limit} are allowed",
+    "hint.type_expression": "type an expression in x and y, e.g. x**2 - y**2",
+    "hint.ascii": "type the formula in plain ASCII, e.g. x**2 - y**2",
+    "hint.power": "write x**2 for x squared",
+    "hint.characters": "allowed: letters, digits, spaces and + - * / ** ( ) .",
+    "hint.strings": "strings are not allowed",
+    "hint.indexing": "indexing is not allowed",
+    "hint.braces": "braces are not allowed",
+    "hint.assignment": "type only the expression, e.g. x**2 + y**2 (no assignments or comparisons)",
+    "hint.comparisons": "comparisons are not allowed",
+    "hint.single": "type a single expression",
+    "hint.colon": "slices, lambdas and ':=' are not allowed",
+    "hint.one_line": "write the formula on one line",
+    "hint.remainder": "'%' (remainder) is not supported",
+    "hint.comments": "comments are not allowed",
+    "hint.at": "'@' is not allowed",
+    "hint.backslash": "backslashes are not allowed",
+    "hint.simplify_formula": "simplify the formula",
+    "hint.simplify": "simplify it",
+    "hint.remove_paren": "remove it or add a matching '('",
+    "hint.close_paren": "add a matching ')'",
+    "hint.times": "write 2*x, not 2x",
+    "hint.operator": "check for a missing operator, e.g. 2*x or x*y (not 'x y')",
+    "hint.finite": "check for division by zero, log of 0, or overflow",
+    "hint.decimal": "decimals use a point: 0.5, not 0,5",
+    "hint.operators": "use + - * / and **",
+    "hint.exponent": "powers of x and y must lie between -{limit} and {limit}",
+    "hint.base": "e.g. 2**x or e**(-x**2)",
+    "hint.exp_log": "write exp(g*log(f)) for f**g",
+    "hint.numbers": "use numbers, x, y, pi and e",
+    "hint.number_limit": "numbers may be at most {limit:g}",
+    "hint.call": "e.g. {name}(x)",
+    "hint.lowercase": "names are lowercase: x, y, pi, e",
+    "hint.names": "allowed names: x, y, pi, e",
+    "hint.functions": "allowed: {functions}",
+    "hint.product": "write {name}*(...) for a product",
+    "hint.undefined_window": (
+        "log needs a positive argument, sqrt a non-negative one, and exp overflows above 709, "
+        "e.g. log(1 + x**2)"
+    ),
+}
+# where the error is, joined to its message: "... at column 5"
+AT_COLUMN = " at column {column}"
+
+# a character the text may not hold -> the hint's key
+CHAR_HINTS = {
+    "'": "hint.strings",
+    '"': "hint.strings",
+    "[": "hint.indexing",
+    "]": "hint.indexing",
+    "{": "hint.braces",
+    "}": "hint.braces",
+    "=": "hint.assignment",
+    "<": "hint.comparisons",
+    ">": "hint.comparisons",
+    "!": "hint.comparisons",
+    ";": "hint.single",
+    ":": "hint.colon",
+    "\n": "hint.one_line",
+    "\r": "hint.one_line",
+    "%": "hint.remainder",
+    "#": "hint.comments",
+    "@": "hint.at",
+    "\\": "hint.backslash",
+}
+# a syntax node outside the whitelist -> the message's key
+NODE_MESSAGES = {
+    ast.Attribute: "attribute",
+    ast.Subscript: "subscript",
+    ast.Slice: "slice",
+    ast.Lambda: "lambda",
+    ast.ListComp: "comprehension",
+    ast.SetComp: "comprehension",
+    ast.DictComp: "comprehension",
+    ast.GeneratorExp: "generator",
+    ast.NamedExpr: "walrus",
+    ast.JoinedStr: "strings",
+    ast.Compare: "comparisons",
+    ast.BoolOp: "and_or",
+    ast.IfExp: "if_else",
+    ast.Tuple: "comma",
+    ast.List: "lists",
+    ast.Set: "sets",
+    ast.Dict: "dicts",
+    ast.Starred: "unpacking",
+    ast.Await: "await",
+    ast.Yield: "yield",
+    ast.YieldFrom: "yield",
+}
