@@ -30,7 +30,7 @@ _DEFAULTS = {
 _LATEX = (
     r"\eta_{e+1} = \begin{cases} \max(\mathrm{factor} \cdot \eta_e,\ \mathrm{min\_lr})"
     r" & b_e > \mathrm{patience}"
-    r" \\ \eta_e & \text{otherwise} \end{cases},\quad b_e = \#\text{epochs since the metric last beat }"
+    r" \\ \eta_e & \text{otherwise} \end{cases},\quad b_e = \text{epochs since the metric last beat }"
     r"\mathrm{best} \cdot (1 - \mathrm{threshold})"
 )
 

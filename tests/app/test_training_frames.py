@@ -103,3 +103,28 @@ def test_the_shared_metrics_keep_the_runs_viewed_lately():
     shared.forget(store, 1)
     shared.read(store, 1)
     assert store.reads[-1] == (1, 0)
+
+
+def test_polls_within_the_freshness_window_share_one_read_of_the_store():
+    """30 viewers polling a run every 1.5 s: a poll takes the rows another viewer read less than max_age
+    ago; a read that is not a poll (max_age 0: a finished run drawn once) always asks the store."""
+
+    class Store:
+        path = "/runs"
+
+        def __init__(self):
+            self.reads, self.written = [], 10
+
+        def read_metrics(self, run, since_row=0):
+            self.reads.append(since_row)
+            return rows("SGD", range(since_row + 1, self.written + 1), since_row + 1)
+
+    store, shared = Store(), SharedMetrics()
+    assert shared.read(store, 1, max_age=60.0).rows == 10  # the first read always asks
+    store.written = 12
+    for _ in range(5):  # other viewers' polls within the window: no store read, the same snapshot
+        assert shared.read(store, 1, max_age=60.0).rows == 10
+    assert store.reads == [0]
+    assert shared.read(store, 1).rows == 12  # not a poll: fresh
+    store.written = 13
+    assert shared.read(store, 1, max_age=0.0).rows == 13 and store.reads == [0, 10, 12]

@@ -86,6 +86,6 @@ STRINGS = {
     "latex.momentum_decay": ("momentum decay", "动量衰减"),
     "latex.epochs_since_the_metric_last_beat": (
         "epochs since the metric last beat",
-        "自指标上次优于下式以来的 epoch 数:",
+        "指标上次优于以下值之后经过的 epoch 数:",
     ),
 }

@@ -247,7 +247,7 @@ def live_run(run: int, polling: bool, shown: ShownRun) -> None:
         st.rerun()
     if polling and now.status in TERMINAL:
         st.rerun()  # finished: a full run swaps Stop for Resume and ends the polling
-    metrics = metrics_of(run)
+    metrics = metrics_of(run, polling)
     elapsed = status_line(now, metrics, shown.totals, shown.lanes, shown.n_epochs)
     if now.status == "queued" and metrics.empty:
         return
@@ -259,7 +259,7 @@ def live_run(run: int, polling: bool, shown: ShownRun) -> None:
         parts = [
             (metrics, own, shown.per_epoch),
             (
-                metrics_of(compare.id),
+                metrics_of(compare.id, polling),
                 compare_lanes,
                 lane_steps_per_epoch(compare.config, compare_lanes, n_train_of(compare.config)),
             ),
