@@ -54,6 +54,7 @@ def test_a_poll_of_a_running_run_sends_at_most_50_kB(runs_dir, bench):
     try:
         for i in range(2):
             bench.write_steps(store, run, steps + i * bench.STEPS_PER_POLL, bench.STEPS_PER_POLL)
+            bench.next_poll()  # polls are 1.5 s apart: each reads the rows written since
             at.run()
             assert not at.exception, [e.value for e in at.exception]
     finally:

@@ -156,12 +156,21 @@ def close(meter: PollMeter) -> None:
     run_panel.live_run = meter.live_run
 
 
+def next_poll() -> None:
+    """Wait as polls do: a viewer's polls are 1.5 s apart, longer than the window in which polls share
+    the rows another poll read (session.POLL_FRESHNESS_S); waiting that long makes each poll read anew."""
+    from app.views.training.session import POLL_FRESHNESS_S
+
+    time.sleep(POLL_FRESHNESS_S)
+
+
 def polls(store: RunStore, run: int, steps: int, n: int) -> list[dict]:
     """Open the page on the run (a first, full draw), then n polls that each bring STEPS_PER_POLL steps."""
     at, meter = open_running(run)
     try:
         for i in range(n):
             write_steps(store, run, steps + i * STEPS_PER_POLL, STEPS_PER_POLL)
+            next_poll()
             at.run()
             assert not at.exception, [e.value for e in at.exception]
         return meter.polls
@@ -179,8 +188,9 @@ def second_viewer(store: RunStore, run: int, steps: int, n: int) -> list[dict]:
         second = open_view("training", {"run": str(run)}, timeout=120)
         for i in range(n):
             write_steps(store, run, steps + i * STEPS_PER_POLL, STEPS_PER_POLL)
+            next_poll()
             first.run()
-            second.run()
+            second.run()  # within the window: B draws the rows A read
         return meter.polls[3::2]  # [A first, B first, A 1, B 1, ...]: B's polls
     finally:
         close(meter)
