@@ -11,20 +11,16 @@ from __future__ import annotations
 import pytest
 
 from optim_core.training.config import RunConfig
-from optim_core.training.jobs import get_job_manager
 from optim_core.training.store import RunStore
 from tests.app.apptest import open_view
 from tests.app.test_notices import PIXEL, _assert_inert
+from tests.app.training_store import training_run_store
 
 
 @pytest.fixture(scope="module", autouse=True)
 def runs_dir(tmp_path_factory):
-    path = tmp_path_factory.mktemp("training-runs")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("OPTIM_LAB_RUNS_DIR", str(path))
-        patch.setenv("OPTIM_LAB_TORCH_THREADS", "1")
+    with training_run_store(tmp_path_factory, "training-runs") as path:
         yield path
-        get_job_manager(path).shutdown()
 
 
 @pytest.mark.parametrize("status", ["failed", "interrupted"])

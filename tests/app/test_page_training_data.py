@@ -18,19 +18,14 @@ import pytest
 from PIL import Image
 
 from optim_core.training.data.roots import DATA_ROOT_ENV
-from optim_core.training.jobs import get_job_manager
 from tests.app.apptest import open_view
+from tests.app.training_store import training_run_store
 
 
 @pytest.fixture(scope="module", autouse=True)
 def runs_dir(tmp_path_factory):
-    path = tmp_path_factory.mktemp("training-runs")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("OPTIM_LAB_RUNS_DIR", str(path))
-        patch.setenv("OPTIM_LAB_TORCH_THREADS", "1")
-        patch.delenv(DATA_ROOT_ENV, raising=False)
+    with training_run_store(tmp_path_factory, "training-runs", unset=(DATA_ROOT_ENV,)) as path:
         yield path
-        get_job_manager(path).shutdown()
 
 
 def training(query: dict | None = None):

@@ -17,20 +17,19 @@ from streamlit.testing.v1 import AppTest
 from optim_core.training.jobs import get_job_manager
 from optim_core.training.ownership import key_hash
 from tests.app.apptest import open_view
+from tests.app.training_store import training_run_store
 
 LONG = {"lanes": "2", "epochs": "500", "width": "0.25", "subset": "0"}  # stays active until stopped
 
 
 @pytest.fixture(scope="module", autouse=True)
 def runs_dir(tmp_path_factory):
-    path = tmp_path_factory.mktemp("ownership-runs")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("OPTIM_LAB_RUNS_DIR", str(path))
-        patch.setenv("OPTIM_LAB_TORCH_THREADS", "1")
-        patch.setenv("OPTIM_LAB_QUEUE_CAP", "1000")
-        patch.setenv("OPTIM_LAB_RUNS_PER_USER", "1000")
+    with training_run_store(
+        tmp_path_factory,
+        "ownership-runs",
+        env={"OPTIM_LAB_QUEUE_CAP": "1000", "OPTIM_LAB_RUNS_PER_USER": "1000"},
+    ) as path:
         yield path
-        get_job_manager(path).shutdown()
 
 
 def training(query: dict | None = None) -> AppTest:

@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from optim_core.training.jobs import get_job_manager
 from optim_core.training.store import RunStore
 from tests.app.apptest import open_view
+from tests.app.training_store import training_run_store
 
 # 2 optimizers, 3 epochs on 200 digits, the narrowest model
 TINY = {"lanes": "2", "epochs": "3", "width": "0.25", "subset": "200"}
@@ -25,12 +26,8 @@ PLATEAU = {
 
 @pytest.fixture(scope="module", autouse=True)
 def runs_dir(tmp_path_factory):
-    path = tmp_path_factory.mktemp("training-runs")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("OPTIM_LAB_RUNS_DIR", str(path))
-        patch.setenv("OPTIM_LAB_TORCH_THREADS", "1")
+    with training_run_store(tmp_path_factory, "training-runs") as path:
         yield path
-        get_job_manager(path).shutdown()
 
 
 def training(query: dict | None = None) -> AppTest:

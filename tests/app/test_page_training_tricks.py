@@ -26,18 +26,15 @@ from optim_core.training.store import RunStore
 from optim_core.training.trainer import Trainer
 from tests.app.apptest import open_view
 from tests.app.test_zh_pages import english_words, page_texts
+from tests.app.training_store import training_run_store
 
 TINY = {"lanes": "2", "epochs": "2", "width": "0.25", "subset": "200"}
 
 
 @pytest.fixture(scope="module", autouse=True)
 def runs_dir(tmp_path_factory):
-    path = tmp_path_factory.mktemp("training-runs")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("OPTIM_LAB_RUNS_DIR", str(path))
-        patch.setenv("OPTIM_LAB_TORCH_THREADS", "1")
+    with training_run_store(tmp_path_factory, "training-runs") as path:
         yield path
-        get_job_manager(path).shutdown()
 
 
 def training(query: dict | None = None) -> AppTest:

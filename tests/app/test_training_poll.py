@@ -16,20 +16,16 @@ import pyarrow as pa
 import pytest
 
 from app.views.training.frames import RunSeries
-from optim_core.training.jobs import get_job_manager
 from optim_core.training.store import RunStore
 from tests.app.apptest import open_view
+from tests.app.training_store import training_run_store
 from tests.benchmarks.bench_scripts import load_bench
 
 
 @pytest.fixture(scope="module", autouse=True)
 def runs_dir(tmp_path_factory):
-    path = tmp_path_factory.mktemp("training-poll-runs")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("OPTIM_LAB_RUNS_DIR", str(path))
-        patch.setenv("OPTIM_LAB_TORCH_THREADS", "1")
+    with training_run_store(tmp_path_factory, "training-poll-runs") as path:
         yield path
-        get_job_manager(path).shutdown()
 
 
 @pytest.fixture(scope="module")

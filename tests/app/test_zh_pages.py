@@ -43,6 +43,7 @@ from optim_core.training.config import RunConfig
 from optim_core.training.jobs import get_job_manager
 from optim_core.training.ownership import new_key
 from tests.app.apptest import MAIN, open_view
+from tests.app.training_store import training_run_store
 
 NAMES = {
     # optimizers and the people behind them and the lessons
@@ -208,17 +209,12 @@ def english_words(texts: list[str], typed: tuple[str, ...] = ()) -> dict[str, st
 def runs_dir(tmp_path_factory):
     """The Training page's worker pool is the process's one JobManager: a temporary run store here too
     (the pattern of tests/app/test_page_training.py). A data root with folders that are no dataset."""
-    path = tmp_path_factory.mktemp("zh-runs")
     root = tmp_path_factory.mktemp("zh-data")
     (root / "empty").mkdir()
     (root / "notes").mkdir()
     (root / "notes" / "readme.txt").write_text("not images")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("OPTIM_LAB_RUNS_DIR", str(path))
-        patch.setenv("OPTIM_LAB_TORCH_THREADS", "1")
-        patch.setenv("OPTIM_LAB_DATA_ROOT", str(root))
+    with training_run_store(tmp_path_factory, "zh-runs", env={"OPTIM_LAB_DATA_ROOT": str(root)}) as path:
         yield path
-        get_job_manager(path).shutdown()
 
 
 def zh(view: str, query: dict | None = None) -> AppTest:
