@@ -22,7 +22,7 @@ def main() -> None:
 
     import streamlit as st
 
-    from app.shared import gc_freeze, theme
+    from app.shared import gc_freeze, presenter, theme
     from app.shared.i18n import LANGUAGES, t
     from app.shared.navigation import PAGES, page_script
     from app.shared.run_access import take_admin_token
@@ -40,7 +40,16 @@ def main() -> None:
     )
     presenter_mode = Setting("present", "bool", False, "sidebar.presenter", help="sidebar.presenter_help")
 
-    st.set_page_config(page_title="Optimizer Lab", page_icon="📉", layout="wide")
+    # presenter mode and a view-only link open with the sidebar closed: the figure gets the screen
+    drawer_closed = (
+        presenter.opened_as(presenter_mode) or presenter.opened_as(presenter.VIEW) == presenter.WATCH
+    )
+    st.set_page_config(
+        page_title="Optimizer Lab",
+        page_icon="📉",
+        layout="wide",
+        initial_sidebar_state="collapsed" if drawer_closed else "auto",
+    )
     # The rules compile in a background thread, once per server process (later calls do nothing);
     # simulate() switches to the compiled code as it becomes ready and never waits for it.
     # OPTIM_LAB_WARM_UP=0: off.
@@ -66,17 +75,27 @@ def main() -> None:
     page = st.navigation(pages)
 
     state.set_page(page.url_path or "home")
+    state.register(presenter.VIEW)
+    controls = presenter.controls(state)  # a view-only link draws no controls
     with st.sidebar:
-        state.widget(language)
-        presenter = state.widget(presenter_mode)
-        st.caption(t("sidebar.share"))
-    st.html(theme.BASE_CSS + (theme.PRESENTER_CSS if presenter else ""))
+        controls.widget(language)
+        presenting = controls.widget(presenter_mode)
+        if not presenter.watching():
+            st.caption(t("sidebar.share"))
+            share = st.empty()  # the view-only link, once the page has put its settings in the URL
+    css = theme.BASE_CSS + (theme.PRESENTER_CSS if presenting else "")
+    st.html(css + (presenter.WATCH_CSS if presenter.watching() else ""))
 
     notices = st.container()
     try:
         page.run()
     finally:
         state.sync()
+        if not presenter.watching():
+            with share.container():
+                st.caption(t("share.watch_caption"))
+                link = presenter.watch_link()  # percent-encoded: no Markdown can form in it
+                st.markdown(f"[`{link}`]({link})")
         for notice in dict.fromkeys(state.notices):
             notices.warning(notice, icon=":material/link_off:")
         gc_freeze.freeze_imports()  # after a page's first run: its modules are imported now

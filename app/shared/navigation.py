@@ -17,12 +17,15 @@ class PageEntry(NamedTuple):
 
 
 PAGES = (
+    # first: where a student starts (Home, the default page, points to it too)
+    PageEntry("lessons/page.py", "lessons", "nav.lessons", ":material/school:"),
     PageEntry("home.py", "home", "nav.home", ":material/home:"),
     PageEntry("playground/page.py", "playground", "nav.playground", ":material/landscape:"),
     PageEntry("analysis/page.py", "analysis", "nav.analysis", ":material/grid_on:"),
     PageEntry("schedules/page.py", "schedules", "nav.schedules", ":material/trending_down:"),
     PageEntry("ema/page.py", "ema", "nav.ema", ":material/show_chart:"),
     PageEntry("training/page.py", "training", "nav.training", ":material/model_training:"),
+    PageEntry("classroom/page.py", "classroom", "nav.classroom", ":material/how_to_vote:"),
 )
 
 

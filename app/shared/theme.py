@@ -1,7 +1,8 @@
 """Colours and sizes shared by every page and figure (no streamlit import: figures use it too).
 
 Each optimizer's colour is in its row of optim_core.optimizers.catalog. A colour belongs to an optimizer,
-not to a slot, so Adam is the same colour on every page; a second run of the same optimizer gets another
+not to a slot, so Adam is the same colour on every page; so does its dash (the Adam family's warm colours
+look alike on a projector, so each draws its own dash). A second run of the same optimizer gets another
 line dash and marker instead.
 """
 
@@ -23,8 +24,15 @@ def optimizer_colour(name: str) -> str:
     return facts.colour if facts else FALLBACK_COLOURS[sum(map(ord, name)) % len(FALLBACK_COLOURS)]
 
 
+def optimizer_dash(name: str) -> str:
+    """The optimizer's own line dash (the Adam family's differ: their colours look alike on a projector)."""
+    facts = CATALOG.get(name)
+    return facts.dash if facts else DASHES[0]
+
+
 def slot_styles(names: list[str]) -> list[dict]:
-    """Colour, dash and marker symbol per slot: the nth repeat of an optimizer gets the nth dash."""
+    """Colour, dash and marker symbol per slot: the optimizer's colour and dash, a symbol per slot; the
+    nth repeat of an optimizer moves n dashes on from its own."""
     seen: dict[str, int] = {}
     styles = []
     for slot, name in enumerate(names):
@@ -33,7 +41,7 @@ def slot_styles(names: list[str]) -> list[dict]:
         styles.append(
             {
                 "colour": optimizer_colour(name),
-                "dash": DASHES[repeat % len(DASHES)],
+                "dash": DASHES[(DASHES.index(optimizer_dash(name)) + repeat) % len(DASHES)],
                 "symbol": SYMBOLS[slot % len(SYMBOLS)],
             }
         )
@@ -74,7 +82,8 @@ PRESENTER_CSS = """
 [data-testid="stNumberInput"] input, [data-testid="stTextInput"] input, [data-testid="stSegmentedControl"] p,
 [data-testid="stTickBarMin"], [data-testid="stTickBarMax"], button p { font-size: 1.25rem !important; }
 h1 { font-size: 3.2rem !important; } h2 { font-size: 2.4rem !important; } h3 { font-size: 2rem !important; }
-[data-testid="stSidebar"] { min-width: 420px !important; }
+[data-testid="stSidebar"][data-collapsed="false"] { min-width: 420px !important; }
+h1 { margin-top: -1rem; }
 .katex { font-size: 1.6em !important; }
 .lab-table { font-size: 1.25rem !important; }
 </style>

@@ -12,6 +12,9 @@ CARDS = [page.url_path for page in PAGES if page.url_path != "home"]
 
 st.title(t("home.title"))
 st.markdown(t("home.lead"))
+with st.container(border=True, horizontal=True, vertical_alignment="center", key="home_start_here"):
+    st.markdown(t("home.start_here"))
+    st.page_link(page_script("lessons"), label=t("home.start_button"), icon=":material/school:")
 
 for row in range(0, len(CARDS), 2):
     for column, key in zip(st.columns(2, gap="medium"), CARDS[row : row + 2], strict=False):

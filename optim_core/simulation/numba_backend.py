@@ -7,13 +7,14 @@ optimizer step. Compiled, a step costs tens of nanoseconds.
 What is compiled is not a second copy of any formula: numba compiles the rules' own `update`
 functions (optimizers/*.py), the helpers they call (`JITTED_HELPERS`, listed here one by one), the
 surfaces' own `grad` functions and step.perturb_gradient, into one loop over the steps of each group of
-runs (`_drive`, the compiled twin of numpy_backend.advance's loop). Three small shims let that NumPy
-code compile unchanged: ``hp["name"]`` on a NamedTuple of hyperparameters, `active`, and the surfaces'
-`_shaped`.
+runs (drive_loop.py, the compiled twin of numpy_backend.advance's loop, in one module per rule and
+surface: drivers.py). Three small shims let that NumPy code compile unchanged: ``hp["name"]`` on a
+NamedTuple of hyperparameters, `active`, and the surfaces' `_shaped`.
 
-The first call for a rule (and for each surface) compiles for seconds; later calls in the process
-reuse the machine code. Custom formula surfaces are not compiled (their gradient is an expression
-tree walked in Python): `supports(surface)` says so, and simulate raises a ValueError that says so.
+The first call for a rule on a surface compiles for seconds; later calls reuse the machine code, in this
+process and, from numba's disk cache, in later ones (a tenth of a second to load). Custom formula
+surfaces are not compiled (their gradient is an expression tree walked in Python): `supports(surface)`
+says so, and simulate raises a ValueError that says so.
 """
 
 from __future__ import annotations
@@ -30,8 +31,9 @@ from numba.extending import intrinsic, overload, register_jitable
 from .. import surfaces
 from ..optimizers import RULES, adam, radam, torch_ops
 from ..optimizers import rule as rule_module
-from ..surfaces import benchmarks, elementary
+from ..surfaces import benchmarks, classifier, elementary
 from ..surfaces import surface as surface_module
+from . import drivers
 from .groups import RunGroup
 from .numba_cache import use_source_keyed_cache
 from .step import perturb_gradient
@@ -51,6 +53,9 @@ JITTED_HELPERS = (
     elementary._rotate,
     elementary._sech2,
     benchmarks._beale_term_grad,
+    classifier._logistic,
+    classifier._mse_grad,
+    classifier._ce_grad,
 )
 # Compiled as a shim instead (below): torch_ops.fma, whose NumPy code emulates one fused multiply-add
 # in some 25 operations, is the CPU's own FMA in compiled code: the same correctly rounded a·b + c.
@@ -142,46 +147,6 @@ def _store_impl(out, value):
     return copy
 
 
-# ---- the loop ---------------------------------------------------------------------------------------
-
-
-@numba.njit
-def _drive(
-    update,
-    grad_fn,
-    state,
-    hp,
-    lr,
-    multipliers,
-    noise,
-    max_norm,
-    begin,
-    end,
-    positions,
-    gradients,
-    momentum,
-    second_moment,
-    step_size,
-):
-    """Steps every run of one group, rows [begin, end) of the whole history arrays (passed whole, so
-    that one compiled signature serves a group whether or not other groups share the arrays), as
-    numpy_backend.advance does."""
-    theta = positions[0, begin:end].copy()
-    g = np.empty((theta.shape[0], 2))
-    for t in range(gradients.shape[0]):
-        gx, gy = grad_fn(theta[:, 0].copy(), theta[:, 1].copy())
-        g[:, 0] = gx
-        g[:, 1] = gy
-        perturb_gradient(g, noise, t, max_norm)
-        gradients[t, begin:end] = g
-        # the step number as a float: β**t is then pow(), as in Python, not repeated multiplication
-        theta, state, report = update(g.copy(), state, theta, lr * multipliers[t], hp, t + 1.0)
-        positions[t + 1, begin:end] = theta
-        _store(momentum[t, begin:end], report.momentum)
-        _store(second_moment[t, begin:end], report.second_moment)
-        _store(step_size[t, begin:end], report.step_size)
-
-
 # ---- what simulate calls --------------------------------------------------------------------------
 
 
@@ -258,8 +223,8 @@ def advance(
 ) -> None:
     """numpy_backend.advance on the compiled backend, with the same arguments and the same history."""
     run = (groups, steps, multipliers, noise, max_norm, positions, gradients, diagnostics)
-    for arguments in _drive_arguments(surface, *run):
-        _drive(*arguments)
+    for drive, arguments in _drive_arguments(surface, *run):
+        drive(*arguments)
 
 
 def missing(
@@ -273,43 +238,48 @@ def missing(
     gradients: np.ndarray,
     diagnostics: tuple[np.ndarray, np.ndarray, np.ndarray],
 ) -> tuple:
-    """The signatures of `_drive` that `advance` with these arguments would have to compile first; empty
-    when the machine code for every group is there. Looks, never compiles: numba's types of the
-    arguments, as the dispatcher computes them, against the signatures it holds."""
+    """The (loop, signature) pairs that `advance` with these arguments would have to compile or load
+    first; empty when the machine code for every group is in memory. Looks, never compiles: numba's
+    types of the arguments, as the dispatcher computes them, against the signatures it holds."""
     run = (groups, steps, multipliers, noise, max_norm, positions, gradients, diagnostics)
-    typeof, shared = _drive.typeof_pyval, None
+    shared = None
     needed: dict[tuple, None] = {}  # in order, without repeats
-    for args in _drive_arguments(surface, *run):
-        # the arguments after the first five are of the same types for every group: typed once
-        shared = shared or tuple(typeof(a) for a in args[5:])
-        signature = tuple(typeof(a) for a in args[:5]) + shared
-        if signature not in _drive.overloads:
-            needed[signature] = None
+    for drive, args in _drive_arguments(surface, *run):
+        typeof = drive.typeof_pyval
+        # the arguments after the first three are of the same types for every group: typed once
+        shared = shared or tuple(typeof(a) for a in args[3:])
+        signature = tuple(typeof(a) for a in args[:3]) + shared
+        if signature not in drive.overloads:
+            needed[(drive.py_func.__module__, signature)] = None
     return tuple(needed)
 
 
 def _drive_arguments(surface, groups, steps, multipliers, noise, max_norm, positions, gradients, diagnostics):
-    """`_drive`'s arguments for each group, in order."""
+    """(the group's compiled loop, its arguments) for each group, in order."""
     grad_fn = _grad_dispatcher(surface)
     ones = np.ones(steps) if multipliers is None else np.asarray(multipliers, dtype=float)
     for group in groups:
         record = _hyperparameter_record(tuple(group.hp))
         hp = record(**{name: _as_numba_value(value) for name, value in group.hp.items()})
         state = group.rule.init(np.ascontiguousarray(positions[0, group.begin : group.end]))
+        drive = drivers.driver(
+            group.rule.update, _compiled_update(group.rule.update), surface, grad_fn, CACHE_FOLDER
+        )
         yield (
-            _compiled_update(group.rule.update),
-            grad_fn,
-            state,
-            hp,
-            _as_numba_value(group.lr),
-            ones,
-            noise,
-            float(max_norm),
-            group.begin,
-            group.end,
-            positions,
-            gradients,
-            *diagnostics,
+            drive,
+            (
+                state,
+                hp,
+                _as_numba_value(group.lr),
+                ones,
+                noise,
+                float(max_norm),
+                group.begin,
+                group.end,
+                positions,
+                gradients,
+                *diagnostics,
+            ),
         )
 
 

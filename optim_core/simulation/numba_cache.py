@@ -16,8 +16,17 @@ from pathlib import Path
 import numba
 
 PACKAGE = Path(__file__).resolve().parents[1]  # optim_core/
-# Everything compiled code can reach: the rules, the surfaces, the loop and its shims, the jitable marker.
-COMPILED_SOURCES = ("optimizers", "surfaces", "simulation", "jitable.py")
+# Everything compiled code can reach: the rules, the surfaces, the loop, its shims and the gradient step,
+# the jitable marker (tests/core/test_numba_cache.py checks that every compiled helper's file is here).
+# Not the rest of simulation/ (simulate(), the warm-up): an edit there keeps the machine code.
+COMPILED_SOURCES = (
+    "optimizers",
+    "surfaces",
+    "simulation/numba_backend.py",
+    "simulation/drive_loop.py",
+    "simulation/step.py",
+    "jitable.py",
+)
 
 
 def source_digest(root: Path = PACKAGE, parts: tuple[str, ...] = COMPILED_SOURCES) -> str:

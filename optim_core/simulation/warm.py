@@ -9,18 +9,25 @@ every built-in surface (or those named), in the order given. When simulate() mee
 missing (a rule with a term its defaults switch off, per-run hyperparameters), it runs it on NumPy and
 `request`s that code, which the thread compiles before the rest of the warm-up: the next run is fast.
 
-Why a thread and not a process: numba keeps the rules' and surfaces' machine code on disk, but not the
-loop that joins them (its signature names the compiled functions, which differ per process), so a
-process could not hand the loop over. The thread runs at a lower priority (nice 10) where the OS allows
-it, and numba compiles under its own lock, which the fast path never takes: a page that finds its code
-ready runs it while the thread compiles something else.
+Where the compiling happens: in a child process (compile_child.py), one job at a time, at a lower
+priority (nice 10). numba compiles in Python, holding the GIL: in the server's own process some 150
+compiles of ~4 s each (the first start) would take turns with every page of every session. The child
+writes the machine code to numba's disk cache (drivers.py makes every loop cacheable); the thread then
+loads it in this process (~0.1 s) while it waits for the child's next job (reading a pipe releases the
+GIL). Later server starts find everything on disk: the warm-up only loads. Where the child cannot start,
+the thread compiles in this process, as before. numba loads and compiles under its own lock, which the
+fast path never takes.
 """
 
 from __future__ import annotations
 
+import base64
 import heapq
 import itertools
 import os
+import pickle
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Sequence
 
@@ -29,7 +36,7 @@ from ..surfaces import Surface, get_surface, surface_names
 
 _REQUESTED, _WARM_UP = 0, 1  # priorities: what a run asked for comes before the rest of the warm-up
 _condition = threading.Condition()
-_jobs: list[tuple[int, int, Callable[[], object]]] = []  # a heap of (priority, order, job)
+_jobs: list[tuple[int, int, Surface, list]] = []  # a heap of (priority, order, surface, configs)
 _order = itertools.count()
 _unfinished = 0
 _requested: set = set()
@@ -52,7 +59,7 @@ def warm_up(surfaces: Sequence[str] | None = None, rules: Sequence[str] | None =
         for name in surface_names() if surfaces is None else surfaces:
             surface = get_surface(name)
             for rule in RULES if rules is None else rules:
-                _put(_WARM_UP, _job(surface, [(rule, {})]))
+                _put(_WARM_UP, surface, [(rule, {})])
         _thread = threading.Thread(target=_work, name="optim_core warm-up", daemon=True)
         _thread.start()
     return True
@@ -71,7 +78,7 @@ def request(surface: Surface, configs: list[tuple[str, dict]], key: object) -> b
         if _thread is None or key in _requested:
             return False
         _requested.add(key)
-        _put(_REQUESTED, _job(surface, configs))
+        _put(_REQUESTED, surface, configs)
     return True
 
 
@@ -97,35 +104,83 @@ def compile_with(function: Callable[[Surface, list[tuple[str, dict]]], object]) 
 _compile: Callable[[Surface, list[tuple[str, dict]]], object] | None = None
 
 
-def _job(surface: Surface, configs: list[tuple[str, dict]]) -> Callable[[], object]:
-    """Compile by running (compile_with). The number of starts and steps, the schedule, noise and
-    clipping do not change the compiled signature; the rule, its switched-off terms and which
-    hyperparameters differ between the runs of a group do."""
-    return lambda: _compile(surface, configs) if _compile is not None else None
-
-
-def _put(priority: int, job: Callable[[], object]) -> None:
+def _put(priority: int, surface: Surface, configs: list[tuple[str, dict]]) -> None:
     global _unfinished
-    heapq.heappush(_jobs, (priority, next(_order), job))
+    heapq.heappush(_jobs, (priority, next(_order), surface, configs))
     _unfinished += 1
     _condition.notify_all()
 
 
 def _work() -> None:
+    """The thread: each job compiled by the child (if it runs), then loaded (or compiled) here. The number
+    of starts and steps, the schedule, noise and clipping do not change the compiled signature; the rule,
+    its switched-off terms and which hyperparameters differ between the runs of a group do."""
     global _unfinished
-    try:  # Linux: a thread id sets the niceness of that thread only
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
-    except (AttributeError, OSError):
-        pass
+    lower_priority()
+    child, in_process = None, os.environ.get("OPTIM_LAB_COMPILE_IN_PROCESS") == "1"
     while True:
         with _condition:
+            idle = not _jobs
+        if idle and child is not None:  # nothing queued: the child goes (numba's compiler holds GBs)
+            _end_child(child)
+            child = None  # a new one comes with the next job
+        with _condition:
             _condition.wait_for(lambda: bool(_jobs))
-            _, _, job = heapq.heappop(_jobs)
+            _, _, surface, configs = heapq.heappop(_jobs)
         try:
-            job()
+            if child is None and not in_process:
+                child = _start_child()
+                in_process = child is None  # it cannot start here: compile in this process from now on
+            if child is not None and not _child_compiles(child, surface, configs):
+                child, in_process = None, True  # it died: compile here from now on
+            if _compile is not None:
+                _compile(surface, configs)  # loads what the child wrote; compiles what it could not
         except Exception:  # a run numba cannot compile stays on the NumPy backend, as it was
             pass
         finally:
             with _condition:
                 _unfinished -= 1
                 _condition.notify_all()
+
+
+def lower_priority() -> None:
+    try:  # Linux: a thread id sets the niceness of that thread only
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+    except (AttributeError, OSError):
+        pass
+
+
+def _start_child() -> subprocess.Popen | None:
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-m", f"{__package__}.compile_child"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+    except OSError:
+        return None
+
+
+def _end_child(child: subprocess.Popen) -> None:
+    """Close its pipe (it ends when its input ends) and reap it."""
+    try:
+        assert child.stdin is not None
+        child.stdin.close()
+        child.wait(timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        child.kill()
+
+
+def _child_compiles(child: subprocess.Popen, surface: Surface, configs: list) -> bool:
+    """Send one job (the surface by its name and parameters: built-in surfaces only) and wait for the
+    child's answer, "ok" or "failed"; False when the child is gone."""
+    job = base64.b64encode(pickle.dumps((surface.name, dict(surface.params), configs))).decode()
+    try:
+        assert child.stdin is not None and child.stdout is not None
+        child.stdin.write(job + "\n")
+        child.stdin.flush()
+        return child.stdout.readline() != ""
+    except (OSError, ValueError):
+        return False

@@ -3,6 +3,7 @@
     surface.py          the Surface type, and the helpers every surface uses (_shaped, _check_param)
     elementary.py       bowl, ravine, saddle, monkey saddle, plateau: one phenomenon each
     benchmarks.py       Rosenbrock, Beale, Himmelblau, Rastrigin, six-hump camel
+    classifier.py       one neuron σ(w x + b) on 12 fixed points: squared error and cross-entropy
     builtin.py          the registry: get_surface(name, **params), surface_names()
     critical_points.py  eigenvalues of the Hessian, classification of a point, Newton's method, grid search
 

@@ -1,7 +1,8 @@
 """The built-in surfaces by name: the one table of them, in the order a course teaches them.
 
 From the round bowl, through ill-conditioning, saddles and plateaus (elementary.py), to the classic
-benchmark functions with many minima (benchmarks.py). `get_surface("ravine", condition=50)` builds one.
+benchmark functions with many minima (benchmarks.py), to a one-neuron classifier's two losses
+(classifier.py: squared error and cross-entropy). `get_surface("ravine", condition=50)` builds one.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 
-from . import benchmarks, elementary
+from . import benchmarks, classifier, elementary
 from .surface import Surface
 
 # name -> factory(**params) -> Surface: the one list of built-in surfaces, in teaching order
@@ -24,6 +25,8 @@ _FACTORIES: dict[str, Callable[..., Surface]] = {
     "himmelblau": benchmarks.himmelblau,
     "rastrigin": benchmarks.rastrigin,
     "six_hump_camel": benchmarks.six_hump_camel,
+    "classifier_mse": classifier.classifier_mse,
+    "classifier_ce": classifier.classifier_ce,
 }
 
 

@@ -42,6 +42,7 @@ from optim_core.training.config import ConfigError, RunConfig, steps_per_epoch
 from optim_core.training.data.dataset import ImageDataset
 from optim_core.training.data.load import load_dataset
 from optim_core.training.device import pick_device, synchronize
+from optim_core.training.landscape.paths import PathRecorder
 from optim_core.training.lanes import Lane, LaneGroup, evaluate_model
 from optim_core.training.metrics import (
     DEVICE_STEP_METRICS,
@@ -78,7 +79,8 @@ class Trainer:
 
     data: an ImageDataset, else the config's dataset is loaded. callback: receives MetricRows and
     epoch ends. should_stop: polled after every micro-batch (so is `request_stop()`); a stopped
-    trainer can be saved (`save_checkpoint`) and continued (`from_checkpoint(...).run()`).
+    trainer can be saved (`save_checkpoint`) and continued (`from_checkpoint(...).run()`). record_paths: keep
+    the lanes' paths through weight space (`paths`, landscape/paths.py; written beside the checkpoint).
     """
 
     def __init__(
@@ -88,6 +90,7 @@ class Trainer:
         *,
         callback: TrainingCallback | None = None,
         should_stop: Callable[[], bool] | None = None,
+        record_paths: bool = True,
     ):
         if not isinstance(config, RunConfig):
             raise ConfigError(f"Trainer needs a RunConfig, got {type(config).__name__}")
@@ -111,6 +114,7 @@ class Trainer:
         self._best_evaluated: dict[tuple[str, int], float] = {}  # (lane, best epoch) -> saved weights' acc
         self.last_val: dict[str, tuple[float, float, float | None]] = {}
         self._build()
+        self.paths = PathRecorder(self, record_paths)
 
     # ------------------------------------------------------------------ setup
 
@@ -214,6 +218,7 @@ class Trainer:
         if len(g.pending) > steps_before:
             stepped = g.pending[-1]
             stepped.times = tuple(g.lanes[position].train_time for position in stepped.lanes)
+            self.paths.after_step(g, stepped)
 
     def _dropout_mask(self, batch: int, epoch: int, index: int) -> torch.Tensor | None:
         if self._dropout_gen is None:
@@ -307,6 +312,7 @@ class Trainer:
             if isinstance(lane.lr_at, PlateauLR):  # scheduler.step(val_loss), once per epoch
                 lane.lr_at.observe(named["val_loss"])
         self.history += rows
+        self.paths.end_epoch(rows)
         self.epoch, self.batch, self.epoch_train_time = epoch, 0, 0.0
         self.callback.on_metrics(rows)
         self.callback.on_epoch_end(self, epoch)
@@ -358,10 +364,13 @@ class Trainer:
     def load_state_dict(self, state: dict) -> None:
         restore_trainer_state(self, state)
         replay_plateaus(self.lanes, self.history)
+        self.paths.resume()
 
     def save_checkpoint(self, path: str | Path) -> Path:
         """Write atomically (temp file + rename): a crash never leaves half a checkpoint. The lanes'
-        best weights go beside it (checkpoint.BEST_WEIGHTS_FILE) when keep_best kept some."""
+        best weights go beside it (checkpoint.BEST_WEIGHTS_FILE) when keep_best kept some, and the lanes'
+        paths (landscape.paths.PATHS_FILE), first: a path file is never behind its checkpoint."""
+        self.paths.save(Path(path).parent)
         path = save_checkpoint(self.state_dict(), path)
         if any(lane.best_state is not None for lane in self.lanes):
             save_checkpoint(best_weights(self, self._best_evaluated), path.parent / BEST_WEIGHTS_FILE)

@@ -72,6 +72,9 @@ HIDDEN_FIELDS = {
     "id", "form_id", "key", "type", "css", "url", "icon", "deferred_file_id", "query_string", "page",
     "page_script_hash", "config", "language", "code_text", "data", "theme", "format", "raw_value",
     "raw_values", "default", "value", "spec", "columns", "use_container_width", "selection_mode",
+    # a button's keyboard key ("left", "space"): Streamlit draws it as the key's own label (an arrow,
+    # "Space", as printed on the keyboard), not a sentence the page could translate
+    "shortcut",
 }  # fmt: skip
 
 

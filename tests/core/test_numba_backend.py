@@ -283,3 +283,21 @@ def test_the_compiled_fma_equals_the_numpy_emulation_bit_for_bit():
         got_fma, got_lerp = compiled(*args)
         np.testing.assert_array_equal(got_fma, fma(*args))
         np.testing.assert_array_equal(got_lerp, lerp(*args))
+
+
+def test_the_warm_up_compiles_in_a_child_process_and_this_process_loads_the_machine_code(fresh_warm_up):
+    """numba compiles holding the GIL; the server's pages need it. The warm-up's child compiles to the
+    disk cache, and this process only loads what it wrote (a cache hit, no compile here)."""
+    from optim_core.simulation import drivers
+
+    warm = fresh_warm_up
+    surface = get_surface("bowl", curvature=1.2345)  # nothing compiled for it, here or on disk
+    warm.warm_up(surfaces=())
+    assert warm.request(surface, [("adagrad", {"lr": 0.1})], key=("child test",))
+    assert warm.wait(timeout=600)
+    loop = next(
+        loop
+        for name, loop in drivers._drivers.items()
+        if name == drivers.module_name(RULES["adagrad"].update, surface)
+    )
+    assert sum(loop.stats.cache_hits.values()) == 1 and not loop.stats.cache_misses

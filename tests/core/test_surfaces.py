@@ -27,6 +27,8 @@ TEACHING_ORDER = [
     "himmelblau",
     "rastrigin",
     "six_hump_camel",
+    "classifier_mse",
+    "classifier_ce",
 ]
 
 
@@ -64,6 +66,18 @@ def torch_f(name, p):
         )
     if name == "six_hump_camel":
         return lambda x, y: (4 - 2.1 * x**2 + x**4 / 3) * x**2 + x * y + (-4 + 4 * y**2) * y**2
+    if name in ("classifier_mse", "classifier_ce"):
+        # one neuron σ(w·x_i + b) with (w, b) = (x, y) on the module's fixed points, by torch's own losses
+        from optim_core.surfaces.classifier import POINTS
+
+        def neuron(x, y):
+            z = x[:, None] * torch.tensor([p[0] for p in POINTS], dtype=torch.float64) + y[:, None]
+            labels = torch.tensor([float(p[1]) for p in POINTS], dtype=torch.float64).expand_as(z)
+            if name == "classifier_mse":
+                return ((torch.sigmoid(z) - labels) ** 2).mean(dim=1)
+            return torch.nn.functional.binary_cross_entropy_with_logits(z, labels, reduction="none").mean(1)
+
+        return neuron
     raise AssertionError(name)
 
 

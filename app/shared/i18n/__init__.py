@@ -27,6 +27,11 @@ _MODULES = (
     "ownership",  # who controls a run: capability links, the admin token, quotas
     "uploads",  # uploaded and server-folder datasets, their limits
     "notices",  # notices about links and typed text
+    "landscape",  # Training: a finished run's loss landscape, the babysitting checks
+    "loss_surfaces",  # MSE vs cross-entropy surfaces and their side-by-side view
+    "lessons",  # the Lessons page: predict, reveal, explain
+    "presenter",  # presenter mode on a projector, keyboard shortcuts, view-only links
+    "classroom",  # class mode: join codes, votes, the tally
 )
 
 

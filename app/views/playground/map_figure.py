@@ -27,7 +27,9 @@ from app.views.playground.map_overlays import overlay_shapes
 
 # The map's margins already hold its tick labels, legend and player. Plotly grows a margin that is too
 # small for them and then draws the whole figure again.
-MAP_MARGINS = {False: dict(l=64, r=24, t=48, b=164), True: dict(l=88, r=30, t=62, b=206)}  # by presenter
+MAP_MARGINS = {False: dict(l=64, r=24, t=48, b=164), True: dict(l=88, r=30, t=62, b=164)}  # by presenter
+# A projector's first screen (1280×720) holds the step row and the whole figure, its player included.
+MAP_HEIGHT = {False: 640, True: 520}
 
 
 def contour_figure(
@@ -116,7 +118,7 @@ def contour_figure(
     map_width = 0.56 if loss is not None else 1.0
     no_grid = dict(showgrid=False, zeroline=False)  # the picture fills the map
     layout = dict(
-        height=820 if presenter else 640,
+        height=MAP_HEIGHT[presenter],
         margin=MAP_MARGINS[presenter],
         template=theme.template(),
         font=dict(size=lk.font),

@@ -17,6 +17,7 @@ import dataclasses
 import streamlit as st
 
 from app.shared import plotting
+from app.shared import presenter as presenting_mode
 from app.shared.controls import slot_settings
 from app.shared.formula_text import formula_message
 from app.shared.html_table import html_table
@@ -27,7 +28,7 @@ from app.shared.optimizer_labels import optimizer_label
 from app.shared.schedule_controls import read_schedule
 from app.shared.settings import Setting, current
 from app.shared.simulation_cache import NOISE_MODES, build_surface, cached_scales, finite_at
-from app.views.playground import map_base, model, rule_text
+from app.views.playground import layout, map_base, model, rule_text, side_by_side, slides
 from optim_core.optimizers import optimizer_names
 from optim_core.surfaces import get_surface, surface_names
 
@@ -35,6 +36,8 @@ MAX_SLOTS = 6
 CUSTOM = "custom"
 state = current()
 presenter = bool(st.session_state.get("present", False))
+watching = presenting_mode.watching()  # a view-only link: the URL's settings, no controls drawn
+controls = presenting_mode.controls(state)
 
 
 def reset_start() -> None:
@@ -60,15 +63,11 @@ def take_click() -> None:
         rerun_page()  # the start's number inputs are in the sidebar
 
 
-def nudge(delta: int, steps: int) -> None:
-    st.session_state["t"] = min(max(st.session_state.get("t", steps) + delta, 0), steps)
-
-
 st.title(t("pg.title"))
 side = st.sidebar
 
 # ---- the surface --------------------------------------------------------------------------------
-surface_name = state.widget(
+surface_name = controls.widget(
     Setting(
         "surface",
         "choice",
@@ -82,7 +81,7 @@ surface_name = state.widget(
 )
 formula, surface_params = None, ()
 if surface_name == CUSTOM:
-    formula = state.widget(
+    formula = controls.widget(
         Setting("formula", "text", "x**2 - y**2 + 0.1*sin(5*x)", "pg.formula", help="pg.formula_help"),
         side,
         on_change=reset_start,
@@ -91,7 +90,7 @@ elif surface_name == "ravine":
     surface_params = (
         (
             "condition",
-            state.widget(
+            controls.widget(
                 Setting(
                     "condition", "log", 20.0, "pg.condition", low=1.0, high=1000.0, help="pg.condition_help"
                 ),
@@ -104,27 +103,29 @@ try:
 except ValueError as error:
     st.error(t("pg.formula_error", error=formula_message(error)), icon=":material/error:")
     st.stop()
-st.caption(literal(pick(surface.description)))
+description = literal(pick(surface.description))
+if not presenter:  # on a projector it follows the map: the first screen is the map's
+    st.caption(description)
 scales = cached_scales(surface_name, formula, surface_params)
 
 # ---- common controls ----------------------------------------------------------------------------
 with side.expander(t("pg.common"), expanded=True):
     c1, c2 = st.columns(2)
-    x0 = state.widget(
+    x0 = controls.widget(
         Setting("x0", "float", float(surface.start[0]), "pg.start_x", low=-1e3, high=1e3, step=0.1),
         c1,
         format="%.3f",
     )
-    y0 = state.widget(
+    y0 = controls.widget(
         Setting("y0", "float", float(surface.start[1]), "pg.start_y", low=-1e3, high=1e3, step=0.1),
         c2,
         format="%.3f",
     )
     st.caption(t("pg.start_hint"))
-    steps = state.widget(
+    steps = controls.widget(
         Setting("steps", "int", 100, "pg.steps", low=10, high=2000, step=10, widget="slider")
     )
-    noise = state.widget(
+    noise = controls.widget(
         Setting(
             "noise",
             "choice",
@@ -136,30 +137,35 @@ with side.expander(t("pg.common"), expanded=True):
             widget="radio",
         )
     )
-    seed = state.widget(Setting("seed", "int", 0, "pg.seed", low=0, high=10_000)) if noise != "batch" else 0
+    seed = (
+        controls.widget(Setting("seed", "int", 0, "pg.seed", low=0, high=10_000)) if noise != "batch" else 0
+    )
     clip_norm = None
-    if state.widget(Setting("clip", "bool", False, "pg.clip")):
-        clip_norm = state.widget(Setting("clip_norm", "log", 1.0, "pg.clip_norm", low=0.01, high=100.0))
-    weight_decay = state.widget(
+    if controls.widget(Setting("clip", "bool", False, "pg.clip")):
+        clip_norm = controls.widget(Setting("clip_norm", "log", 1.0, "pg.clip_norm", low=0.01, high=100.0))
+    weight_decay = controls.widget(
         Setting("wd", "float", 0.0, "pg.wd", low=0.0, high=1.0, step=0.01, widget="slider", help="pg.wd_help")
     )
 
 # ---- page-wide settings of the optimizers --------------------------------------------------------
-n_slots = state.widget(Setting("n_opt", "int", 4, "pg.n_opt", low=1, high=MAX_SLOTS, widget="slider"), side)
+n_slots = controls.widget(
+    Setting("n_opt", "int", 4, "pg.n_opt", low=1, high=MAX_SLOTS, widget="slider"), side
+)
 
 with side.expander(t("pg.schedule"), expanded=bool(st.query_params.get("sched"))):
     st.caption(t("pg.schedule_help"))
     try:
-        schedule = read_schedule(state, "sched_", st, key="sched", relative=True, run_length=steps)
+        schedule = read_schedule(controls, "sched_", st, key="sched", relative=True, run_length=steps)
     except ValueError as error:
         st.error(t("pg.schedule_error", error=error), icon=":material/error:")
         schedule = None
 
 # ---- what the map and the page show (reshapes the figure, so a change reruns the page) --------------
 with side.expander(t("pg.view"), expanded=True):
-    log_y = state.widget(Setting("logy", "bool", bool(surface.log_levels), "pg.logy"))
-    show_axes = state.widget(Setting("curv", "bool", False, "pg.curv_axes", help="pg.curv_axes_help"))
-    view3d = state.widget(Setting("view3d", "bool", False, "pg.view3d"))
+    log_y = controls.widget(Setting("logy", "bool", bool(surface.log_levels), "pg.logy"))
+    show_axes = controls.widget(Setting("curv", "bool", False, "pg.curv_axes", help="pg.curv_axes_help"))
+    view3d = controls.widget(Setting("view3d", "bool", False, "pg.view3d"))
+    pair = side_by_side.toggle(controls, surface_name)  # MSE | cross-entropy under the map
 
 FIG_TEXT = ("play", "pause", "step", "loss", "height", "minimum", "saddle", "start", "click_hint", "diverged")
 fig_text = {key: t(f"fig.{key}") for key in (*FIG_TEXT, "lr_multiplier")}
@@ -183,23 +189,19 @@ def lr_setting(i: int, name: str) -> Setting:
     return dataclasses.replace(setting, label=lambda: t("pg.lr_of", name=optimizer_label(name)))
 
 
-def slot_columns() -> list:
-    """One column per optimizer, up to four in a row or rows of three; the cards and the LR sliders
-    below them use the same layout, so each slider sits under its card."""
-    per_row = n_slots if n_slots <= 4 else 3
-    columns = []
-    for first in range(1, n_slots + 1, per_row):
-        columns += st.columns(per_row)[: n_slots - first + 1]
-    return columns
-
-
 def optimizer_cards() -> tuple[tuple[str, tuple], ...]:
     """Each optimizer in a card: its rule, and a popover with its hyperparameters other than the LR.
 
     Returns (rule, ((hyperparameter, value), ...)) per optimizer; the LR is read in the fragment.
     """
     rules = []
-    for i, column in enumerate(slot_columns(), start=1):
+    if watching:  # no cards: each slot's rule and hyperparameters come from the URL
+        for i in range(1, n_slots + 1):
+            name = controls.widget(optimizer_setting(i))
+            others = [s for s in slot_settings(i, name, scales) if s.key != f"o{i}_lr"]
+            rules.append((name, tuple((s.key.split("_", 1)[1], controls.widget(s)) for s in others)))
+        return tuple(rules)
+    for i, column in enumerate(layout.slot_columns(n_slots, presenter), start=1):
         with column, st.container(border=True, key=f"pg_card_{i}"):
             rule, more = st.columns([3, 1], vertical_alignment="bottom")
             # a new rule starts from its own defaults (its LR for this surface, its betas, ...)
@@ -214,32 +216,26 @@ def optimizer_cards() -> tuple[tuple[str, tuple], ...]:
 
 
 def lr_row(lr_settings: list[Setting]) -> None:
-    """Each optimizer's LR slider, under its card."""
-    for setting, column in zip(lr_settings, slot_columns(), strict=True):
+    """Each optimizer's LR slider, under its card (on a projector, in a drawer under the map)."""
+    for setting, column in zip(lr_settings, layout.lr_columns(n_slots, presenter), strict=True):
         state.widget(setting, column)
 
 
 STEP = Setting("t", "int", steps, "pg.inspect", low=0, high=steps, widget="slider")
 
 
-def step_row() -> None:
-    """The inspected step: a slider with a step back and a step forward."""
-    back, scrub, forward = st.columns([1, 10, 1], vertical_alignment="bottom")
-    state.widget(STEP, scrub)
-    back.button("◀", key="step_back", help=t("pg.prev"), on_click=nudge, args=(-1, steps), width="stretch")
-    forward.button("▶", key="step_fwd", help=t("pg.next"), on_click=nudge, args=(1, steps), width="stretch")
-
-
-@st.fragment
+@st.fragment(run_every=layout.tick_every())
 def lab(rules: tuple[tuple[str, tuple], ...]) -> None:
     """The LR sliders, the step row, the map and all that follows the paths: a slider here reruns only this.
 
     rules: each optimizer's rule and other hyperparameters, from its card. The map is drawn before the
     sliders above it (their values are read first), so it reaches the browser first.
     """
-    if st.session_state.pop("_pg_rerun_page", False):
+    if st.session_state.pop("_pg_rerun_page", False) or layout.advance(steps):
         st.rerun(scope="app")
-    sliders, scrubber = st.container(), st.container()
+    # on a projector the step row comes first, and the LR sliders follow the map in their drawer
+    sliders = st.container()
+    scrubber = st.container()
     lr_settings = [lr_setting(i, name) for i, (name, _) in enumerate(rules, start=1)]
     slots = [
         model.SlotConfig(name, (("lr", state.register(setting)), *others))
@@ -269,16 +265,19 @@ def lab(rules: tuple[tuple[str, tuple], ...]) -> None:
     st.plotly_chart(
         result.contour_figure(step, presenter=presenter, text=fig_text, curvature=show_axes, log_y=log_y),
         key="map",
-        on_select=take_click,
+        on_select="ignore" if watching else take_click,
         selection_mode="points",
         theme=None,
         config={"displaylogo": False, "scrollZoom": True},
     )
     st.caption(t("pg.map_caption"))
-    with sliders:
-        lr_row(lr_settings)
-    with scrubber:
-        step_row()
+    if not watching:
+        with st.container() if presenter else sliders:
+            lr_row(lr_settings)
+        with scrubber:
+            layout.step_row(state, STEP, steps, presenter)
+    if pair:
+        side_by_side.draw(config, step, presenter=presenter, text=fig_text, curvature=show_axes)
     readout(result, step)
     # its content is drawn only while open: highlighting the code costs the browser on every change
     code = st.expander(t("pg.torch_code"), key="pg_code", on_change="rerun")
@@ -351,6 +350,8 @@ def export(result: model.PlaygroundResult, log_y: bool) -> None:
         icon=":material/animation:",
         on_click="ignore",
     )
+    if not watching:  # for slides: made in the background, see slides.progress_panel
+        slides.offer(row, result)
 
 
 def update_rules(rules: tuple[tuple[str, tuple], ...]) -> None:
@@ -381,5 +382,8 @@ chart_column, rules_column = (
 )
 with chart_column:
     lab(rules)
+    slides.progress_panel()
 with rules_column:
+    if presenter:
+        st.caption(description)
     update_rules(rules)

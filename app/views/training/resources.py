@@ -22,7 +22,7 @@ import streamlit as st
 from app.shared.i18n import t
 from app.shared.markdown import literal
 from app.views.training.lr_range_job import limit_threads, run_lr_range
-from optim_core.training.data.load import load_dataset
+from optim_core.training.data.load import dataset_summary
 from optim_core.training.data.upload import extract_zip
 from optim_core.training.device import device_facts, pick_device
 from optim_core.training.jobs import JobManager, get_job_manager
@@ -111,18 +111,29 @@ def lr_range_service() -> LrRangeService:
 def probe(
     source: str, path: str | None, image_size: int | None, val_fraction: float, max_samples: int | None
 ) -> dict:
-    """Load the dataset once to check it and learn its shape (DataError for a bad path or file)."""
-    data = load_dataset(
-        source, path, image_size=image_size, val_fraction=val_fraction, max_samples=max_samples
-    )
-    return {
-        "name": data.name,
-        "shape": tuple(data.input_shape),
-        "classes": data.n_classes,
-        "n_train": len(data.y_train),
-        "n_val": len(data.y_val),
-        "skipped": data.skipped,
-    }
+    """Load the dataset once to check it and learn its shape (DataError for a bad path or file).
+
+    Files (a server folder, an upload) are read in a process of their own that ends with the probe:
+    loading full MNIST builds ~350 MB of arrays, which the server's allocator would keep. The bundled
+    datasets are small and read here."""
+    arguments = (source, path, image_size, val_fraction, max_samples)
+    if source in IN_PROCESS_SOURCES:
+        return dataset_summary(*arguments)
+    return _summary_in_own_process(*arguments)
+
+
+IN_PROCESS_SOURCES = ("digits", "synthetic")  # no file: a few MB, read in the server
+
+
+def _summary_in_own_process(*arguments) -> dict:
+    """dataset_summary in a spawned process that ends when it returns (its memory goes with it)."""
+    with ProcessPoolExecutor(
+        max_workers=1,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=limit_threads,
+        initargs=(1,),
+    ) as pool:
+        return pool.submit(dataset_summary, *arguments).result()
 
 
 @st.cache_data(show_spinner=False)
@@ -169,7 +180,7 @@ def receive_upload(upload: BinaryIO) -> str:
         upload.seek(0)
         result = extract_zip(upload, scratch)  # DataError on anything unsafe; it leaves nothing behind
         # read once with a small subset: a folder no setting can load is refused now, not kept
-        load_dataset("auto", result.root, max_samples=64)
+        _summary_in_own_process("auto", str(result.root), None, 0.2, 64)
         info = {
             "n_files": result.n_files,
             "n_skipped": result.n_skipped,

@@ -27,6 +27,7 @@ from app.views.training.frames import (
     run_lanes,
     total_steps,
 )
+from app.views.training.landscape import landscape_panel
 from app.views.training.resources import job_manager, probe
 from app.views.training.session import forget_metrics, metrics_of, presenter
 from app.views.training.tables import dataset_label, error_line, run_label
@@ -98,6 +99,7 @@ def run_panel(record: RunRecord | None) -> None:
         polling = record.status not in TERMINAL
         st.fragment(live_run, run_every=POLL_S if polling else None)(record.id, polling, shown)
         best_weights_panel(record)
+        landscape_panel(record)  # the checks of an ended run, the loss landscape of a finished one
 
 
 def stop_run(run: int) -> None:

@@ -90,3 +90,27 @@ def _load_folder(
     if kind == "food11":
         return load_food11(root, image_size=image_size, **common)
     return load_image_folder(root, image_size, files, **common)
+
+
+def dataset_summary(
+    source: str,
+    path: str | None,
+    image_size: int | None = None,
+    val_fraction: float = 0.2,
+    max_samples: int | None = None,
+) -> dict:
+    """What a page shows about a dataset before training on it: its name, input shape, classes, split
+    sizes and skipped files (DataError as load_dataset raises it). Plain values, so a worker process can
+    compute it: a server folder or an upload is read whole (up to the formats' limits, some hundreds of
+    MB of float arrays), which belongs in a process that ends, not in the server's."""
+    data = load_dataset(
+        source, path, image_size=image_size, val_fraction=val_fraction, max_samples=max_samples
+    )
+    return {
+        "name": data.name,
+        "shape": tuple(data.input_shape),
+        "classes": data.n_classes,
+        "n_train": len(data.y_train),
+        "n_val": len(data.y_val),
+        "skipped": data.skipped,
+    }

@@ -1,0 +1,85 @@
+"""Strings of lessons (see the module list in app/shared/i18n/__init__.py)."""
+
+STRINGS: dict[str, tuple[str, str]] = {
+    "nav.lessons": ("Lessons", "课程"),
+    "home.lessons": (
+        "Short lessons: predict what an optimizer will do, then watch the engine show it, with the one "
+        "formula that explains it.",
+        "简短的课程:先预测优化器会怎么走,再看引擎演示结果,并用一个公式解释原因。",
+    ),
+    "home.start_here": ("**New here? Start with the lessons.**", "**第一次来?从课程开始。**"),
+    "home.start_button": ("Start the lessons", "开始上课"),
+    # app/views/lessons/page.py
+    "les.title": ("Lessons", "课程"),
+    "les.lead": (
+        "Predict first, then reveal: the engine runs the scene and shows who was right.",
+        "先预测,再揭晓:引擎运行这个场景,告诉你谁是对的。",
+    ),
+    "les.list": ("Lessons", "课程列表"),
+    "les.entry": ("{n}. {title}", "第 {n} 课 {title}"),
+    "les.entry_done": ("{n}. {title} ✓", "第 {n} 课 {title} ✓"),
+    "les.progress": ("Lesson {n} of {total}", "第 {n} 课,共 {total} 课"),
+    "les.done_count": ("{done} of {total} done", "已完成 {done} / {total}"),
+    "les.none": ("There are no lessons in {folder}.", "{folder} 中没有课程。"),
+    "les.load_error": ("The lessons could not be loaded: {error}", "无法加载课程:{error}"),
+    "les.question": ("Your prediction", "你的预测"),
+    "les.reveal": ("Reveal", "揭晓"),
+    "les.reveal_first": ("Make a prediction first.", "请先做出预测。"),
+    "les.previous": ("Previous", "上一课"),
+    "les.next": ("Next", "下一课"),
+    "les.hidden": (
+        "The paths stay hidden until you reveal: predict first.",
+        "揭晓之前路径是隐藏的:请先预测。",
+    ),
+    "les.hidden_curves": (
+        "The curves stay hidden until you reveal: predict first.",
+        "揭晓之前曲线是隐藏的:请先预测。",
+    ),
+    "les.play_hint": ("Press ▶ under the map to replay the run.", "点击图下方的 ▶ 重新播放。"),
+    "les.answer": ("The engine's answer: **{answer}**", "引擎的答案:**{answer}**"),
+    "les.computed": ("the engine's answer", "引擎的答案"),
+    "les.right": ("Your prediction was right.", "你的预测是对的。"),
+    "les.wrong": ("You predicted: {answer}.", "你的预测是:{answer}。"),
+    "les.why": ("Why", "为什么"),
+    "les.measured": ("What the engine measured: {quantity}", "引擎测量的量:{quantity}"),
+    "les.measured_one": ("Measured: {value}", "测量值:{value}"),
+    "les.col.answer": ("Answer", "答案"),
+    "les.col.value": ("Value", "数值"),
+    "les.try": ("Try it yourself", "自己试试"),
+    "les.try_open": ("Open this scene on the {page} page", "在「{page}」页面打开这个场景"),
+    "les.try_smoothing": ("Open β = {beta} on the EMA page", "在指数移动平均页面打开 β = {beta}"),
+    "les.try_help": (
+        "The full page in exactly this state: change anything and see what happens.",
+        "完整页面,状态与本课完全相同:随意修改,看看会发生什么。",
+    ),
+    "les.lesson_key": ("Lesson", "课程"),
+    # what decide() measured (optim_core/lessons/measure.py QUANTITIES)
+    "les.kind.final_loss": ("the loss at the last step", "最后一步的损失"),
+    "les.kind.steps_to_loss": (
+        "the steps until the loss falls below {threshold:g}",
+        "损失降到 {threshold:g} 以下所需的步数",
+    ),
+    "les.kind.distance_at": ("the distance to the minimum at step {step}", "第 {step} 步时到最小值的距离"),
+    "les.kind.rms_distance": (
+        "the RMS distance to the minimum from step {step} on",
+        "从第 {step} 步起到最小值距离的均方根",
+    ),
+    "les.kind.first_step": ("the length of the first step", "第一步的长度"),
+    "les.kind.path_length": ("the length of the path up to step {step}", "到第 {step} 步为止的路径长度"),
+    "les.kind.lr_at": ("the learning rate at step {step}", "第 {step} 步的学习率"),
+    "les.kind.mean_lr": ("the mean learning rate over the run", "整个过程的平均学习率"),
+    "les.kind.restarts": ("how many times the learning rate jumps back up", "学习率跳回高处的次数"),
+    "les.kind.window": ("the EMA's effective window in days", "指数移动平均的有效窗口(天数)"),
+    "les.kind.lag": (
+        "how many days the smoothed curve runs behind the temperatures",
+        "平滑曲线落后于温度的天数",
+    ),
+    "les.kind.start_gap": (
+        "the mean gap to the temperatures over the first {days} days",
+        "前 {days} 天与温度的平均差距",
+    ),
+    "les.fig.lr": ("learning rate", "学习率"),
+    "les.fig.day": ("day", "天"),
+    "les.fig.temperature": ("temperature (°C)", "温度(°C)"),
+    "les.fig.raw": ("daily temperature", "每日温度"),
+}
