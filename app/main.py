@@ -17,10 +17,20 @@ if str(ROOT) not in sys.path:  # `streamlit run app/main.py` puts only app/ on t
     sys.path.insert(0, str(ROOT))
 
 
+# Python hands the GIL from a busy thread to a waiting one every switch interval (5 ms by default).
+# Every message a script sends wakes the server's event loop through a socket write, a system call that
+# releases the GIL; with other sessions' scripts busy, getting it back waits out that interval, once per
+# message: a whole Playground page (~80 messages) took 1.5 s under a class's load. 1 ms: see README,
+# "Benchmarks" (bench_classroom).
+GIL_SWITCH_INTERVAL_S = 0.001
+
+
 def main() -> None:
     import os
 
     import streamlit as st
+
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
 
     from app.shared import gc_freeze, presenter, theme
     from app.shared.i18n import LANGUAGES, t

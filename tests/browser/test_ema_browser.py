@@ -51,8 +51,11 @@ def test_uploaded_csv_column_is_drawn(page, app_url):
     loss = [3.0, 2.6, 2.7, 2.1, 2.2, 1.8, 1.9, 1.5, 1.6, 1.2]
     csv = "epoch,loss\n" + "".join(f"{i + 1},{v}\n" for i, v in enumerate(loss))
     upload(page, "losses.csv", csv.encode())
-    # the first numeric column is shown first; pick "loss"
-    page.locator(f'{SIDEBAR} [data-testid="stSelectbox"]').click()
+    # the first numeric column is shown first; pick "loss" (the sidebar scrolls to it first: a list that
+    # opens while its container scrolls closes again)
+    column = page.locator(f'{SIDEBAR} [data-testid="stSelectbox"]')
+    column.scroll_into_view_if_needed()
+    column.click()
     page.get_by_role("option", name="loss").click()
     page.wait_for_timeout(500)
     wait_for_app(page)

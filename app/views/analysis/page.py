@@ -28,7 +28,7 @@ from app.shared.simulation_cache import NOISE_MODES, build_surface, cached_scale
 from app.views.analysis import figures as view
 from app.views.analysis import model
 from optim_core.optimizers import RULES, optimizer_names
-from optim_core.surfaces import get_surface, surface_names
+from optim_core.surfaces import surface_names
 
 CUSTOM = "custom"
 PLAYGROUND_PAGE = page_script("playground")
@@ -60,7 +60,7 @@ SURFACE = Setting(
     "himmelblau",
     "an.surface",
     choices=(*surface_names(), CUSTOM),
-    format=lambda n: t("an.custom") if n == CUSTOM else pick(get_surface(n).title),
+    format=lambda n: t("an.custom") if n == CUSTOM else pick(build_surface(n, None, ()).title),
 )
 FORMULA = Setting("formula", "text", "x**4 - 2*x**2 + y**2 + 0.3*x", "an.formula", help="an.formula_help")
 CONDITION = Setting("condition", "log", 20.0, "an.condition", low=1.0, high=1000.0)

@@ -15,13 +15,13 @@ from app.shared.markdown import literal
 from app.shared.optimizer_labels import optimizer_label
 from app.shared.saved_runs import pick_run
 from app.shared.settings import Setting, current
-from app.shared.simulation_cache import NOISE_MODES
+from app.shared.simulation_cache import NOISE_MODES, build_surface
 from app.views.ema import figures as view
 from app.views.ema import model
 from optim_core.optimizers import RULES
 from optim_core.series import SeriesError, series_column
 from optim_core.smoothing import EMA_LATEX, bias_region, daily_temperatures, effective_window
-from optim_core.surfaces import get_surface, surface_names
+from optim_core.surfaces import surface_names
 
 # Where the series comes from. An uploaded file cannot live in the URL, so the page says so and falls
 # back; a saved run can (ema_run, ema_lane), on the server that trained it.
@@ -229,7 +229,7 @@ surface_name = state.widget(
         "ravine",
         "ema.adam.surface",
         choices=tuple(surface_names()),
-        format={s: pick(get_surface(s).title) for s in surface_names()}.get,
+        format={s: pick(build_surface(s, None, ()).title) for s in surface_names()}.get,
     ),
     c1,
 )

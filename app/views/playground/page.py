@@ -30,7 +30,7 @@ from app.shared.settings import Setting, current
 from app.shared.simulation_cache import NOISE_MODES, build_surface, cached_scales, finite_at
 from app.views.playground import layout, map_base, model, rule_text, side_by_side, slides
 from optim_core.optimizers import optimizer_names
-from optim_core.surfaces import get_surface, surface_names
+from optim_core.surfaces import surface_names
 
 MAX_SLOTS = 6
 CUSTOM = "custom"
@@ -74,7 +74,7 @@ surface_name = controls.widget(
         "saddle",
         "pg.surface",
         choices=(*surface_names(), CUSTOM),
-        format=lambda n: t("pg.custom") if n == CUSTOM else pick(get_surface(n).title),
+        format=lambda n: t("pg.custom") if n == CUSTOM else pick(build_surface(n, None, ()).title),
     ),
     side,
     on_change=reset_start,
