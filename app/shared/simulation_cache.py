@@ -1,7 +1,9 @@
 """Surfaces built once per process and what every 2D page derives from one (shared by all sessions).
 
 A surface is built from its name and parameters, or parsed from a typed formula, and cached on that
-plain data, so each page of each session reuses the same object.
+plain data, so each page of each session reuses the same object. The gradient-noise rule the pages use
+(NOISE_MODES: noise as a multiple of typical_gradient, the surface's median gradient over the view) is
+optim_core.lessons', where a lesson's scene computes the same noise; the pages import it from here.
 """
 
 from __future__ import annotations
@@ -11,11 +13,9 @@ from functools import lru_cache
 import numpy as np
 
 from optim_core.formula import parse_formula
+from optim_core.lessons import NOISE_MODES, typical_gradient  # noqa: F401 (the pages' noise rule)
 from optim_core.surfaces import Surface, get_surface
 from optim_core.surfaces.critical_points import symmetric_eigenvalues
-
-# Gradient noise as a multiple of the surface's typical gradient size (its median over the view).
-NOISE_MODES = {"batch": 0.0, "minibatch": 0.3, "sgd": 1.5}
 
 
 @lru_cache(maxsize=64)
@@ -30,16 +30,6 @@ def finite_at(surface: Surface, point: tuple[float, float]) -> bool:
     """Whether f is defined at `point` (a typed formula like sqrt(x) may not be)."""
     with np.errstate(all="ignore"):
         return bool(np.isfinite(surface.f(np.float64(point[0]), np.float64(point[1]))))
-
-
-def typical_gradient(surface: Surface) -> float:
-    """The median gradient norm over the view: the unit for gradient noise."""
-    (x0, x1), (y0, y1) = surface.bounds
-    with np.errstate(all="ignore"):
-        gx, gy = surface.grad(*np.meshgrid(np.linspace(x0, x1, 41), np.linspace(y0, y1, 41)))
-        norms = np.hypot(gx, gy)
-    norms = norms[np.isfinite(norms)]
-    return float(np.median(norms)) if norms.size else 1.0
 
 
 def surface_scales(surface: Surface) -> tuple[float, float]:

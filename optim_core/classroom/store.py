@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import hmac
 import json
-import os
 import sqlite3
 import threading
 import time
@@ -46,6 +45,7 @@ from optim_core.classroom.records import (
     TooManyClasses,
     VotingClosed,
 )
+from optim_core.training.database import thread_connection
 from optim_core.training.ownership import key_hash, new_key
 from optim_core.training.store import DB_NAME, default_runs_dir
 
@@ -102,15 +102,7 @@ class ClassStore:
                 raise RuntimeError(f"class tables are schema {row[0]}; this code knows {SCHEMA_VERSION}")
 
     def _db(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
-        if db is None or getattr(self._local, "pid", None) != os.getpid():
-            db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.execute("PRAGMA foreign_keys=ON")
-            db.row_factory = sqlite3.Row
-            self._local.db, self._local.pid = db, os.getpid()
-        return db
+        return thread_connection(self._local, self.path)  # the run store's file, opened as it does
 
     class _Tx:
         def __init__(self, db: sqlite3.Connection):

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
+from optim_core.training.database import thread_connection
 from optim_core.training.ownership import ACTIVE, Policy, RunActive
 from optim_core.training.statuses import RESUMABLE, STATUSES, STOP_BY_USER, TERMINAL
 
@@ -139,15 +140,7 @@ class RunStore:
     # ------------------------------------------------------------------ connection
 
     def _db(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
-        if db is None or getattr(self._local, "pid", None) != os.getpid():
-            db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.execute("PRAGMA foreign_keys=ON")
-            db.row_factory = sqlite3.Row
-            self._local.db, self._local.pid = db, os.getpid()
-        return db
+        return thread_connection(self._local, self.path)
 
     class _Tx:
         def __init__(self, db: sqlite3.Connection, immediate: bool):

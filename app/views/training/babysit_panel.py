@@ -18,9 +18,8 @@ from app.views.training.babysit import (
     initial_losses,
 )
 from app.views.training.frames import LaneView
-from app.views.training.resources import probe
+from app.views.training.resources import run_data
 from app.views.training.session import metrics_of, presenter
-from optim_core.training.data.dataset import DataError
 from optim_core.training.landscape.paths import Paths
 from optim_core.training.statuses import TERMINAL
 from optim_core.training.store import RunRecord
@@ -37,18 +36,8 @@ FILTER_MOMENTS = 4  # θ₀ and up to three epoch ends per lane
 
 def classes_of(config: dict) -> int | None:
     """The run's number of classes (None when its data cannot be read now)."""
-    try:
-        return int(
-            probe(
-                config.get("dataset", "digits"),
-                config.get("data_path"),
-                config.get("image_size"),
-                config.get("val_fraction", 0.2),
-                config.get("max_samples"),
-            )["classes"]
-        )
-    except (DataError, OSError, ValueError, KeyError):
-        return None
+    info = run_data(config)
+    return None if info is None else int(info["classes"])
 
 
 def checks_panel(record: RunRecord, lanes: list[LaneView], paths: Paths | None) -> None:

@@ -12,10 +12,9 @@ from app.shared.i18n import t
 from app.shared.markdown import literal
 from app.views.training.frames import LaneView
 from app.views.training.landscape_figures import interpolation_figure
-from app.views.training.resources import job_manager, probe
+from app.views.training.resources import job_manager, run_data
 from app.views.training.session import presenter
 from app.views.training.tables import error_line
-from optim_core.training.data.dataset import DataError
 from optim_core.training.landscape.grid import Surface
 from optim_core.training.landscape.job import (
     InterpolationRequest,
@@ -97,18 +96,8 @@ def job_progress(folder: str, request: Request) -> None:
 
 def n_val_of(config: dict) -> int:
     """The run's validation images (the subset is at most this many); the subset's size when unknown."""
-    try:
-        return int(
-            probe(
-                config.get("dataset", "digits"),
-                config.get("data_path"),
-                config.get("image_size"),
-                config.get("val_fraction", 0.2),
-                config.get("max_samples"),
-            )["n_val"]
-        )
-    except (DataError, OSError, ValueError, KeyError):
-        return SurfaceRequest.subset
+    info = run_data(config)
+    return SurfaceRequest.subset if info is None else int(info["n_val"])
 
 
 def interpolation_section(

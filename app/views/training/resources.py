@@ -22,6 +22,7 @@ import streamlit as st
 from app.shared.i18n import t
 from app.shared.markdown import literal
 from app.views.training.lr_range_job import limit_threads, run_lr_range
+from optim_core.training.data.dataset import DataError
 from optim_core.training.data.load import dataset_summary
 from optim_core.training.data.upload import extract_zip
 from optim_core.training.device import device_facts, pick_device
@@ -123,6 +124,21 @@ def probe(
 
 
 IN_PROCESS_SOURCES = ("digits", "synthetic")  # no file: a few MB, read in the server
+
+
+def run_data(config: dict) -> dict | None:
+    """probe() of a run's dataset, from its config: shape, classes and split sizes; None when its data
+    cannot be read now (a path gone since, a folder refused)."""
+    try:
+        return probe(
+            config.get("dataset", "digits"),
+            config.get("data_path"),
+            config.get("image_size"),
+            config.get("val_fraction", 0.2),
+            config.get("max_samples"),
+        )
+    except (DataError, OSError, ValueError):
+        return None
 
 
 def _summary_in_own_process(*arguments) -> dict:

@@ -28,11 +28,10 @@ from app.views.training.frames import (
     total_steps,
 )
 from app.views.training.landscape import landscape_panel
-from app.views.training.resources import job_manager, probe
+from app.views.training.resources import job_manager, run_data
 from app.views.training.session import forget_metrics, metrics_of, presenter
 from app.views.training.tables import dataset_label, error_line, run_label
 from app.views.training.wording import counted
-from optim_core.training.data.dataset import DataError
 from optim_core.training.ownership import NotAllowed, QuotaExceeded
 from optim_core.training.statuses import RESUMABLE, STATUSES, TERMINAL
 from optim_core.training.store import RunNotFound, RunRecord
@@ -169,16 +168,8 @@ def run_header(record: RunRecord) -> None:
 
 def n_train_of(config: dict) -> int | None:
     """The run's training images (None when its data cannot be read now, e.g. a path gone since)."""
-    try:
-        return probe(
-            config.get("dataset", "digits"),
-            config.get("data_path"),
-            config.get("image_size"),
-            config.get("val_fraction", 0.2),
-            config.get("max_samples"),
-        )["n_train"]
-    except (DataError, OSError, ValueError):
-        return None
+    info = run_data(config)
+    return None if info is None else info["n_train"]
 
 
 def shown_run(record: RunRecord) -> ShownRun:
