@@ -38,8 +38,6 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
-from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 from streamlit.proto.WidgetStates_pb2 import WidgetState  # noqa: E402
 
 from app.shared.i18n import STRINGS  # noqa: E402
@@ -64,39 +62,6 @@ class Tab(Session):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.lock = asyncio.Lock()
-        self.page_hash = ""
-
-    def _receive(self, data: bytes) -> None:
-        # the page's script hash, from the navigation message, goes back with every rerun as the
-        # browser's does: a rerun the page asks for itself (st.rerun in the follow fragment) runs the
-        # page of the session's last request, and a request by page name alone leaves none.
-        msg = ForwardMsg()
-        msg.ParseFromString(data)
-        if msg.WhichOneof("type") == "navigation":
-            self.page_hash = msg.navigation.page_script_hash
-        super()._receive(data)
-
-    async def rerun(self, fragment_id: str = "", auto: bool = False, timeout: float = 120) -> RunResult:
-        """Session.rerun, with the page's script hash in the BackMsg (see _receive)."""
-        if self._done is not None:
-            raise RuntimeError("one run at a time per tab")
-        assert self._ws is not None, "open() the tab first"
-        msg = BackMsg()
-        client = msg.rerun_script
-        client.query_string = self.query_string
-        client.page_name = self.page
-        client.page_script_hash = self.page_hash
-        client.fragment_id = fragment_id
-        client.is_auto_rerun = auto
-        client.widget_states.widgets.extend(self._states.values())
-        client.cached_message_hashes.extend(self._cache)
-        self._run = RunResult(sent_at=time.perf_counter())
-        self._done = asyncio.get_running_loop().create_future()
-        try:
-            await self._ws.send(msg.SerializeToString())
-            return await asyncio.wait_for(self._done, timeout)
-        finally:
-            self._run, self._done = None, None
 
     async def click(self, key: str) -> RunResult:
         async with self.lock:

@@ -151,6 +151,10 @@ class Session:
     def __init__(self, url: str, page: str, query: str = ""):
         self.ws_url = url.replace("http://", "ws://", 1) + "/_stcore/stream"
         self.page = page
+        # the page's script hash, from the server's navigation message, goes back with every rerun as a
+        # browser's does: a rerun the page asks for itself (st.rerun) runs the page of the session's last
+        # request, and a request by page name alone leaves none (the server then ran Home)
+        self.page_hash = ""
         self.query_string = query
         self.widgets: dict[str, tuple] = {}  # user key -> (widget id, its Element proto, its fragment id)
         self.auto_reruns: dict[str, float] = {}  # fragment id -> run_every seconds
@@ -210,6 +214,7 @@ class Session:
         client = msg.rerun_script
         client.query_string = self.query_string
         client.page_name = self.page
+        client.page_script_hash = self.page_hash
         client.fragment_id = fragment_id
         client.is_auto_rerun = auto
         client.widget_states.widgets.extend(self._states.values())
@@ -258,6 +263,8 @@ class Session:
             self._delta(msg.delta, run)
         elif kind == "page_info_changed":
             self.query_string = msg.page_info_changed.query_string
+        elif kind == "navigation":
+            self.page_hash = msg.navigation.page_script_hash
         elif kind == "auto_rerun":
             self.auto_reruns[msg.auto_rerun.fragment_id] = msg.auto_rerun.interval
         elif kind == "stop_auto_rerun":
