@@ -1,12 +1,13 @@
-"""Class sessions, their students and votes: tables of their own in the run store's SQLite file.
+"""Class sessions, their students and votes: tables of their own in the run store's database.
 
 The run store (optim_core/training/store.py) keeps runs; this module keeps classes in the same database
-file (`runs.sqlite`, WAL mode, one connection per thread and process), so every server process that
-shares a run store shares its classes too. Its tables carry their own schema version
-(`class_schema`), and every read-check-write happens in one IMMEDIATE transaction, so two votes, or a vote
-and the reveal, cannot interleave.
+(SQLite `runs.sqlite` in WAL mode, or PostgreSQL: optim_core/training/database.py), so every server
+process, on one node or several, that shares a run store shares its classes too. The tables are defined
+and migrated with the run store's (optim_core/training/schema.py), and every read-check-write happens in
+one write transaction (database.write: the store's write lock from its start), so two votes, or a vote and
+the reveal, cannot interleave.
 
-Schema (version 1)
+Schema (the class tables' own version 1, kept in class_schema)
     classes(id, code UNIQUE, owner, created, plan JSON, position, revealed JSON, version)
         owner: the SHA-256 of the instructor's key (ownership.key_hash); the key itself is never stored
         plan: [[lesson id, [answer ids]], ...]; position: the current question's index in it
@@ -23,11 +24,12 @@ from __future__ import annotations
 
 import hmac
 import json
-import sqlite3
-import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, text, update
 
 from optim_core.classroom.codes import new_code, normalize_code, valid_student_id
 from optim_core.classroom.records import (
@@ -45,84 +47,69 @@ from optim_core.classroom.records import (
     TooManyClasses,
     VotingClosed,
 )
-from optim_core.training.database import thread_connection
+from optim_core.training import database
 from optim_core.training.ownership import key_hash, new_key
-from optim_core.training.store import DB_NAME, default_runs_dir
+from optim_core.training.schema import (
+    CLASS_SCHEMA_VERSION,
+    class_students,
+    class_votes,
+    classes,
+    ensure_schema,
+)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = CLASS_SCHEMA_VERSION
 ACTIONS = ("next", "previous", "reveal", "reset")
 _NAME_LIMIT = 64  # characters of a lesson or answer id
+_VOTE = text(  # one vote per student and question: a second one replaces the first (SQLite and PostgreSQL)
+    "INSERT INTO class_votes (class_id, position, student, answer, at) "
+    "VALUES (:class_id, :position, :student, :answer, :at) "
+    "ON CONFLICT (class_id, position, student) DO UPDATE SET answer = excluded.answer, at = excluded.at"
+)
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS class_schema (version INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS classes (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    code TEXT NOT NULL UNIQUE,
-    owner TEXT NOT NULL,
-    created REAL NOT NULL,
-    plan TEXT NOT NULL,
-    position INTEGER NOT NULL DEFAULT 0,
-    revealed TEXT NOT NULL DEFAULT '[]',
-    version INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS class_students (
-    class_id INTEGER NOT NULL REFERENCES classes (id) ON DELETE CASCADE,
-    student TEXT NOT NULL,
-    joined REAL NOT NULL,
-    PRIMARY KEY (class_id, student)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS class_votes (
-    class_id INTEGER NOT NULL REFERENCES classes (id) ON DELETE CASCADE,
-    position INTEGER NOT NULL,
-    student TEXT NOT NULL,
-    answer TEXT NOT NULL,
-    at REAL NOT NULL,
-    PRIMARY KEY (class_id, position, student)
-) WITHOUT ROWID;
-"""
+# the statements a class's screens repeat (database.fetch compiles each once)
+_LIVE = select(classes).where(classes.c.code == bindparam("code"), classes.c.created > bindparam("after"))
+_CLASS_FIELDS = tuple(column.name for column in classes.c)
+_VERSION = select(classes.c.version).where(
+    classes.c.code == bindparam("code"), classes.c.created > bindparam("after")
+)
+_LIVE_COUNT = select(func.count()).select_from(classes).where(classes.c.created > bindparam("after"))
+_STUDENTS = (
+    select(func.count()).select_from(class_students).where(class_students.c.class_id == bindparam("class_id"))
+)
+_JOINED = select(class_students.c.student).where(
+    class_students.c.class_id == bindparam("class_id"), class_students.c.student == bindparam("student")
+)
+_MY_VOTE = select(class_votes.c.answer).where(
+    class_votes.c.class_id == bindparam("class_id"),
+    class_votes.c.position == bindparam("position"),
+    class_votes.c.student == bindparam("student"),
+)
+_TALLY = (
+    select(class_votes.c.answer, func.count())
+    .where(class_votes.c.class_id == bindparam("class_id"), class_votes.c.position == bindparam("position"))
+    .group_by(class_votes.c.answer)
+)
 
 
 class ClassStore:
-    """The classes in the run store's database file (`path`: the file or its folder; default the run
-    store's own, $OPTIM_LAB_RUNS_DIR)."""
+    """The classes in the run store's database (`path`: the runs folder, or its SQLite file; default the
+    run store's own, $OPTIM_LAB_RUNS_DIR; `database_url` as RunStore's)."""
 
-    def __init__(self, path: str | Path | None = None, limits: Limits | None = None):
-        path = Path(path) if path is not None else default_runs_dir() / DB_NAME
-        if path.suffix == "" or path.is_dir():
-            path = path / DB_NAME
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path, self.limits = path, limits or Limits()
-        self._local = threading.local()
-        self._db().executescript(_SCHEMA)
-        with self._tx() as db:
-            row = db.execute("SELECT MAX(version) FROM class_schema").fetchone()
-            if row[0] is None:
-                db.execute("INSERT INTO class_schema (version) VALUES (?)", (SCHEMA_VERSION,))
-            elif row[0] > SCHEMA_VERSION:
-                raise RuntimeError(f"class tables are schema {row[0]}; this code knows {SCHEMA_VERSION}")
+    def __init__(
+        self, path: str | Path | None = None, limits: Limits | None = None, database_url: str | None = None
+    ):
+        file = database.store_file(path)
+        self.database_url = database.database_url(database_url, file)
+        self.path = file if database.is_sqlite(self.database_url) else file.parent
+        self.limits = limits or Limits()
+        self._engine = database.engine(self.database_url)
+        ensure_schema(self._engine, database.where(self.database_url))
 
-    def _db(self) -> sqlite3.Connection:
-        return thread_connection(self._local, self.path)  # the run store's file, opened as it does
-
-    class _Tx:
-        def __init__(self, db: sqlite3.Connection):
-            self.db = db
-
-        def __enter__(self) -> sqlite3.Connection:
-            self.db.execute("BEGIN IMMEDIATE")  # the write lock up front: read-check-write is atomic
-            return self.db
-
-        def __exit__(self, kind, *_):
-            self.db.execute("COMMIT" if kind is None else "ROLLBACK")
-
-    def _tx(self) -> ClassStore._Tx:
-        return ClassStore._Tx(self._db())
+    def _tx(self):
+        return database.write(self._engine)  # the write lock up front: read-check-write is atomic
 
     def close(self) -> None:
-        db = getattr(self._local, "db", None)
-        if db is not None:
-            db.close()
-            self._local.db = None
+        database.dispose(self.database_url)
 
     # ------------------------------------------------------------------ the instructor
 
@@ -133,19 +120,23 @@ class ClassStore:
         now = time.time() if now is None else now
         key = new_key()
         with self._tx() as db:
-            db.execute("DELETE FROM classes WHERE created <= ?", (now - self.limits.age_s,))
-            live = db.execute("SELECT COUNT(*) FROM classes").fetchone()[0]
+            db.execute(delete(classes).where(classes.c.created <= now - self.limits.age_s))
+            live = db.execute(select(func.count()).select_from(classes)).scalar_one()
             if live >= self.limits.classes:
                 raise TooManyClasses(f"{self.limits.classes} classes are running")
             for _ in range(20):  # a collision among live codes is rare: draw again
                 code = new_code()
-                if db.execute("SELECT 1 FROM classes WHERE code = ?", (code,)).fetchone() is None:
+                if db.execute(select(classes.c.id).where(classes.c.code == code)).first() is None:
                     break
             else:
                 raise TooManyClasses("no free join code")
             db.execute(
-                "INSERT INTO classes (code, owner, created, plan) VALUES (?, ?, ?, ?)",
-                (code, key_hash(key), now, json.dumps([[q.lesson, list(q.answers)] for q in plan])),
+                insert(classes).values(
+                    code=code,
+                    owner=key_hash(key),
+                    created=now,
+                    plan=json.dumps([[q.lesson, list(q.answers)] for q in plan]),
+                )
             )
         return code, key
 
@@ -169,17 +160,22 @@ class ClassStore:
             else:
                 revealed.discard(position)
                 db.execute(
-                    "DELETE FROM class_votes WHERE class_id = ? AND position = ?", (row["id"], position)
+                    delete(class_votes).where(
+                        class_votes.c.class_id == row["id"], class_votes.c.position == position
+                    )
                 )
             db.execute(
-                "UPDATE classes SET position = ?, revealed = ?, version = version + 1 WHERE id = ?",
-                (position, json.dumps(sorted(revealed)), row["id"]),
+                update(classes)
+                .where(classes.c.id == row["id"])
+                .values(
+                    position=position, revealed=json.dumps(sorted(revealed)), version=classes.c.version + 1
+                )
             )
         return self.state(code, now)
 
     def is_instructor(self, code: str, key: str, now: float | None = None) -> bool:
         try:
-            row = self._live(self._db(), code, now)
+            row = self._live(None, code, now)
         except ClassError:
             return False
         return bool(key) and hmac.compare_digest(key_hash(key), row["owner"])
@@ -193,20 +189,12 @@ class ClassStore:
         now = time.time() if now is None else now
         with self._tx() as db:
             row = self._live(db, code, now)
-            args = (row["id"], student)
-            if db.execute("SELECT 1 FROM class_students WHERE class_id = ? AND student = ?", args).fetchone():
+            if _joined(db, row["id"], student):
                 pass
-            elif (
-                db.execute("SELECT COUNT(*) FROM class_students WHERE class_id = ?", (row["id"],)).fetchone()[
-                    0
-                ]
-                >= self.limits.students
-            ):
+            elif db.execute(_STUDENTS, {"class_id": row["id"]}).scalar_one() >= self.limits.students:
                 raise ClassFull(f"the class has {self.limits.students} students")
             else:
-                db.execute(
-                    "INSERT INTO class_students (class_id, student, joined) VALUES (?, ?, ?)", (*args, now)
-                )
+                db.execute(insert(class_students).values(class_id=row["id"], student=student, joined=now))
         return self.state(code, now)
 
     def vote(
@@ -226,46 +214,35 @@ class ClassStore:
                 raise VotingClosed("the answer is revealed")
             if answer not in json.loads(row["plan"])[position][1]:
                 raise BadVote("not an answer of this question")
-            args = (row["id"], student)
-            if not db.execute(
-                "SELECT 1 FROM class_students WHERE class_id = ? AND student = ?", args
-            ).fetchone():
+            if not _joined(db, row["id"], student):
                 raise NotJoined("join the class first")
             db.execute(
-                "INSERT INTO class_votes (class_id, position, student, answer, at) VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT (class_id, position, student) "
-                "DO UPDATE SET answer = excluded.answer, at = excluded.at",
-                (row["id"], position, student, answer, now),
+                _VOTE,
+                {
+                    "class_id": row["id"],
+                    "position": position,
+                    "student": student,
+                    "answer": answer,
+                    "at": now,
+                },
             )
 
     def my_vote(self, code: str, student: str, now: float | None = None) -> str | None:
-        row = self._live(self._db(), code, now)
-        vote = (
-            self._db()
-            .execute(
-                "SELECT answer FROM class_votes WHERE class_id = ? AND position = ? AND student = ?",
-                (row["id"], row["position"], student),
-            )
-            .fetchone()
-        )
-        return None if vote is None else vote["answer"]
+        row = self._live(None, code, now)
+        params = {"class_id": row["id"], "position": row["position"], "student": student}
+        found = database.fetch(self._engine, _MY_VOTE, params)
+        return found[0][0] if found else None
 
     # ------------------------------------------------------------------ reading
 
     def version(self, code: str, now: float | None = None) -> int | None:
         """The class's version (what students poll: one tiny row), or None when it is gone."""
         now = time.time() if now is None else now
-        row = (
-            self._db()
-            .execute(
-                "SELECT version FROM classes WHERE code = ? AND created > ?", (code, now - self.limits.age_s)
-            )
-            .fetchone()
-        )
-        return None if row is None else row["version"]
+        found = database.fetch(self._engine, _VERSION, {"code": code, "after": now - self.limits.age_s})
+        return found[0][0] if found else None
 
     def state(self, code: str, now: float | None = None) -> ClassState:
-        row = self._live(self._db(), code, now)
+        row = self._live(None, code, now)
         plan = tuple(Question(lesson, tuple(answers)) for lesson, answers in json.loads(row["plan"]))
         return ClassState(
             code=row["code"],
@@ -279,39 +256,38 @@ class ClassStore:
 
     def tally(self, code: str, now: float | None = None) -> Tally:
         """The current question's votes per answer (every answer listed, zeros too)."""
-        db = self._db()
-        row = self._live(db, code, now)
+        row = self._live(None, code, now)
         position = row["position"]
         counts = dict.fromkeys(json.loads(row["plan"])[position][1], 0)
-        for vote in db.execute(
-            "SELECT answer, COUNT(*) AS n FROM class_votes WHERE class_id = ? AND position = ? "
-            "GROUP BY answer",
-            (row["id"], position),
-        ):
-            if vote["answer"] in counts:
-                counts[vote["answer"]] = vote["n"]
-        students = db.execute(
-            "SELECT COUNT(*) FROM class_students WHERE class_id = ?", (row["id"],)
-        ).fetchone()[0]
+        votes = database.fetch(self._engine, _TALLY, {"class_id": row["id"], "position": position})
+        students = database.fetch(self._engine, _STUDENTS, {"class_id": row["id"]})[0][0]
+        for answer, n in votes:
+            if answer in counts:
+                counts[answer] = n
         return Tally(position, counts, students)
 
     def live_count(self, now: float | None = None) -> int:
         now = time.time() if now is None else now
         cutoff = now - self.limits.age_s
-        return self._db().execute("SELECT COUNT(*) FROM classes WHERE created > ?", (cutoff,)).fetchone()[0]
+        return database.fetch(self._engine, _LIVE_COUNT, {"after": cutoff})[0][0]
 
-    def _live(self, db: sqlite3.Connection, code: str, now: float | None) -> sqlite3.Row:
+    def _live(self, db: Connection | None, code: str, now: float | None) -> dict[str, Any]:
+        """The live class of `code` as a dict of its columns; read in the write transaction `db`, or on
+        its own (None). ClassNotFound when there is none."""
         now = time.time() if now is None else now
         try:
             code = normalize_code(code)
         except ValueError:
             raise ClassNotFound("no such class") from None
-        row = db.execute(
-            "SELECT * FROM classes WHERE code = ? AND created > ?", (code, now - self.limits.age_s)
-        ).fetchone()
-        if row is None:
+        params = {"code": code, "after": now - self.limits.age_s}
+        rows = database.fetch(self._engine, _LIVE, params) if db is None else db.execute(_LIVE, params).all()
+        if not rows:
             raise ClassNotFound("no such class")
-        return row
+        return dict(zip(_CLASS_FIELDS, rows[0], strict=True))
+
+
+def _joined(db: Connection, class_id: int, student: str) -> bool:
+    return db.execute(_JOINED, {"class_id": class_id, "student": student}).first() is not None
 
 
 def _checked_plan(plan: Sequence[Question], limits: Limits) -> tuple[Question, ...]:

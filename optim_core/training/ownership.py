@@ -19,9 +19,14 @@ import hashlib
 import hmac
 import os
 import secrets
-import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlalchemy import bindparam, text
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 VISIBILITIES = ("view", "owner")
 ACTIVE = ("queued", "running")  # a run that holds a place in the queue or a worker
@@ -118,19 +123,20 @@ class Policy:
     def may_view(self, owner: str | None, access: Access) -> bool:
         return self.visibility == "view" or access.controls(owner)
 
-    def check_quota(self, db: sqlite3.Connection, hashes: Iterable[str]) -> None:
+    def check_quota(self, db: Connection, hashes: Iterable[str]) -> None:
         """Raise QuotaExceeded if one more queued run breaks a limit. `db` is inside the store's write
         transaction that inserts or requeues the run, so two clicks at once cannot both slip through."""
-        queued = db.execute("SELECT COUNT(*) FROM runs WHERE status = 'queued'").fetchone()[0]
+        queued = db.execute(text("SELECT COUNT(*) FROM runs WHERE status = 'queued'")).scalar_one()
         if queued >= self.queue_cap:
             raise QuotaExceeded("queue", self.queue_cap)
         hashes = sorted(set(hashes))
         if hashes:
             mine = db.execute(
-                f"SELECT COUNT(*) FROM runs WHERE status IN {ACTIVE} "
-                f"AND owner IN ({', '.join('?' * len(hashes))})",
-                hashes,
-            ).fetchone()[0]
+                text("SELECT COUNT(*) FROM runs WHERE status IN :active AND owner IN :hashes").bindparams(
+                    bindparam("active", expanding=True), bindparam("hashes", expanding=True)
+                ),
+                {"active": list(ACTIVE), "hashes": hashes},
+            ).scalar_one()
             if mine >= self.runs_per_user:
                 raise QuotaExceeded("user", self.runs_per_user)
 

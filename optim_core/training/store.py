@@ -1,13 +1,10 @@
-"""The run store: runs, their metrics and their queue, in one SQLite file (WAL mode).
+"""The run store: runs, their metrics and their queue, in one database (SQLite in WAL mode by default, or
+PostgreSQL: database.py), through SQLAlchemy Core; tables and migrations in schema.py.
 
 All state that must outlive a Streamlit restart lives here; worker processes and the app talk only
-through it. Checkpoints are files in `checkpoints/run-<id>/` beside the database.
-
-Schema
-    runs(id, created, config JSON, status, error, queued_at, started_at, finished_at, worker_pid,
-         worker_host, heartbeat, stop_requested, resume, checkpoint, summary JSON, owner)
-    owner: the SHA-256 of the run's capability key (ownership.py); NULL for runs from before keys
-    metrics(row, run_id, optimizer, step, epoch, name, value)   -- row grows monotonically
+through it, so a worker on another process or node opens the same store with
+`RunStore(runs_dir, database_url=store.database_url)`. Checkpoints are files in
+`checkpoints/run-<id>/` in the runs folder: with several nodes that folder must be shared between them.
 
 Statuses and stop reasons (stop_requested) are named in statuses.py: queued -> running -> finished |
 stopped | failed; a running run whose worker is gone becomes interrupted (mark_interrupted); stopped /
@@ -20,57 +17,54 @@ import json
 import os
 import shutil
 import socket
-import sqlite3
-import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
-from optim_core.training.database import thread_connection
+from sqlalchemy import Connection, Integer, bindparam, delete, func, insert, select, true, update
+from sqlalchemy.engine import Row
+
+from optim_core.training import database
+from optim_core.training.database import DB_NAME as DB_NAME  # where it always was, for callers
+from optim_core.training.database import default_runs_dir as default_runs_dir
+from optim_core.training.database import store_file
 from optim_core.training.ownership import ACTIVE, Policy, RunActive
+from optim_core.training.schema import ensure_schema, metrics, runs
 from optim_core.training.statuses import RESUMABLE, STATUSES, STOP_BY_USER, TERMINAL
 
-DB_NAME = "runs.sqlite"
 HEARTBEAT_STALE_S = 60.0  # a running run whose worker has not written for this long is presumed dead
-
-_SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS runs (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    created REAL NOT NULL,
-    config TEXT NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ({",".join(f"'{s}'" for s in STATUSES)})),
-    error TEXT,
-    queued_at REAL,
-    started_at REAL,
-    finished_at REAL,
-    worker_pid INTEGER,
-    worker_host TEXT,
-    heartbeat REAL,
-    stop_requested INTEGER NOT NULL DEFAULT 0,
-    resume INTEGER NOT NULL DEFAULT 0,
-    checkpoint TEXT,
-    summary TEXT,
-    owner TEXT
-);
-CREATE INDEX IF NOT EXISTS runs_queue ON runs (status, queued_at, id);
-CREATE TABLE IF NOT EXISTS metrics (
-    row INTEGER PRIMARY KEY AUTOINCREMENT,
-    run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
-    optimizer TEXT NOT NULL,
-    step INTEGER NOT NULL,
-    epoch INTEGER NOT NULL,
-    name TEXT NOT NULL,
-    value REAL
-);
-CREATE INDEX IF NOT EXISTS metrics_by_run ON metrics (run_id, row);
-"""
-
 
 _COLUMNS = frozenset(  # the columns update() sets (not id, created, or owner: a run's owner never changes)
     "config status error queued_at started_at finished_at worker_pid worker_host heartbeat stop_requested "
     "resume checkpoint summary".split()
+)
+_METRIC_COLUMNS = (metrics.c.row, metrics.c.optimizer, metrics.c.step, metrics.c.epoch, metrics.c.name)
+_READ_METRICS = (
+    select(*_METRIC_COLUMNS, metrics.c.value)
+    .where(metrics.c.run_id == bindparam("run_id"), metrics.c.row > bindparam("since_row"))
+    .order_by(metrics.c.row)
+)
+_METRIC_FIELDS = [column.name for column in _READ_METRICS.selected_columns]
+_GET_RUN = select(runs).where(runs.c.id == bindparam("run_id"))
+_RUN_FIELDS = tuple(column.name for column in runs.c)  # RunRecord's fields, in select(runs)'s order
+_HEARTBEAT = update(runs).where(runs.c.id == bindparam("run_id")).values(heartbeat=bindparam("now"))
+_STOP_REQUESTED = select(runs.c.stop_requested).where(runs.c.id == bindparam("run_id"))
+_LIST_RUNS = {  # (by status, limited): the newest first
+    (by_status, limited): (
+        select(runs)
+        .where(runs.c.status == bindparam("status") if by_status else true())
+        .order_by(runs.c.id.desc())
+        .limit(bindparam("limit", type_=Integer) if limited else None)
+    )
+    for by_status in (False, True)
+    for limited in (False, True)
+}
+_QUEUE = select(runs.c.id).where(runs.c.status == "queued").order_by(runs.c.queued_at, runs.c.id)
+_COUNT_RUNNING = select(func.count()).select_from(runs).where(runs.c.status == "running")
+_RUNNING_WORKERS = select(runs.c.id, runs.c.worker_pid, runs.c.worker_host, runs.c.heartbeat).where(
+    runs.c.status == "running"
 )
 
 
@@ -101,12 +95,6 @@ class RunRecord:
     owner: str | None = None  # the hash of its key
 
 
-def default_runs_dir() -> Path:
-    """$OPTIM_LAB_RUNS_DIR, else runs/ at the repository root."""
-    env = os.environ.get("OPTIM_LAB_RUNS_DIR")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "runs"
-
-
 def pid_alive(pid: int | None) -> bool:
     if not pid:
         return False
@@ -124,44 +112,30 @@ def pid_alive(pid: int | None) -> bool:
 
 
 class RunStore:
-    def __init__(self, path: str | Path | None = None):
-        path = Path(path) if path is not None else default_runs_dir() / DB_NAME
-        if path.suffix == "" or path.is_dir():
-            path = path / DB_NAME
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self.root = path.parent
-        self._local = threading.local()
-        self._db().executescript(_SCHEMA)  # executescript manages its own transaction
-        with self._tx() as db:  # migrate a store from before run keys: its runs have no owner
-            if "owner" not in {r["name"] for r in db.execute("PRAGMA table_info(runs)")}:
-                db.execute("ALTER TABLE runs ADD COLUMN owner TEXT")
+    """`path`: the runs folder (checkpoints live there; a path to a .sqlite file still names its folder and
+    that file); `database_url`: where the database is (else $OPTIM_LAB_DATABASE_URL, else SQLite
+    `<runs folder>/runs.sqlite`). `path` is that SQLite file on SQLite, the runs folder otherwise."""
+
+    def __init__(self, path: str | Path | None = None, database_url: str | None = None):
+        file = store_file(path)
+        self.root = file.parent
+        self.database_url = database.database_url(database_url, file)
+        self.path = file if database.is_sqlite(self.database_url) else self.root
+        self._engine = database.engine(self.database_url)
+        ensure_schema(self._engine, database.where(self.database_url))
 
     # ------------------------------------------------------------------ connection
 
-    def _db(self) -> sqlite3.Connection:
-        return thread_connection(self._local, self.path)
+    def _tx(self):
+        """A write transaction: it takes the store's write lock up front, so read-then-write is atomic."""
+        return database.write(self._engine)
 
-    class _Tx:
-        def __init__(self, db: sqlite3.Connection, immediate: bool):
-            self.db, self.immediate = db, immediate
-
-        def __enter__(self) -> sqlite3.Connection:
-            self.db.execute("BEGIN IMMEDIATE" if self.immediate else "BEGIN")
-            return self.db
-
-        def __exit__(self, kind, *_):
-            self.db.execute("COMMIT" if kind is None else "ROLLBACK")
-
-    def _tx(self, immediate: bool = True) -> RunStore._Tx:
-        """A transaction; IMMEDIATE takes the write lock up front, so read-then-write is atomic."""
-        return RunStore._Tx(self._db(), immediate)
+    def _read(self) -> Connection:
+        return self._engine.connect()
 
     def close(self) -> None:
-        db = getattr(self._local, "db", None)
-        if db is not None:
-            db.close()
-            self._local.db = None
+        """Close this process's idle connections to the store (it reconnects when used again)."""
+        database.dispose(self.database_url)
 
     # ------------------------------------------------------------------ runs
 
@@ -176,38 +150,34 @@ class RunStore:
         with self._tx() as db:
             if quota is not None:
                 quota[0].check_quota(db, quota[1])
-            cur = db.execute(
-                "INSERT INTO runs (created, config, status, queued_at, owner) VALUES (?, ?, ?, ?, ?)",
-                (now, json.dumps(config), status, now if status == "queued" else None, owner),
+            new = insert(runs).values(
+                created=now,
+                config=json.dumps(config),
+                status=status,
+                queued_at=now if status == "queued" else None,
+                owner=owner,
             )
-            # sqlite3 types lastrowid as optional; after an INSERT it is the new row's id
-            return cast(int, cur.lastrowid)
+            return int(db.execute(new).inserted_primary_key[0])
 
     def get_run(self, run_id: int) -> RunRecord:
-        row = self._db().execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
-        if row is None:
+        rows = database.fetch(self._engine, _GET_RUN, {"run_id": run_id})
+        if not rows:
             raise RunNotFound(f"no run with id {run_id}")
-        return _record(row)
+        return _record(rows[0])
 
     def list_runs(self, status: str | None = None, limit: int | None = None) -> list[RunRecord]:
-        query = "SELECT * FROM runs"
-        args: list[str | int] = []
-        if status is not None:
-            query, args = query + " WHERE status = ?", [status]
-        query += " ORDER BY id DESC"
-        if limit is not None:
-            query, args = query + " LIMIT ?", [*args, int(limit)]
-        return [_record(r) for r in self._db().execute(query, args).fetchall()]
+        query = _LIST_RUNS[status is not None, limit is not None]
+        return [_record(r) for r in database.fetch(self._engine, query, {"status": status, "limit": limit})]
 
     def delete_run(self, run_id: int) -> None:
         """Delete a run, its metrics and checkpoints; RunActive while it is queued or running (checked in
         the same transaction, so a resume racing the delete cannot slip through)."""
         with self._tx() as db:
-            row = db.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
-            if row is not None and row["status"] in ACTIVE:
-                raise RunActive(run_id, row["status"])
-            db.execute("DELETE FROM metrics WHERE run_id = ?", (run_id,))
-            db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
+            status = db.execute(select(runs.c.status).where(runs.c.id == run_id)).scalar()
+            if status in ACTIVE:
+                raise RunActive(run_id, status)
+            db.execute(delete(metrics).where(metrics.c.run_id == run_id))
+            db.execute(delete(runs).where(runs.c.id == run_id))
         shutil.rmtree(self.checkpoint_dir(run_id), ignore_errors=True)
 
     def checkpoint_dir(self, run_id: int) -> Path:
@@ -223,10 +193,11 @@ class RunStore:
                 fields[key] = json.dumps(fields[key])
         if "status" in fields and fields["status"] not in STATUSES:
             raise ValueError(f"unknown status {fields['status']!r}; valid: {', '.join(STATUSES)}")
-        assignments = ", ".join(f"{k} = ?" for k in fields)
+        for key in ("resume", "stop_requested"):
+            if isinstance(fields.get(key), bool):
+                fields[key] = int(fields[key])
         with self._tx() as db:
-            cur = db.execute(f"UPDATE runs SET {assignments} WHERE id = ?", [*fields.values(), run_id])
-            if cur.rowcount == 0:
+            if db.execute(update(runs).where(runs.c.id == run_id).values(**fields)).rowcount == 0:
                 raise RunNotFound(f"no run with id {run_id}")
 
     def mark_status(self, run_id: int, status: str, error: str | None = None) -> None:
@@ -239,8 +210,7 @@ class RunStore:
     # ------------------------------------------------------------------ queue
 
     def queued_ids(self) -> list[int]:
-        rows = self._db().execute("SELECT id FROM runs WHERE status = 'queued' ORDER BY queued_at, id")
-        return [r["id"] for r in rows.fetchall()]
+        return [run_id for (run_id,) in database.fetch(self._engine, _QUEUE)]
 
     def queue_position(self, run_id: int) -> int | None:
         """1 for the next run to start; None when the run is not queued."""
@@ -248,64 +218,71 @@ class RunStore:
         return ids.index(run_id) + 1 if run_id in ids else None
 
     def count_running(self) -> int:
-        return self._db().execute("SELECT COUNT(*) FROM runs WHERE status = 'running'").fetchone()[0]
+        return database.fetch(self._engine, _COUNT_RUNNING)[0][0]
 
     def claim_next(self, pid: int, max_running: int) -> RunRecord | None:
         """Atomically move the first queued run to 'running' for worker `pid`, if a slot is free."""
         now = time.time()
         with self._tx() as db:
-            running = db.execute("SELECT COUNT(*) FROM runs WHERE status = 'running'").fetchone()[0]
-            if running >= max_running:
+            if _count_running(db) >= max_running:
                 return None
-            row = db.execute(
-                "SELECT id FROM runs WHERE status = 'queued' ORDER BY queued_at, id LIMIT 1"
-            ).fetchone()
-            if row is None:
+            run_id = db.execute(_QUEUE.limit(1)).scalar()
+            if run_id is None:
                 return None
             db.execute(
-                "UPDATE runs SET status = 'running', started_at = ?, finished_at = NULL, heartbeat = ?, "
-                "worker_pid = ?, worker_host = ?, error = NULL WHERE id = ?",
-                (now, now, pid, socket.gethostname(), row["id"]),
+                update(runs)
+                .where(runs.c.id == run_id)
+                .values(
+                    status="running",
+                    started_at=now,
+                    finished_at=None,
+                    heartbeat=now,
+                    worker_pid=pid,
+                    worker_host=socket.gethostname(),
+                    error=None,
+                )
             )
-        return self.get_run(row["id"])
+        return self.get_run(run_id)
 
     def requeue(self, run_id: int, resume: bool, quota: Quota | None = None) -> None:
         """Queue a stopped / interrupted / failed run again (resume=True: from its checkpoint)."""
         with self._tx() as db:
-            row = db.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
-            if row is None:
-                raise RunNotFound(f"no run with id {run_id}")
-            if row["status"] not in RESUMABLE:
-                raise ValueError(f"run {run_id} is {row['status']}; only {', '.join(RESUMABLE)} runs resume")
+            status = _status(db, run_id)
+            if status not in RESUMABLE:
+                raise ValueError(f"run {run_id} is {status}; only {', '.join(RESUMABLE)} runs resume")
             if quota is not None:
                 quota[0].check_quota(db, quota[1])
             db.execute(
-                "UPDATE runs SET status = 'queued', queued_at = ?, stop_requested = 0, resume = ?, "
-                "error = NULL, finished_at = NULL WHERE id = ?",
-                (time.time(), int(resume), run_id),
+                update(runs)
+                .where(runs.c.id == run_id)
+                .values(
+                    status="queued",
+                    queued_at=time.time(),
+                    stop_requested=0,
+                    resume=int(resume),
+                    error=None,
+                    finished_at=None,
+                )
             )
 
     def request_stop(self, run_id: int, reason: int = STOP_BY_USER) -> str:
         """A queued run stops at once; a running one is asked to (its worker polls stop_requested)."""
         with self._tx() as db:
-            row = db.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
-            if row is None:
-                raise RunNotFound(f"no run with id {run_id}")
-            if row["status"] == "queued":
-                db.execute(
-                    "UPDATE runs SET status = 'stopped', finished_at = ? WHERE id = ?", (time.time(), run_id)
-                )
+            status = _status(db, run_id)
+            this = update(runs).where(runs.c.id == run_id)
+            if status == "queued":
+                db.execute(this.values(status="stopped", finished_at=time.time()))
                 return "stopped"
-            if row["status"] == "running":
-                db.execute("UPDATE runs SET stop_requested = ? WHERE id = ?", (int(reason), run_id))
-            return row["status"]
+            if status == "running":
+                db.execute(this.values(stop_requested=int(reason)))
+            return status
 
     def poll_worker(self, run_id: int) -> int:
         """Called by the worker: write its heartbeat, and read stop_requested (0: go on)."""
         with self._tx() as db:
-            db.execute("UPDATE runs SET heartbeat = ? WHERE id = ?", (time.time(), run_id))
-            row = db.execute("SELECT stop_requested FROM runs WHERE id = ?", (run_id,)).fetchone()
-        return int(row["stop_requested"]) if row else STOP_BY_USER
+            db.execute(_HEARTBEAT, {"run_id": run_id, "now": time.time()})
+            stop = db.execute(_STOP_REQUESTED, {"run_id": run_id}).scalar()
+        return STOP_BY_USER if stop is None else int(stop)
 
     def mark_interrupted(self, stale_after_s: float = HEARTBEAT_STALE_S) -> list[int]:
         """Running runs with no live worker become 'interrupted' (call at startup). Returns their ids.
@@ -313,38 +290,49 @@ class RunStore:
         A worker counts as live if its pid exists on this host, or, on another host, if its heartbeat
         is fresher than stale_after_s.
         """
-        host, now, dead = socket.gethostname(), time.time(), []
-        with self._tx() as db:
-            for row in db.execute(
-                "SELECT id, worker_pid, worker_host, heartbeat FROM runs WHERE status = 'running'"
-            ):
-                if row["worker_host"] == host:
-                    alive = pid_alive(row["worker_pid"])
-                else:
-                    alive = row["heartbeat"] is not None and now - row["heartbeat"] < stale_after_s
-                if not alive:
-                    dead.append(row["id"])
-            for run_id in dead:
-                db.execute(
-                    "UPDATE runs SET status = 'interrupted', finished_at = ?, "
-                    "error = 'the worker process ended without finishing' WHERE id = ?",
-                    (now, run_id),
+        host, now = socket.gethostname(), time.time()
+
+        def dead(running: Iterable[tuple]) -> list[int]:
+            return [
+                run_id
+                for run_id, pid, worker_host, heartbeat in running
+                if not (
+                    pid_alive(pid) if worker_host == host else heartbeat and now - heartbeat < stale_after_s
                 )
-        return dead
+            ]
+
+        if not dead(database.fetch(self._engine, _RUNNING_WORKERS)):
+            return []  # the common case (every page draw asks): all alive, and no write lock taken
+        with self._tx() as db:  # again under the lock: a run may have ended meanwhile
+            gone = dead(db.execute(_RUNNING_WORKERS).all())
+            if gone:
+                error = "the worker process ended without finishing"
+                db.execute(
+                    update(runs)
+                    .where(runs.c.id.in_(gone))
+                    .values(status="interrupted", finished_at=now, error=error)
+                )
+        return gone
 
     # ------------------------------------------------------------------ metrics
 
     def append_metrics(self, run_id: int, rows: Iterable[tuple]) -> int:
         """Write rows (optimizer, step, epoch, name, value) in one transaction; returns the count."""
-        rows = [(run_id, str(o), int(s), int(e), str(n), float(v)) for o, s, e, n, v in rows]
-        if rows:
+        values = [
+            {
+                "run_id": run_id,
+                "optimizer": str(o),
+                "step": int(s),
+                "epoch": int(e),
+                "name": str(n),
+                "value": float(v),
+            }
+            for o, s, e, n, v in rows
+        ]
+        if values:
             with self._tx() as db:
-                db.executemany(
-                    "INSERT INTO metrics (run_id, optimizer, step, epoch, name, value) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    rows,
-                )
-        return len(rows)
+                db.execute(insert(metrics), values)
+        return len(values)
 
     def read_metrics(self, run_id: int, since_row: int = 0, names: Iterable[str] | None = None):
         """Metrics with row > since_row as a DataFrame (row, optimizer, step, epoch, name, value).
@@ -353,13 +341,15 @@ class RunStore:
         """
         import pandas as pd
 
-        query = "SELECT row, optimizer, step, epoch, name, value FROM metrics WHERE run_id = ? AND row > ?"
-        args: list[Any] = [run_id, since_row]
-        if names is not None:
-            names = list(names)
-            query += f" AND name IN ({', '.join('?' * len(names))})"
-            args += names
-        return pd.read_sql_query(query + " ORDER BY row", self._db(), params=args)
+        params: dict[str, Any] = {"run_id": run_id, "since_row": since_row}
+        if names is None:  # a poll
+            rows = database.fetch(self._engine, _READ_METRICS, params)
+        else:
+            query = _READ_METRICS.where(metrics.c.name.in_(bindparam("names", expanding=True)))
+            with self._read() as db:
+                rows = [tuple(row) for row in db.execute(query, {**params, "names": list(names)})]
+        # what pandas.read_sql_query builds from these rows (the same dtypes), without its SQL wrapper
+        return pd.DataFrame.from_records(rows, columns=_METRIC_FIELDS, coerce_float=True)
 
     def truncate_metrics(self, run_id: int, steps: dict[str, int] | None = None) -> None:
         """Delete a run's metrics after the given step per optimizer (all metrics when steps is None).
@@ -367,14 +357,12 @@ class RunStore:
         A resumed run first drops what its previous worker wrote after the checkpoint it resumes from.
         """
         with self._tx() as db:
+            mine = delete(metrics).where(metrics.c.run_id == run_id)
             if steps is None:
-                db.execute("DELETE FROM metrics WHERE run_id = ?", (run_id,))
+                db.execute(mine)
                 return
             for optimizer, step in steps.items():
-                db.execute(
-                    "DELETE FROM metrics WHERE run_id = ? AND optimizer = ? AND step > ?",
-                    (run_id, optimizer, step),
-                )
+                db.execute(mine.where(metrics.c.optimizer == optimizer, metrics.c.step > step))
 
     def export_csv(self, run_id: int, path: str | Path | None = None) -> str:
         """All metrics of a run, long format, as CSV text (also written to `path` if given)."""
@@ -385,8 +373,19 @@ class RunStore:
         return text
 
 
-def _record(row: sqlite3.Row) -> RunRecord:
-    data = dict(row)
+def _count_running(db: Connection) -> int:
+    return db.execute(_COUNT_RUNNING).scalar_one()
+
+
+def _status(db: Connection, run_id: int) -> str:
+    status = db.execute(select(runs.c.status).where(runs.c.id == run_id)).scalar()
+    if status is None:
+        raise RunNotFound(f"no run with id {run_id}")
+    return status
+
+
+def _record(row: Row | tuple) -> RunRecord:
+    data = dict(zip(_RUN_FIELDS, row, strict=True))
     data["config"] = json.loads(data["config"])
     data["summary"] = json.loads(data["summary"]) if data["summary"] else None
     data["resume"] = bool(data["resume"])

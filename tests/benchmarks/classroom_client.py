@@ -9,7 +9,12 @@ the run's `script_finished`. It does what the frontend does that costs the serve
   change of a widget in a fragment reruns only that fragment, as a browser's would;
 - keeps the fragments' `run_every` intervals (`auto_rerun`) so a caller can poll them as the browser does;
 - keeps the large messages the server marked cacheable and tells the server their hashes
-  (`cached_message_hashes`), so an unchanged element comes back as a reference, as it would to a browser.
+  (`cached_message_hashes`), so an unchanged element comes back as a reference, as it would to a browser;
+- keeps its cookies (`CookieJar`) as a browser's tab does: it first loads the page and asks the server's
+  health and host config over HTTP, then opens the websocket, every request carrying the cookies the
+  earlier answers set. Behind a load balancer with sticky sessions, that cookie is what keeps one
+  student's requests on one replica; the jar notes any answer that replaced it, and the tab notes which
+  replica answered each request (`answered_by`, from the balancer's REPLICA_HEADER).
 
 Also here: starting `streamlit run` on a free localhost port, and a process's CPU time and memory read
 from /proc (Linux only; the server's own process, not its training workers).
@@ -43,6 +48,9 @@ DONE = {
     ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY,
 }  # FINISHED_EARLY_FOR_RERUN is not the end: the script asked for a rerun, which follows
 CACHE_BYTES = 4 << 20  # cacheable messages a session keeps (a browser keeps a bounded cache too)
+STREAMLIT_COOKIES = "_streamlit"  # the prefix of Streamlit's own cookies (XSRF, auth); others: the balancer's
+BROWSER_GETS = ("/", "/_stcore/health", "/_stcore/host-config")  # what a tab asks before its websocket
+REPLICA_HEADER = "X-Optimlab-Replica"  # deploy/haproxy.cfg: the replica that answered, on every answer
 
 
 # ---------------------------------------------------------------------------------------- the server
@@ -113,6 +121,34 @@ def rss_bytes(pid: int) -> int:
 # ---------------------------------------------------------------------------------------- a tab
 
 
+class CookieJar:
+    """A tab's cookies for its one host (localhost, path /): set by the answers, sent with each request."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, str] = {}
+        self.replaced: list[tuple[str, str, str]] = []  # (name, old, new): a sticky cookie the server changed
+
+    def header(self) -> dict[str, str]:
+        """The Cookie header to send (none while the jar is empty)."""
+        if not self.values:
+            return {}
+        return {"Cookie": "; ".join(f"{name}={value}" for name, value in self.values.items())}
+
+    def take(self, set_cookies: list[str]) -> None:
+        """Keep what an answer's Set-Cookie headers set."""
+        for line in set_cookies:
+            name, _, rest = line.partition("=")
+            name, value = name.strip(), rest.split(";", 1)[0].strip()
+            old = self.values.get(name)
+            if old is not None and old != value and not name.startswith(STREAMLIT_COOKIES):
+                self.replaced.append((name, old, value))
+            self.values[name] = value
+
+    def sticky(self) -> dict[str, str]:
+        """The cookies that are not Streamlit's own: behind a balancer, its affinity cookie."""
+        return {k: v for k, v in self.values.items() if not k.startswith(STREAMLIT_COOKIES)}
+
+
 @dataclass
 class RunResult:
     """One script run (a page or a fragment), as the client saw it."""
@@ -159,6 +195,9 @@ class Session:
         self.widgets: dict[str, tuple] = {}  # user key -> (widget id, its Element proto, its fragment id)
         self.auto_reruns: dict[str, float] = {}  # fragment id -> run_every seconds
         self.bytes_outside_runs = 0
+        self.base_url = url
+        self.cookies = CookieJar()
+        self.answered_by: list[str] = []  # the replica that answered each HTTP request and the websocket's
         self._states: dict[str, WidgetState] = {}  # widget id -> the value this tab last set
         self._cache: collections.OrderedDict[str, ForwardMsg] = collections.OrderedDict()
         self._cache_bytes = 0
@@ -171,12 +210,35 @@ class Session:
         """Connect (no page runs yet: `rerun()` loads it, as a browser's first BackMsg does)."""
         if self._ws is not None:
             raise RuntimeError("this tab is open already")
+        await asyncio.to_thread(self._visit)
         # no Origin header: the server allows non-browser clients without the XSRF cookie dance
         self._ws = await connect(
-            self.ws_url, subprotocols=[Subprotocol("streamlit")], max_size=None, open_timeout=60
+            self.ws_url,
+            subprotocols=[Subprotocol("streamlit")],
+            max_size=None,
+            open_timeout=60,
+            additional_headers=self.cookies.header(),
+            proxy=None,
         )
+        assert self._ws.response is not None
+        self._answered(self._ws.response.headers.get_all("Set-Cookie"), self._ws.response.headers)
         self._reader = asyncio.create_task(self._read())
         return self
+
+    def _visit(self, timeout: float = 60) -> None:
+        """The HTTP requests a browser's tab makes before its websocket, each with the jar's cookies."""
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        for path in BROWSER_GETS:
+            request = urllib.request.Request(self.base_url + path, headers=self.cookies.header())
+            with opener.open(request, timeout=timeout) as response:
+                response.read()
+                self._answered(response.headers.get_all("Set-Cookie") or [], response.headers)
+
+    def _answered(self, set_cookies: list[str], headers) -> None:
+        self.cookies.take(set_cookies)
+        replica = headers.get(REPLICA_HEADER)
+        if replica:
+            self.answered_by.append(replica)
 
     async def close(self) -> None:
         assert self._ws is not None and self._reader is not None, "this tab was never opened"

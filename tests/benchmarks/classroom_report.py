@@ -1,7 +1,8 @@
 """The classroom load test's bookkeeping: its phases, what each tab did in each, and the JSON report.
 
-bench_classroom.py runs the phases; a number here is computed from what the tabs recorded and the server
-process's CPU seconds read at each phase's start and end.
+bench_classroom.py runs the phases; a number here is computed from what the tabs recorded and the CPU
+seconds of the processes behind the address (classroom_cluster.Target.cpu) read at each phase's start and
+end; `scaling` reads the reports of several replica counts side by side.
 """
 
 from __future__ import annotations
@@ -9,10 +10,11 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
+from collections.abc import Callable
 
 import numpy as np
 
-from tests.benchmarks.classroom_client import RunResult, cpu_seconds
+from tests.benchmarks.classroom_client import RunResult
 
 CHANGE_EVERY_S = 2.0  # a Playground student's pace in class
 PLAYGROUND_PHASES = ("playground_alone", "classroom", "saturation")
@@ -24,6 +26,8 @@ TARGETS = {  # issue 15
     "viewer_behind_s_max": 3.0,
     "rss_after_over_before_max": 1.10,
 }
+BUSY = 0.9  # a fraction of one core (a replica, the client) or of all the machine's cores: at its limit
+DATABASE_BUSY = 0.5  # of a core: the database's processes that busy hold a change back
 
 
 @dataclasses.dataclass
@@ -40,11 +44,15 @@ class Tally:
 
 
 class Timeline:
-    """The phases: which one a moment belongs to, and the server's CPU seconds over each."""
+    """The phases: which one a moment belongs to, and the CPU seconds of the processes over each.
 
-    def __init__(self, pid: int):
-        self.pid = pid
-        self.phases: dict[str, list[float]] = {}  # name -> [start, end, cpu at start, cpu at end]
+    `probe()` reads the CPU seconds so far: "server" (the app's processes together) and any other counter
+    (each replica, the balancer, the database, the machine: see classroom_cluster.Target.cpu)."""
+
+    def __init__(self, probe: Callable[[], dict[str, float]]):
+        self.probe = probe
+        self.phases: dict[str, list[float]] = {}  # name -> [start, end]
+        self.counters: dict[str, list[dict[str, float]]] = {}  # name -> [probe() at start, at end]
         self.client: dict[str, list[float]] = {}  # name -> [this process's CPU at start, at end]
         self.load: dict[str, float] = {}  # name -> the machine's 1-minute load average at its end
         self.current: str | None = None
@@ -52,34 +60,56 @@ class Timeline:
 
     def begin(self, name: str) -> None:
         self.current = name
-        self.phases[name] = [time.perf_counter(), float("inf"), cpu_seconds(self.pid), 0.0]
+        self.phases[name] = [time.perf_counter(), float("inf")]
+        self.counters[name] = [self.probe(), {}]
         self.client[name] = [time.process_time(), 0.0]
         self.tallies[name, "playground"], self.tallies[name, "training"] = Tally(), Tally()
 
     def end(self) -> None:
         name = self.current
         assert name is not None, "no phase began"
-        phase = self.phases[name]
-        phase[1], phase[3] = time.perf_counter(), cpu_seconds(self.pid)
+        self.phases[name][1] = time.perf_counter()
+        self.counters[name][1] = self.probe()
         self.client[name][1] = time.process_time()
         self.load[name] = round(os.getloadavg()[0], 2)
         self.current = None
 
     def tally(self, at: float, page: str) -> Tally | None:
         """What `page`'s tabs did in the phase that moment belongs to (None: between phases)."""
-        for name, (start, end, _, _) in self.phases.items():
+        for name, (start, end) in self.phases.items():
             if start <= at < end:
                 return self.tallies[name, page]
         return None
-        return None
 
     def wall(self, name: str) -> float:
-        start, end, _, _ = self.phases[name]
+        start, end = self.phases[name]
         return end - start
 
-    def cpu(self, name: str) -> float:
-        _, _, before, after = self.phases[name]
-        return after - before
+    def cpu(self, name: str, counter: str = "server") -> float:
+        """The CPU seconds `counter` used over the phase."""
+        before, after = self.counters[name]
+        return after[counter] - before[counter]
+
+    def cpu_fractions(self, name: str) -> dict[str, float]:
+        """Each counter's CPU over the phase, as a fraction of one core; the machine's busy fraction of
+        all its cores; the benchmark client's (this process) fraction of one core."""
+        before, after = self.counters[name]
+        wall = self.wall(name)
+        fractions = {
+            key: round((after[key] - before[key]) / wall, 3)
+            for key in before
+            if not key.startswith("machine_")
+        }
+        start, end = self.client[name]
+        fractions["bench_client"] = round((end - start) / wall, 3)
+        if "machine_busy" in before:
+            busy = after["machine_busy"] - before["machine_busy"]
+            every = after["machine_all"] - before["machine_all"]
+            fractions["machine_busy_of_all_cores"] = round(busy / every, 3) if every else 0.0
+            # what the machine's cores did besides the processes above (other jobs on the machine)
+            known = sum(fractions[k] for k in fractions if k != "server" and not k.startswith("machine_"))
+            fractions["other_processes"] = round(max(0.0, busy / wall - known), 3)
+        return fractions
 
 
 def record(tally: Tally | None, result: RunResult, errors: list, kind: str = "", behind: float = 0.0) -> None:
@@ -110,7 +140,7 @@ def playground_part(timeline: Timeline, name: str, alone: bool) -> dict:
     """The changes sent in the phase; `alone`: the server's CPU was theirs alone, so per change too."""
     tally, wall = timeline.tallies[name, "playground"], timeline.wall(name)
     n = len(tally.latencies)
-    start, end, _, _ = timeline.phases[name]
+    start, end = timeline.phases[name]
     part = {
         "changes": n,  # sent in the phase
         "changes_per_s": round(n / wall, 2),
@@ -147,11 +177,62 @@ def training_part(timeline: Timeline, name: str, alone: bool) -> dict:
     return part
 
 
+def saturation_limit(fractions: dict, lock_waits_max: int | None) -> dict:
+    """What held the saturation phase back, read from its CPU fractions: the machine's cores all busy, a
+    replica's process at one core (a Streamlit server runs its scripts under one GIL), the benchmark's
+    own client at one core, or the database (its processes busy, or sessions waiting on locks)."""
+    replicas = [value for key, value in fractions.items() if key.startswith("replica_")]
+    figures = {
+        "machine_busy_of_all_cores": fractions.get("machine_busy_of_all_cores"),
+        "busiest_replica_of_a_core": max(replicas, default=None),
+        "database_of_a_core": fractions.get("database"),
+        "balancer_of_a_core": fractions.get("balancer"),
+        "server_children_of_a_core": fractions.get("server_children"),
+        "bench_client_of_a_core": fractions["bench_client"],
+        "other_processes_of_a_core": fractions.get("other_processes"),
+        "database_lock_waits_max": lock_waits_max,
+    }
+    at_limit = {
+        "machine_cpu": (figures["machine_busy_of_all_cores"] or 0) >= BUSY,
+        "replica_process": (figures["busiest_replica_of_a_core"] or 0) >= BUSY,
+        "bench_client": figures["bench_client_of_a_core"] >= BUSY,
+        "database": (figures["database_of_a_core"] or 0) >= DATABASE_BUSY or bool(lock_waits_max),
+    }
+    return {"limited_by": [key for key, hit in at_limit.items() if hit] or ["none_found"], **figures}
+
+
+def processes_part(timeline: Timeline, processes: dict) -> dict:
+    """The processes behind the address: CPU of each per phase, each replica's memory, how the tabs
+    spread over the replicas, and what limited the saturation phase."""
+    by_phase = {name: timeline.cpu_fractions(name) for name in timeline.phases}
+    locks = processes.get("lock_waits_max", {})
+    return {
+        "replicas": processes["replicas"],
+        "database": processes["database"],
+        "spread": processes["spread"],
+        "cpu_fraction_by_phase": by_phase,
+        "rss_mb_per_replica": {
+            key: [round(value / 2**20, 1) for value in values]
+            for key, values in processes["rss_per_replica"].items()
+        },
+        "database_lock_waits_max": locks,
+        "saturation_limit": saturation_limit(by_phase["saturation"], locks.get("saturation")),
+    }
+
+
 def report(
-    timeline: Timeline, sizes: dict, timing: dict, rss: dict, idle: dict, loads: list, errors: list
+    timeline: Timeline,
+    sizes: dict,
+    timing: dict,
+    rss: dict,
+    idle: dict,
+    loads: list,
+    errors: list,
+    processes: dict,
 ) -> dict:
     """The JSON object: a summary first (the classroom phase; CPU per change and per poll from the phases
-    where they ran alone), then each phase's figures, the server's, and the issue's targets."""
+    where they ran alone), then each phase's figures, the server's (its replicas' together), the
+    processes one by one, and the issue's targets."""
     playground = {name: playground_part(timeline, name, name != "classroom") for name in PLAYGROUND_PHASES}
     training = {name: training_part(timeline, name, name != "classroom") for name in TRAINING_PHASES}
     mb = {key: round(value / 2**20, 1) for key, value in rss.items()}
@@ -178,6 +259,9 @@ def report(
         "rss_mb_before_peak_after": [mb["before"], mb["peak"], mb["after_viewers_left"]],
         "saturation_changes_per_s": playground["saturation"]["changes_ended_per_s"],
     }
+    behind = processes_part(timeline, processes)
+    summary["replicas"] = behind["replicas"]
+    summary["saturation_limited_by"] = behind["saturation_limit"]["limited_by"]
     return {
         "benchmark": "classroom",
         "summary": summary,
@@ -206,6 +290,7 @@ def report(
             },
             "page_load_s": dist(loads),
         },
+        "processes": behind,
         "targets": {
             key: {
                 "value": value,
@@ -216,6 +301,66 @@ def report(
         },
         "errors": errors[:20],
         "error_count": len(errors),
-        "setup": "localhost; one `streamlit run app/main.py`, 1 training worker x 1 torch thread, one run of "
-        "3 lanes on digits training throughout; latencies measured in the client process",
+        "setup": f"localhost; {processes['setup']}, 1 training worker x 1 torch thread per server, one run "
+        "of 3 lanes on digits training throughout; latencies measured in the client process",
+    }
+
+
+def per_unit(one: dict) -> dict:
+    """What the database and the balancer cost per unit of load: the database's CPU seconds per Training
+    poll (its CPU in the viewers' phase over the Playground's phase, where the same run trained: the
+    Playground reads no store), the balancer's per change (in saturation, changes were all it carried)."""
+    by_phase = one["processes"]["cpu_fraction_by_phase"]
+    alone, playing = by_phase["training_alone"], by_phase["playground_alone"]
+    polls = one["training"]["training_alone"]["polls_per_s"]
+    changes = one["playground"]["saturation"]["changes_ended_per_s"]
+    balancer = by_phase["saturation"].get("balancer")
+    database = None
+    if "database" in alone and polls:
+        database = round(max(0.0, alone["database"] - playing["database"]) / polls, 4)
+    return {
+        "database_cpu_per_poll_s": database,
+        "balancer_cpu_per_change_s": round(balancer / changes, 5)
+        if balancer is not None and changes
+        else None,
+    }
+
+
+def scaling(reports: dict[str, dict]) -> dict:
+    """Each replica count's report (keyed by the count) read side by side: what one holds, what two hold.
+
+    `students_held` is the saturation throughput over a student's pace (a change every CHANGE_EVERY_S):
+    how many Playground students those replicas keep up with when nothing else runs."""
+    rows = {}
+    for count, one in reports.items():
+        saturation, behind = one["playground"]["saturation"], one["processes"]
+        cpu = behind["cpu_fraction_by_phase"]["saturation"]
+        rows[count] = {
+            "saturation_changes_per_s": saturation["changes_ended_per_s"],
+            "students_held": round(saturation["changes_ended_per_s"] * CHANGE_EVERY_S, 1),
+            "saturation_latency_s": saturation["latency_s"],
+            "classroom_change_p50_s": one["summary"]["playground_latency_p50_s"],
+            "classroom_change_p95_s": one["summary"]["playground_latency_p95_s"],
+            "poll_behind_p95_s": one["summary"]["viewer_behind_p95_s"],
+            "poll_behind_max_s": one["summary"]["viewer_behind_max_s"],
+            "bytes_per_poll_mean": one["summary"]["bytes_per_poll_mean"],
+            "server_cpu_per_change_s": one["summary"]["server_cpu_per_change_s"],
+            "server_cpu_per_poll_s": one["summary"]["server_cpu_per_poll_s"],
+            **per_unit(one),
+            "saturation_cpu_of_a_core": cpu,
+            "rss_mb_per_replica": behind["rss_mb_per_replica"],
+            "limited_by": behind["saturation_limit"]["limited_by"],
+            "tabs_per_replica": behind["spread"]["by_replica_answering"],
+            "tabs_that_hopped": behind["spread"]["tabs_that_hopped"],
+        }
+    first, base = min(rows, key=int), rows[min(rows, key=int)]["saturation_changes_per_s"]
+    ratios = {  # each count's saturation throughput over the smallest count's
+        f"{count}_over_{first}": round(row["saturation_changes_per_s"] / base, 2) if base else None
+        for count, row in rows.items()
+        if count != first
+    }
+    return {
+        "scaling": rows,
+        "saturation_ratio": ratios,
+        "machine_cores": os.cpu_count(),
     }

@@ -24,4 +24,6 @@ def test_the_quick_benchmark_prints_its_figures():
     assert report["batched"]["wall_s"] > 0 and report["naive"]["wall_s"] > 0 and report["ratio_wall"] > 0
     assert report["max_abs_diff"] < 1e-4  # the paths computed the same surface
     assert report["vmap"]["chunk"] == 16 and report["vmap"]["max_abs_diff"] < 1e-4
+    assert report["batched"]["method"] == "factored" and report["max_rel_diff"] < 1e-5
+    assert report["packed"]["chunk"] == 8 and report["packed"]["max_abs_diff"] < 1e-4
     assert isinstance(report["target_met"], bool)

@@ -79,7 +79,7 @@ def direct_loss(data, flat: np.ndarray, x, y) -> tuple[float, float]:
 # ---------------------------------------------------------------------- the grid
 
 
-@pytest.mark.parametrize("method", ["packed", "vmap"])
+@pytest.mark.parametrize("method", ["factored", "packed", "vmap"])
 def test_the_batched_grid_equals_the_per_point_loop(data, subset, method):
     model = network(data, 0)
     origin, u, v = plane(model)
@@ -96,7 +96,7 @@ def test_the_batched_grid_equals_the_per_point_loop(data, subset, method):
     assert seen[-1] == (25, 25) and len(seen) == 9  # 25 points in chunks of 3, the last of one
 
 
-@pytest.mark.parametrize("method", ["auto", "vmap"])
+@pytest.mark.parametrize("method", ["auto", "packed", "vmap"])
 def test_a_grid_point_is_the_loss_of_its_weights(data, subset, method):
     model = network(data, 1)
     running_mean = model.blocks[0].bn.running_mean.clone()

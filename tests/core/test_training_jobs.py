@@ -1,4 +1,4 @@
-"""The run store (SQLite) and the job queue (worker processes), with tiny runs.
+"""The run store (SQLite and PostgreSQL) and the job queue (worker processes), with tiny runs.
 
 The JobManager tests share one pool of two spawned workers (each imports torch once, a few seconds).
 """
@@ -35,9 +35,9 @@ def dead_pid() -> int:
 # ---------------------------------------------------------------- the store alone
 
 
-def test_runs_crud_and_status(tmp_path):
-    store = RunStore(tmp_path)  # a directory: runs.sqlite inside it
-    assert store.path == tmp_path / "runs.sqlite"
+def test_runs_crud_and_status(tmp_path, database_url):
+    store = RunStore(tmp_path, database_url=database_url)  # a directory: runs.sqlite inside it on SQLite
+    assert store.path == (tmp_path / "runs.sqlite" if database_url is None else tmp_path)
     first, second = store.create_run({"epochs": 1}), store.create_run({"epochs": 2})
     assert [r.id for r in store.list_runs()] == [second, first]
     record = store.get_run(first)
@@ -58,8 +58,8 @@ def test_runs_crud_and_status(tmp_path):
     assert store.list_runs(status="failed")[0].id == first
 
 
-def test_metrics_incremental_reads_truncate_and_csv(tmp_path):
-    store = RunStore(tmp_path / "runs.sqlite")
+def test_metrics_incremental_reads_truncate_and_csv(tmp_path, database_url):
+    store = RunStore(tmp_path / "runs.sqlite", database_url=database_url)
     run = store.create_run({})
     assert store.append_metrics(run, [("adam", s, 1, "train_loss", 1.0 / s) for s in range(1, 4)]) == 3
     first = store.read_metrics(run)
@@ -75,8 +75,8 @@ def test_metrics_incremental_reads_truncate_and_csv(tmp_path):
     assert (tmp_path / "m.csv").read_text() == csv
 
 
-def test_queue_positions_claims_and_the_concurrency_limit(tmp_path):
-    store = RunStore(tmp_path)
+def test_queue_positions_claims_and_the_concurrency_limit(tmp_path, database_url):
+    store = RunStore(tmp_path, database_url=database_url)
     ids = [store.create_run({"n": i}) for i in range(4)]
     assert [store.queue_position(i) for i in ids] == [1, 2, 3, 4]
     assert store.request_stop(ids[1]) == "stopped"  # a queued run stops at once
@@ -91,8 +91,8 @@ def test_queue_positions_claims_and_the_concurrency_limit(tmp_path):
     assert store.get_run(ids[1]).resume and store.queue_position(ids[1]) == 2
 
 
-def test_mark_interrupted_only_takes_runs_without_a_live_worker(tmp_path):
-    store = RunStore(tmp_path)
+def test_mark_interrupted_only_takes_runs_without_a_live_worker(tmp_path, database_url):
+    store = RunStore(tmp_path, database_url=database_url)
     dead, alive, remote_stale, remote_fresh = (store.create_run({}) for _ in range(4))
     host = socket.gethostname()
     store.update(dead, status="running", worker_pid=dead_pid(), worker_host=host, heartbeat=time.time())

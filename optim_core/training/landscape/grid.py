@@ -11,20 +11,24 @@ and the 1D interpolation between two solutions (Goodfellow et al., 2015) is
 Both are `evaluate_points`: origin + coefficients @ directions for M points, over a fixed validation
 subset (the first n validation images, the same at every point).
 
-Batched, never one load_state_dict + forward per point: chunks of K points at once, as one forward of K
-networks, in one of two ways (`evaluate_points`' method):
-- "vmap": torch.func.functional_call under torch.func.vmap over the K stacked weight sets; any model.
+Batched, never one load_state_dict + forward per point: chunks of K points at once, in one of three ways
+(`evaluate_points`' method):
+- "factored" (factored.py), the default for a SmallCNN: the first layer is linear in its weights, so its
+  convolution at every point of the plane is a combination of 1 + k convolutions of the input made once
+  (k directions), and its BatchNorm statistics follow in closed form; the later blocks run as K networks
+  side by side (grouped convolutions), BatchNorm, ReLU and pooling in compiled passes (kernels.py).
 - "packed": the K points as the K lanes of a model.PackedCNN (the trainer's several-SmallCNNs-as-one
-  network): the default for a SmallCNN. Per point, on digits over 512 images, one thread, on a busy
-  2-core machine (so roughly): packed 2.4 to 5 ms, the naive loop 3.6 to 9 ms, vmap 11 to 23 ms; vmap's
-  BatchNorm and max-pooling run on NCHW copies of the K points' activations, while PackedCNN keeps
-  SmallCNN's NHWC layout (model.first_conv), in which the CPU's pooling is several times faster. With
-  two threads on that busy machine, packed and vmap were equal, each 3.6 times faster than the naive
-  loop (tests/benchmarks/bench_cnn_landscape.py).
+  network), SmallCNN's NHWC layout (model.first_conv), in which the CPU's pooling is several times faster.
+- "vmap": torch.func.functional_call under torch.func.vmap over the K stacked weight sets; any model.
+Digits, 31 × 31 points over 512 images, on this shared 2-core machine (tests/benchmarks/
+bench_cnn_landscape.py): on one thread the naive loop takes 3.6 to 4.1 s, packed 4.7 to 5.2 s, factored
+1.3 to 1.6 s (2.4 to 2.9 times faster); on two threads factored 0.73 to 1.0 s (a chunk per thread,
+factored.chunks_in_threads) and the naive loop 4.4 to 42 s (two threads splitting its small per-point
+kernels wait on each other, worst when the machine is busy): 5.6 to 16 times in the same run. Most of
+what is left of factored's time is the second convolution (38 M multiply-adds per point), which no
+identity shares between points. vmap is the slowest on the CPU.
 The per-point loop is kept beside them as the reference (`evaluate_points_naive`); tests prove that
-both agree with it. On the CPU the work per point is compute-bound (digits: a second convolution of
-38 M multiply-adds per point over 512 images), so batching gains little there; it removes the per-point
-kernel launches that dominate on a GPU.
+all three agree with it.
 
 BatchNorm, and why: running statistics are buffers, not part of a point (flat.py), and the running
 statistics of one lane mean nothing at another point of the plane. So each point normalizes with the
@@ -42,6 +46,7 @@ import copy
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import torch
@@ -49,6 +54,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, vmap
 
+from optim_core.training.landscape.factored import FactoredForward, chunks_in_threads
 from optim_core.training.landscape.flat import parameter_shapes, parameters_from_flat
 from optim_core.training.model import PackedCNN, SmallCNN
 
@@ -58,7 +64,7 @@ INTERPOLATION_ALPHAS = (-0.5, 1.5)  # Goodfellow et al. (2015): a little beyond 
 CHUNK_BUDGET_BYTES = 96 * 2**20  # activations of one chunk of points (sets the default chunk size)
 # The most points per chunk, by method: beyond these no speed was gained on a 2-core CPU
 # (tests/benchmarks/bench_cnn_landscape.py --chunks)
-MAX_CHUNK = {"packed": 8, "vmap": 16}
+MAX_CHUNK = {"factored": 16, "packed": 8, "vmap": 16}
 
 
 @dataclass(frozen=True)
@@ -114,14 +120,15 @@ def validation_subset(data, n: int) -> tuple[torch.Tensor, torch.Tensor]:
     return data.x_val[:n].cpu(), data.y_val[:n].cpu()
 
 
-def default_chunk(model: nn.Module, x: torch.Tensor, limit: int) -> int:
-    """Points per chunk: as many as keep one chunk's activations within CHUNK_BUDGET_BYTES."""
+def default_chunk(model: nn.Module, x: torch.Tensor, limit: int, skip: tuple[nn.Module, ...] = ()) -> int:
+    """Points per chunk: as many as keep one chunk's activations within CHUNK_BUDGET_BYTES (the outputs
+    of `skip`'s modules not counted)."""
     sizes: list[int] = []
 
     def count(_module, _inputs, out) -> None:
         sizes.append(out.numel() if isinstance(out, torch.Tensor) else 0)
 
-    leaves = [m for m in model.modules() if not list(m.children())]
+    leaves = [m for m in model.modules() if not list(m.children()) and not any(m is s for s in skip)]
     hooks = [m.register_forward_hook(count) for m in leaves]
     try:
         with torch.no_grad():
@@ -131,6 +138,16 @@ def default_chunk(model: nn.Module, x: torch.Tensor, limit: int) -> int:
             hook.remove()
     per_point = sum(sizes) * len(x) * 4 * 3  # float32; a forward's temporaries about thrice its outputs
     return int(max(1, min(limit, CHUNK_BUDGET_BYTES // max(1, per_point))))
+
+
+def chunk_for(model: nn.Module, x: torch.Tensor, method: str) -> int:
+    """evaluate_points' default chunk for `method`. The factored path never makes a point's full-size
+    first-layer outputs (only their pooled activations), so they are not counted; it runs a chunk per
+    thread (factored.chunks_in_threads), so that many chunks are in memory at once."""
+    net = evaluation_model(model)
+    first = net.get_submodule("blocks.0") if method == "factored" else None
+    skip = (first.get_submodule("conv"), first.get_submodule("bn")) if first is not None else ()
+    return default_chunk(net, x, MAX_CHUNK[method], skip)
 
 
 def _points(origin: torch.Tensor, directions: torch.Tensor, coefficients: torch.Tensor) -> torch.Tensor:
@@ -214,33 +231,47 @@ def evaluate_points(
     """(loss (M,), accuracy (M,)) at the M points origin + coefficients[m] @ directions.
 
     model: the run's architecture (its weights are not used, nor changed). origin (P,), directions
-    (k, P), coefficients (M, k). x, y: the subset, one batch per point. method: "vmap", "packed" (a
-    SmallCNN only) or "auto" (packed for a SmallCNN: the faster on the CPU, see the module's docstring).
+    (k, P), coefficients (M, k). x, y: the subset, one batch per point. method: "factored", "packed" (a
+    SmallCNN only), "vmap" or "auto" (factored for a SmallCNN: the fastest on the CPU, see the module's
+    docstring; else vmap).
     chunk: points per batched forward (by default as many as fit CHUNK_BUDGET_BYTES, at most
     MAX_CHUNK[method]). progress(done, total) after each chunk.
     """
     if method == "auto":
-        method = "packed" if isinstance(model, SmallCNN) else "vmap"
-    if method == "packed" and not isinstance(model, SmallCNN):
-        raise ValueError(f"the packed method evaluates a SmallCNN, not a {type(model).__name__}")
+        method = "factored" if isinstance(model, SmallCNN) else "vmap"
+    if method in ("packed", "factored") and not isinstance(model, SmallCNN):
+        raise ValueError(f"the {method} method evaluates a SmallCNN, not a {type(model).__name__}")
     if method not in MAX_CHUNK:
-        raise ValueError(f"method is 'auto', 'vmap' or 'packed', not {method!r}")
+        raise ValueError(f"method is 'auto', 'factored', 'packed' or 'vmap', not {method!r}")
     origin_t, directions_t, coefficients_t = _as_tensors(origin, directions, coefficients)
     x = x.cpu()
-    chunk = chunk or default_chunk(evaluation_model(model), x, MAX_CHUNK[method])
-    forward = _packed_forward(model, x) if isinstance(model, SmallCNN) and method == "packed" else None
-    if forward is None:
-        forward = _vmap_forward(model, x)
+    chunk = chunk or chunk_for(model, x, method)
+    if method == "factored":
+        forward: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = FactoredForward(
+            cast(SmallCNN, model), x, origin_t, directions_t
+        )
+    else:
+        points_only = (
+            _packed_forward(cast(SmallCNN, model), x) if method == "packed" else _vmap_forward(model, x)
+        )
+        forward = lambda flats, _coefficients: points_only(flats)  # noqa: E731
     total = len(coefficients_t)
+
+    def evaluate(start: int) -> tuple[torch.Tensor, torch.Tensor]:
+        with torch.no_grad():  # per thread: grad mode is thread-local
+            chunk_coefficients = coefficients_t[start : start + chunk]
+            flats = _points(origin_t, directions_t, chunk_coefficients)
+            return _mean_loss_and_accuracy(forward(flats, chunk_coefficients), y)
+
+    # factored: one chunk per thread, each on one thread (see chunks_in_threads); the others: torch's threads
+    workers = torch.get_num_threads() if method == "factored" else 1
     losses, accuracies = [], []
-    with torch.no_grad():
-        for start in range(0, total, chunk):
-            flats = _points(origin_t, directions_t, coefficients_t[start : start + chunk])
-            loss, accuracy = _mean_loss_and_accuracy(forward(flats), y)
-            losses.append(loss)
-            accuracies.append(accuracy)
-            if progress is not None:
-                progress(min(start + chunk, total), total)
+    starts = range(0, total, chunk)
+    for start, (loss, accuracy) in zip(starts, chunks_in_threads(evaluate, starts, workers), strict=True):
+        losses.append(loss)
+        accuracies.append(accuracy)
+        if progress is not None:
+            progress(min(start + chunk, total), total)
     return torch.cat(losses).double().numpy(), torch.cat(accuracies).double().numpy()
 
 
