@@ -54,7 +54,7 @@ from optim_core.training.schema import (
     class_students,
     class_votes,
     classes,
-    ensure_schema,
+    open_store,
 )
 
 SCHEMA_VERSION = CLASS_SCHEMA_VERSION
@@ -98,12 +98,8 @@ class ClassStore:
     def __init__(
         self, path: str | Path | None = None, limits: Limits | None = None, database_url: str | None = None
     ):
-        file = database.store_file(path)
-        self.database_url = database.database_url(database_url, file)
-        self.path = file if database.is_sqlite(self.database_url) else file.parent
+        _, self.path, self.database_url, self._engine = open_store(path, database_url)
         self.limits = limits or Limits()
-        self._engine = database.engine(self.database_url)
-        ensure_schema(self._engine, database.where(self.database_url))
 
     def _tx(self):
         return database.write(self._engine)  # the write lock up front: read-check-write is atomic

@@ -23,6 +23,9 @@ store newer than SCHEMA_VERSION is refused (SchemaTooNew): this app would misrea
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import NamedTuple
+
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
@@ -41,7 +44,8 @@ from sqlalchemy import (
     text,
 )
 
-from optim_core.training.database import write
+from optim_core.training.database import database_url, is_sqlite, store_file, where, write
+from optim_core.training.database import engine as make_engine
 from optim_core.training.statuses import STATUSES
 
 SCHEMA_VERSION = 1
@@ -185,3 +189,22 @@ def ensure_schema(engine: Engine, where: str) -> int:
         db.execute(schema_version.delete())
         db.execute(schema_version.insert().values(version=version))
     return before
+
+
+class OpenedStore(NamedTuple):
+    """A store's database, opened: `path` is the SQLite file on SQLite, the runs folder otherwise."""
+
+    root: Path  # the runs folder: checkpoints live here
+    path: Path
+    url: str
+    engine: Engine
+
+
+def open_store(path: str | Path | None, url: str | None) -> OpenedStore:
+    """The run store's database for the runs folder (or SQLite file) `path` and `url` (database.database_url
+    says which wins), its tables created or upgraded: what RunStore and ClassStore both open."""
+    file = store_file(path)
+    url = database_url(url, file)
+    engine = make_engine(url)
+    ensure_schema(engine, where(url))
+    return OpenedStore(file.parent, file if is_sqlite(url) else file.parent, url, engine)

@@ -29,9 +29,8 @@ from sqlalchemy.engine import Row
 from optim_core.training import database
 from optim_core.training.database import DB_NAME as DB_NAME  # where it always was, for callers
 from optim_core.training.database import default_runs_dir as default_runs_dir
-from optim_core.training.database import store_file
 from optim_core.training.ownership import ACTIVE, Policy, RunActive
-from optim_core.training.schema import ensure_schema, metrics, runs
+from optim_core.training.schema import metrics, open_store, runs
 from optim_core.training.statuses import RESUMABLE, STATUSES, STOP_BY_USER, TERMINAL
 
 HEARTBEAT_STALE_S = 60.0  # a running run whose worker has not written for this long is presumed dead
@@ -117,12 +116,7 @@ class RunStore:
     `<runs folder>/runs.sqlite`). `path` is that SQLite file on SQLite, the runs folder otherwise."""
 
     def __init__(self, path: str | Path | None = None, database_url: str | None = None):
-        file = store_file(path)
-        self.root = file.parent
-        self.database_url = database.database_url(database_url, file)
-        self.path = file if database.is_sqlite(self.database_url) else self.root
-        self._engine = database.engine(self.database_url)
-        ensure_schema(self._engine, database.where(self.database_url))
+        self.root, self.path, self.database_url, self._engine = open_store(path, database_url)
 
     # ------------------------------------------------------------------ connection
 
