@@ -2,6 +2,7 @@
 
     .venv/bin/python tests/benchmarks/bench_training_poll.py            # 3 lanes x 2,000 steps, 10 polls
     .venv/bin/python tests/benchmarks/bench_training_poll.py --quick    # fewer steps and polls
+    .venv/bin/python tests/benchmarks/bench_training_poll.py --long     # the classroom's run, 300 epochs in
 
 A viewer of a queued or running run reruns the page's fragment (run_panel.live_run) every POLL_S seconds.
 This harness opens the Training page in AppTest on a running run in a temporary run store (3 lanes,
@@ -14,7 +15,9 @@ Each poll's fragment is measured alone:
   browser that reports the messages it has cached (Streamlit replaces a cached element of >= 10 kB by a
   reference to its hash); bytes_uncached: the same with no browser cache.
 second_viewer_cpu_ms_per_poll: the same for a second session polling the same run just after the first
-(a class watching one run). Target: a poll of a running run costs <= 20 ms server CPU and sends <= 50 kB.
+(a class watching one run). --long: a run like bench_classroom's (digits at batch 64, an epoch every 23
+steps) 300 epochs in, a new epoch at every poll: what grows with the epochs (the validation charts) is
+sent at every poll too. Target: a poll of a running run costs <= 20 ms server CPU and sends <= 50 kB.
 """
 
 from __future__ import annotations
@@ -44,10 +47,14 @@ BATCH = 8  # digits' 1,438 training images in 180 steps per epoch: 2,000 steps a
 STEPS_PER_EPOCH = 180
 LANES = ({"name": "sgd", "hp": {"lr": 0.05}}, {"name": "momentum"}, {"name": "adam"})
 STEPS_PER_POLL = 12  # what a lane of this run adds in 1.5 s on a laptop's CPU
+# --long: bench_classroom's run (digits at batch 64: 23 steps an epoch, a small model trains several epochs
+# a second), 300 epochs in, a new epoch at every poll
+LONG_EPOCHS, LONG_STEPS_PER_EPOCH, LONG_STEPS_PER_POLL = 300, 23, 30
 
 
-def running_run(store: RunStore, steps: int) -> int:
-    """A run marked running by this process (so no check calls it interrupted), with `steps` steps."""
+def running_run(store: RunStore, steps: int, per_epoch: int = STEPS_PER_EPOCH) -> int:
+    """A run marked running by this process (so no check calls it interrupted), with `steps` steps of
+    `per_epoch` steps an epoch."""
     config = RunConfig(optimizers=[dict(o) for o in LANES], epochs=40, batch_size=BATCH)
     run = store.create_run(config.to_dict())
     store.update(
@@ -58,7 +65,7 @@ def running_run(store: RunStore, steps: int) -> int:
         started_at=time.time(),
         heartbeat=time.time(),
     )
-    write_steps(store, run, 0, steps)
+    write_steps(store, run, 0, steps, per_epoch)
     return run
 
 
@@ -66,13 +73,14 @@ def lane_labels(store: RunStore, run: int) -> list[str]:
     return [spec.label for spec in RunConfig.from_dict(store.get_run(run).config).lanes()]
 
 
-def write_steps(store: RunStore, run: int, done: int, new: int) -> None:
-    """Steps done+1 … done+new of every lane, and each epoch they complete, as a worker writes them."""
+def write_steps(store: RunStore, run: int, done: int, new: int, per_epoch: int = STEPS_PER_EPOCH) -> None:
+    """Steps done+1 … done+new of every lane, and each epoch (of per_epoch steps) they complete, as a
+    worker writes them."""
     rows = []
     for i, lane in enumerate(lane_labels(store, run)):
         rng = np.random.default_rng(i)
         for step in range(done + 1, done + new + 1):
-            epoch = (step - 1) // STEPS_PER_EPOCH + 1
+            epoch = (step - 1) // per_epoch + 1
             loss = 2.3 * np.exp(-step / (400 + 100 * i)) + 0.05 + 0.1 * rng.random()
             rows += [
                 (lane, step, epoch, "train_loss", loss),
@@ -81,7 +89,7 @@ def write_steps(store: RunStore, run: int, done: int, new: int) -> None:
                 (lane, step, epoch, "update_ratio", 1e-3 * (1 + rng.random())),
                 (lane, step, epoch, "train_time", 0.004 * step),
             ]
-            if step % STEPS_PER_EPOCH == 0:
+            if step % per_epoch == 0:
                 acc = 0.9 - 0.5 * np.exp(-epoch / 3)
                 rows += [
                     (lane, step, epoch, name, value)
@@ -164,12 +172,19 @@ def next_poll() -> None:
     time.sleep(POLL_FRESHNESS_S)
 
 
-def polls(store: RunStore, run: int, steps: int, n: int) -> list[dict]:
-    """Open the page on the run (a first, full draw), then n polls that each bring STEPS_PER_POLL steps."""
+def polls(
+    store: RunStore,
+    run: int,
+    steps: int,
+    n: int,
+    per_poll: int = STEPS_PER_POLL,
+    per_epoch: int = STEPS_PER_EPOCH,
+) -> list[dict]:
+    """Open the page on the run (a first, full draw), then n polls that each bring per_poll steps."""
     at, meter = open_running(run)
     try:
         for i in range(n):
-            write_steps(store, run, steps + i * STEPS_PER_POLL, STEPS_PER_POLL)
+            write_steps(store, run, steps + i * per_poll, per_poll, per_epoch)
             next_poll()
             at.run()
             assert not at.exception, [e.value for e in at.exception]
@@ -179,7 +194,14 @@ def polls(store: RunStore, run: int, steps: int, n: int) -> list[dict]:
         store.mark_status(run, "stopped")
 
 
-def second_viewer(store: RunStore, run: int, steps: int, n: int) -> list[dict]:
+def second_viewer(
+    store: RunStore,
+    run: int,
+    steps: int,
+    n: int,
+    per_poll: int = STEPS_PER_POLL,
+    per_epoch: int = STEPS_PER_EPOCH,
+) -> list[dict]:
     """Two sessions on the run, each poll A then B: B's polls (B finds what A built from the same rows)."""
     from tests.app.apptest import open_view
 
@@ -187,7 +209,7 @@ def second_viewer(store: RunStore, run: int, steps: int, n: int) -> list[dict]:
     try:
         second = open_view("training", {"run": str(run)}, timeout=120)
         for i in range(n):
-            write_steps(store, run, steps + i * STEPS_PER_POLL, STEPS_PER_POLL)
+            write_steps(store, run, steps + i * per_poll, per_poll, per_epoch)
             next_poll()
             first.run()
             second.run()  # within the window: B draws the rows A read
@@ -215,8 +237,16 @@ def summary(measured: list[dict]) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="300 steps, 3 polls")
+    parser.add_argument("--long", action="store_true", help="the classroom's run: 300 epochs of 23 steps")
     args = parser.parse_args()
     steps, n = (300, 3) if args.quick else (2000, 10)
+    per_epoch, per_poll = STEPS_PER_EPOCH, STEPS_PER_POLL
+    if args.long:
+        steps, per_epoch, per_poll = (
+            LONG_EPOCHS * LONG_STEPS_PER_EPOCH,
+            LONG_STEPS_PER_EPOCH,
+            LONG_STEPS_PER_POLL,
+        )
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["OPTIM_LAB_RUNS_DIR"] = tmp
         os.environ.setdefault("OPTIM_LAB_TORCH_THREADS", "1")
@@ -224,10 +254,11 @@ def main() -> None:
         from optim_core.training.jobs import get_job_manager
 
         store = RunStore(tmp)
-        run = running_run(store, steps)
+        run = running_run(store, steps, per_epoch)
         try:
-            report = summary(polls(store, run, steps, n))
-            other = [1000 * p["cpu_s"] for p in second_viewer(store, running_run(store, steps), steps, n)]
+            report = summary(polls(store, run, steps, n, per_poll, per_epoch))
+            second = second_viewer(store, running_run(store, steps, per_epoch), steps, n, per_poll, per_epoch)
+            other = [1000 * p["cpu_s"] for p in second]
             report["second_viewer_cpu_ms_per_poll"] = {
                 "median": round(statistics.median(other), 1),
                 "max": round(max(other), 1),
@@ -237,7 +268,8 @@ def main() -> None:
     report.update(
         lanes=len(LANES),
         steps_at_start=steps,
-        steps_per_poll=STEPS_PER_POLL,
+        steps_per_poll=per_poll,
+        steps_per_epoch=per_epoch,
         target={"cpu_ms": TARGET_CPU_MS, "bytes": TARGET_BYTES},
     )
     cpu, sent = report["cpu_ms_per_poll"]["median"], report["bytes_per_poll"]["max"]

@@ -85,9 +85,10 @@ def test_the_factored_logits_are_within_float32_rounding_of_float64():
             assert error < 5e-6  # measured about 1e-6; the naive loop's about 1e-5 (digits, 512 images)
 
 
-def test_combine_pool_relu_is_the_pooled_relu_of_the_affine_combination():
+@pytest.mark.parametrize("d", [2, 3, 4])  # a line, a plane (one pass each), three directions (a pass more)
+def test_combine_pool_relu_is_the_pooled_relu_of_the_affine_combination(d):
     rng = np.random.default_rng(0)
-    n, d, hp, wp, c, k_points = 3, 3, 2, 3, 5, 4
+    n, hp, wp, c, k_points = 3, 2, 3, 5, 4
     z = rng.standard_normal((n, d, hp, wp, 4, c)).astype(np.float32)
     scale = rng.standard_normal((k_points, d, c)).astype(np.float32)
     shift = rng.standard_normal((k_points, c)).astype(np.float32)
@@ -115,17 +116,18 @@ def test_affine_pool_relu_is_batch_norm_relu_and_max_pooling(size):
 
 def test_channel_moments_are_the_mean_and_biased_variance():
     x = (np.random.default_rng(2).standard_normal((1001, 7)) * 3 + 10).astype(np.float32)
+    x[:, 0] = x[:, 0] * 1e-3 + 1e4  # a small spread far from zero: an unshifted one-pass sum cancels
     mean, variance = kernels.channel_moments(x)
     np.testing.assert_allclose(mean, x.astype(np.float64).mean(axis=0), rtol=1e-12)
     np.testing.assert_allclose(variance, x.astype(np.float64).var(axis=0), rtol=1e-12)
 
 
-def test_the_first_layer_maps_do_not_depend_on_the_images_per_pass():
+def test_the_first_layer_maps_do_not_depend_on_the_images_per_pass_or_the_threads():
     x, _ = images((3, 8, 10), n=23)
     weights = torch.randn(3, 4, 3, 3, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(3))
     one_pass = first_layer_maps(x, weights, centre=True, rows=1000)
-    for rows in (5, 1):
-        windows, covariance = first_layer_maps(x, weights, centre=True, rows=rows)
+    for rows, workers in ((5, 1), (1, 1), (5, 2)):
+        windows, covariance = first_layer_maps(x, weights, centre=True, rows=rows, workers=workers)
         np.testing.assert_allclose(windows, one_pass[0], rtol=0, atol=1e-6)
         torch.testing.assert_close(covariance, one_pass[1], rtol=1e-12, atol=1e-12)
     # centred: each map averages to zero per channel (even sizes: pooling keeps every pixel); a covariance

@@ -2,17 +2,17 @@
 
 widgets -> PlaygroundConfig -> optim_core.simulate (cached) -> map_figure -> screen.
 
-Moving an LR slider or the inspected step is what a class does most, so it reruns only the fragment
-`lab`: the LR sliders, the step row, the map and what follows the paths. The browser redraws every
-element a rerun sends, so the fragment holds nothing else (tests/benchmarks/bench_page_latency.py).
+Moving an LR slider, the inspected step or Steps (with no LR schedule on) is what a class does most, so
+it reruns only the fragment `lab`: the step row, the map and what follows the paths. The LR sliders (at a
+desk) and Steps sit outside it and rerun it alone from their callbacks, so they are not sent again. The
+browser redraws every element a rerun sends, and the server's CPU per change (issue 15: a class on one
+server) grows with them: the fragment holds nothing else (tests/benchmarks/bench_page_latency.py).
 The rest reruns the whole page: the surface and common controls in the sidebar, and each optimizer's
 card above the fragment (its rule and a popover of its other hyperparameters), whose change also
 shows in the update rules beside the map. So does a click on the map, which sets the sidebar's start.
 """
 
 from __future__ import annotations
-
-import dataclasses
 
 import streamlit as st
 
@@ -25,7 +25,7 @@ from app.shared.i18n import language, latex, pick, t
 from app.shared.markdown import literal
 from app.shared.optimizer_catalog import slot_optimizer
 from app.shared.optimizer_labels import optimizer_label
-from app.shared.schedule_controls import read_schedule
+from app.shared.schedule_controls import NONE, read_schedule
 from app.shared.settings import Setting, current
 from app.shared.simulation_cache import NOISE_MODES, build_surface, cached_scales, finite_at
 from app.views.playground import layout, map_base, model, rule_text, side_by_side, slides
@@ -50,6 +50,16 @@ def reset_start() -> None:
 def rerun_page() -> None:
     """Ask the fragment to rerun the whole page: its change shows in the sidebar or the update rules."""
     st.session_state["_pg_rerun_page"] = True
+
+
+LAB = "pg_lab"  # the fragment's key: a callback outside it reruns it alone with st.rerun(LAB)
+
+
+def steps_changed() -> None:
+    """Steps reruns the fragment alone (it reads Steps afresh), but with an LR schedule on the whole page:
+    the schedule's controls in the sidebar are read against the run's length."""
+    if st.session_state.get("sched", NONE) == NONE:
+        st.rerun(LAB)
 
 
 def take_click() -> None:
@@ -122,9 +132,8 @@ with side.expander(t("pg.common"), expanded=True):
         format="%.3f",
     )
     st.caption(t("pg.start_hint"))
-    steps = controls.widget(
-        Setting("steps", "int", 100, "pg.steps", low=10, high=2000, step=10, widget="slider")
-    )
+    STEPS = Setting("steps", "int", 100, "pg.steps", low=10, high=2000, step=10, widget="slider")
+    steps = controls.widget(STEPS, on_change=steps_changed)
     noise = controls.widget(
         Setting(
             "noise",
@@ -182,13 +191,6 @@ def optimizer_setting(i: int) -> Setting:
     )
 
 
-def lr_setting(i: int, name: str) -> Setting:
-    """Optimizer i's LR slider, named after its rule: with more than four optimizers the sliders sit in
-    rows of their own below the cards."""
-    setting = next(s for s in slot_settings(i, name, scales) if s.key == f"o{i}_lr")
-    return dataclasses.replace(setting, label=lambda: t("pg.lr_of", name=optimizer_label(name)))
-
-
 def optimizer_cards() -> tuple[tuple[str, tuple], ...]:
     """Each optimizer in a card: its rule, and a popover with its hyperparameters other than the LR.
 
@@ -215,33 +217,38 @@ def optimizer_cards() -> tuple[tuple[str, tuple], ...]:
     return tuple(rules)
 
 
-def lr_row(lr_settings: list[Setting]) -> None:
+def lr_row(lr_settings: list[Setting], **kwargs) -> None:
     """Each optimizer's LR slider, under its card (on a projector, in a drawer under the map)."""
     for setting, column in zip(lr_settings, layout.lr_columns(n_slots, presenter), strict=True):
-        state.widget(setting, column)
+        state.widget(setting, column, **kwargs)
 
 
-STEP = Setting("t", "int", steps, "pg.inspect", low=0, high=steps, widget="slider")
+def rerun_map() -> None:
+    """An LR slider above the fragment (at a desk) reruns the fragment alone."""
+    st.rerun(LAB)
 
 
-@st.fragment(run_every=layout.tick_every())
+@st.fragment(run_every=layout.tick_every(), key=LAB)
 def lab(rules: tuple[tuple[str, tuple], ...]) -> None:
-    """The LR sliders, the step row, the map and all that follows the paths: a slider here reruns only this.
+    """The step row, the map and all that follows the paths (on a projector the LR sliders too).
 
     rules: each optimizer's rule and other hyperparameters, from its card. The map is drawn before the
-    sliders above it (their values are read first), so it reaches the browser first.
+    step row above it (its value is read first), so it reaches the browser first.
     """
+    steps = int(st.session_state[STEPS.key])  # as it is now: `steps_changed` reruns the fragment alone
+    inspected = layout.step_setting(steps)
     if st.session_state.pop("_pg_rerun_page", False) or layout.advance(steps):
         st.rerun(scope="app")
     # on a projector the step row comes first, and the LR sliders follow the map in their drawer
-    sliders = st.container()
     scrubber = st.container()
-    lr_settings = [lr_setting(i, name) for i, (name, _) in enumerate(rules, start=1)]
+    lr_settings = [layout.lr_setting(i, name, scales) for i, (name, _) in enumerate(rules, start=1)]
+    # at a desk the LR sliders were drawn above (`rerun_map`): their values are read, not registered
+    read = state.register if presenter or watching else (lambda setting: st.session_state[setting.key])
     slots = [
-        model.SlotConfig(name, (("lr", state.register(setting)), *others))
+        model.SlotConfig(name, (("lr", read(setting)), *others))
         for setting, (name, others) in zip(lr_settings, rules, strict=True)
     ]
-    step = state.register(STEP)
+    step = state.register(inspected)
     config = model.PlaygroundConfig(
         surface=surface_name,
         formula=formula,
@@ -272,13 +279,14 @@ def lab(rules: tuple[tuple[str, tuple], ...]) -> None:
     )
     st.caption(t("pg.map_caption"))
     if not watching:
-        with st.container() if presenter else sliders:
-            lr_row(lr_settings)
+        if presenter:
+            with st.container():
+                lr_row(lr_settings)
         with scrubber:
-            layout.step_row(state, STEP, steps, presenter)
+            layout.step_row(state, inspected, steps, presenter)
     if pair:
         side_by_side.draw(config, step, presenter=presenter, text=fig_text, curvature=show_axes)
-    readout(result, step)
+    readout(result, step, steps)
     # its content is drawn only while open: highlighting the code costs the browser on every change
     code = st.expander(t("pg.torch_code"), key="pg_code", on_change="rerun")
     if code.open:
@@ -287,7 +295,7 @@ def lab(rules: tuple[tuple[str, tuple], ...]) -> None:
     state.sync()  # main.py writes the URL only after a whole-page run
 
 
-def readout(result: model.PlaygroundResult, step: int) -> None:
+def readout(result: model.PlaygroundResult, step: int, steps: int) -> None:
     """The state of every optimizer at the inspected step; its curvature and the 3D view when asked for."""
     k = min(step, steps - 1)
     st.subheader(t("pg.readout", step=step), help=t("pg.readout_caption", step=k, next=k + 1))
@@ -381,6 +389,8 @@ chart_column, rules_column = (
     (st.container(), st.container()) if presenter else st.columns([2, 1], gap="medium")
 )
 with chart_column:
+    if not (presenter or watching):  # at a desk, above the map, outside the fragment
+        lr_row([layout.lr_setting(i, n, scales) for i, (n, _) in enumerate(rules, 1)], on_change=rerun_map)
     lab(rules)
     slides.progress_panel()
 with rules_column:

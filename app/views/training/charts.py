@@ -40,6 +40,7 @@ def draw_charts(parts: list, options: dict, presenter: bool, elapsed: str) -> No
         x_unit = "step"
     x_title = t({"epoch": "tr.x.epoch", "seconds": "tr.x.train_seconds"}.get(x_unit, "tr.x.step"))
     models = {"raw": t("tr.model.raw"), "ema": t("tr.model.ema")}
+    limit = points_per_lane(len(lanes_all))  # what a chart draws of each lane, however long the run
 
     def steps(name: str, **kwargs):
         def build():
@@ -50,7 +51,7 @@ def draw_charts(parts: list, options: dict, presenter: bool, elapsed: str) -> No
                     ls,
                     per_epoch=pe if x_unit == "epoch" else None,
                     seconds=x_unit == "seconds",
-                    max_points=points_per_lane(len(lanes_all)),
+                    max_points=limit,
                     names=names,
                     **kwargs,
                 )
@@ -60,11 +61,14 @@ def draw_charts(parts: list, options: dict, presenter: bool, elapsed: str) -> No
 
         return memo(parts, ("steps", name, x_unit, tuple(sorted(kwargs.items()))), build)
 
-    epochs_frame = memo(
-        parts,
-        ("epochs", tuple(models.values())),
-        lambda: joined([epoch_frame(m, ls, models, names) for m, ls, _ in parts]),
-    )
+    def epochs(field: str):
+        # each validation chart gets its own column only, thinned like the steps for a long run
+        def build():
+            most = points_per_lane(len(lanes_all), per_epoch=True)
+            return joined([epoch_frame(m, ls, models, field, names, most) for m, ls, _ in parts])
+
+        return memo(parts, ("epochs", field, tuple(models.values())), build)
+
     rows = memo(parts, ("rows",), lambda: [row for m, ls, _ in parts for row in lane_summary(m, ls)])
     has_ema = any(not math.isnan(r["ema_val_acc"]) for r in rows)
     model_domain = [models["raw"], models["ema"]] if has_ema else [models["raw"]]
@@ -84,7 +88,7 @@ def draw_charts(parts: list, options: dict, presenter: bool, elapsed: str) -> No
         ),
         (
             "tr_chart_acc",
-            epochs_frame,
+            epochs("acc"),
             figures.epoch_spec(
                 title=t("tr.chart.acc"),
                 y_title=t("tr.y.acc"),
@@ -97,14 +101,14 @@ def draw_charts(parts: list, options: dict, presenter: bool, elapsed: str) -> No
         ),
         (
             "tr_chart_lr",
-            steps("lr", positive=True),
+            steps("lr", positive=True, simplify=True),
             figures.line_spec(
                 title=t("tr.chart.lr"), x_title=x_title, y_title=t("tr.y.lr"), log_y=True, **common
             ),
         ),
         (
             "tr_chart_val_loss",
-            epochs_frame,
+            epochs("loss"),
             figures.epoch_spec(
                 title=t("tr.chart.val_loss"),
                 y_title=t("tr.y.loss"),
@@ -155,8 +159,8 @@ def draw_charts(parts: list, options: dict, presenter: bool, elapsed: str) -> No
         timing, {**time_spec, "name": "tr_chart_time"}, width="stretch", theme=None, key="tr_chart_time"
     )
     # text cells: a value a run does not have (a compared run without an EMA, an epoch not yet validated)
-    # reads "—", where a number column would show "None"
-    table = pd.DataFrame(
+    # reads "—", where a number column would show "None"; an Arrow table: no pandas schema sent (1 kB)
+    table = pa.table(
         {
             t("tr.col.optimizer"): [r["lane"] for r in rows],
             t("tr.col.steps"): [r["steps"] for r in rows],

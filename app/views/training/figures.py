@@ -66,9 +66,8 @@ def _config(presenter: bool) -> dict:
             "titleFontWeight": "normal",
             "labelLimit": 200,
         },
-        "legend": {
+        "legend": {  # no title: the lanes speak for themselves
             "labelFontSize": font,
-            "titleFontSize": font,
             "orient": "bottom",
             "direction": "horizontal",
             "columns": 2 if presenter else 3,
@@ -79,8 +78,7 @@ def _config(presenter: bool) -> dict:
             "title": None,
         },
         "title": {"fontSize": lk.title_font, "anchor": "start", "fontWeight": 600, "offset": 8},
-        "view": {"stroke": None},
-        "font": "sans-serif",
+        "view": {"stroke": None},  # the font: Vega's default, sans-serif
     }
 
 
@@ -122,32 +120,29 @@ def line_spec(
     }
     # padding: a constant LR (or loss) at the edge of the domain would hide in the axis line
     y_scale = {"type": "log", "padding": 8} if log_y else {"zero": False, "padding": 8}
-    colour = {"field": "lane", "type": "nominal", "scale": _lane_scale(lanes, styles, "colour")}
-    dash = {"field": "lane", "type": "nominal", "scale": _lane_scale(lanes, styles, "dash")}
-    x = {"field": "x", "type": "quantitative", "title": x_title, "axis": {"tickCount": 8}}
+    shared = {
+        "x": {"field": "x", "type": "quantitative", "title": x_title, "axis": {"tickCount": 8}},
+        "color": {"field": "lane", "type": "nominal", "scale": _lane_scale(lanes, styles, "colour")},
+    }
+    if any(style["dash"] != DASH_ARRAYS["solid"] for style in styles):  # all solid: no dash to send
+        shared["strokeDash"] = {
+            "field": "lane",
+            "type": "nominal",
+            "scale": _lane_scale(lanes, styles, "dash"),
+        }
 
     def layer(field: str, width: float, opacity: float) -> dict:
+        # the layers share x and the lanes' colours and dashes (the chart's encoding, sent once per poll)
         return {
-            "mark": {
-                "type": "line",
-                "strokeWidth": width,
-                "opacity": opacity,
-                "clip": True,
-                "interpolate": "linear",
-            },
-            "encoding": {
-                "x": x,
-                "color": colour,
-                "strokeDash": dash,
-                "y": {"field": field, "type": "quantitative", "axis": y_axis, "scale": y_scale},
-            },
+            "mark": {"type": "line", "strokeWidth": width, "opacity": opacity, "clip": True},
+            "encoding": {"y": {"field": field, "type": "quantitative", "axis": y_axis, "scale": y_scale}},
         }
 
     if smooth:
         layers = [layer("y", lk.line * 0.45, 0.3), layer("smooth", lk.line, 1.0)]
     else:
         layers = [layer("y", lk.line, 1.0)]
-    return {**_base(title, presenter, height), "layer": layers}
+    return {**_base(title, presenter, height), "encoding": shared, "layer": layers}
 
 
 def epoch_spec(
@@ -195,28 +190,36 @@ def epoch_spec(
             "y": y,
             "color": {"field": "lane", "type": "nominal", "scale": _lane_scale(lanes, styles, "colour")},
             "shape": {"field": "lane", "type": "nominal", "scale": _lane_scale(lanes, styles, "shape")},
-            "strokeDash": {
-                "field": "model",
-                "type": "nominal",
-                "scale": {"domain": models, "range": [[1, 0], [6, 4]][: len(models)]},
-                # a line sample shows the dash (the default symbol would be the point marker)
-                "legend": {
-                    "symbolType": "stroke",
-                    "symbolSize": 600 if presenter else 360,
-                    "encode": {
-                        "symbols": {
-                            "update": {
-                                "stroke": {"value": "#444444"},
-                                "fill": {"value": "transparent"},
-                                "strokeWidth": {"value": lk.line},
-                            }
-                        }
-                    },
-                }
+            # the EMA model dashed beside the raw weights; without one, no dash to send (a line per model)
+            **(
+                {"strokeDash": model_dash(models, presenter, lk.line)}
                 if len(models) > 1
-                else None,
-            },
+                else {"detail": {"field": "model"}}
+            ),
             "tooltip": tooltip,
+        },
+    }
+
+
+def model_dash(models: list[str], presenter: bool, line: float) -> dict:
+    """The validation charts' dash per model (raw weights solid, their EMA dashed), with a legend whose
+    sample is a line, not the point marker the default symbol would draw."""
+    return {
+        "field": "model",
+        "type": "nominal",
+        "scale": {"domain": models, "range": [[1, 0], [6, 4]][: len(models)]},
+        "legend": {
+            "symbolType": "stroke",
+            "symbolSize": 600 if presenter else 360,
+            "encode": {
+                "symbols": {
+                    "update": {
+                        "stroke": {"value": "#444444"},
+                        "fill": {"value": "transparent"},
+                        "strokeWidth": {"value": line},
+                    }
+                }
+            },
         },
     }
 

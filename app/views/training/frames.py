@@ -19,22 +19,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from app.views.training.thinning import MAX_POINTS, early_index, simplify_index, thin_index
+from app.views.training.thinning import points_per_lane as points_per_lane  # re-exported
 from optim_core.optimizers import RULES
 from optim_core.smoothing import ema
 from optim_core.training.config import steps_per_epoch
 from optim_core.training.metrics import TRAIN_TIME_METRIC
-
-# A lane's series of more points than this is thinned for its chart (smoothing uses all of them, the store
-# and the CSV keep all of them): a chart stays small enough to send on every poll however long the run.
-MAX_POINTS = 1200
-# What a chart of several lanes draws in all: 180 points a lane for 3 lanes, never fewer than 100 a lane.
-POINTS_PER_CHART = 540
-MIN_POINTS = 100
-
-
-def points_per_lane(lanes: int) -> int:
-    """How many points of each lane a chart of `lanes` lanes draws, at most."""
-    return max(MIN_POINTS, POINTS_PER_CHART // max(1, lanes))
 
 
 # ---- lanes ---------------------------------------------------------------------------------------
@@ -140,29 +130,15 @@ class RunSeries:
                 first = np.argsort(order, kind="stable")
                 step, epoch, value, order = step[first], epoch[first], value[first], order[first]
             old = series.get((lane, name))
-            if old is not None:
-                keep = _order(old.step, old.epoch) < order[0]
+            if old is not None and len(old.step):
+                # a series is in order: rows after its last one (a poll's usual case) keep it whole, and only
+                # a resumed run's rewrite reads its order (each poll read the whole history before, O(steps))
+                last = _order(old.step[-1:], old.epoch[-1:])[0]
+                keep = slice(None) if last < order[0] else _order(old.step, old.epoch) < order[0]
                 step, epoch = np.concatenate([old.step[keep], step]), np.concatenate([old.epoch[keep], epoch])
                 value = np.concatenate([old.value[keep], value])
             series[(lane, name)] = Series(step, epoch, value)
         return RunSeries(max(self.rows, int(new["row"].max())), series)
-
-
-def thin_index(values: np.ndarray, max_points: int = MAX_POINTS) -> np.ndarray:
-    """The indices drawn of a series: all, or the first, the last and each bucket's lowest and highest
-    point (buckets of consecutive points, about max_points / 2 of them), so a spike stays in the picture."""
-    n = len(values)
-    if n <= max_points:
-        return np.arange(n)
-    k = math.ceil(2 * n / max(2, max_points - 2))
-    m = n // k * k
-    blocks = np.asarray(values[:m]).reshape(-1, k)
-    base = np.arange(0, m, k)
-    parts = [base + blocks.argmin(axis=1), base + blocks.argmax(axis=1), [0, n - 1]]
-    if m < n:
-        tail = np.asarray(values[m:])
-        parts.append([m + int(tail.argmin()), m + int(tail.argmax())])
-    return np.unique(np.concatenate(parts).astype(np.int64))
 
 
 def lane_array(codes: np.ndarray, names: list[str]) -> pa.DictionaryArray:
@@ -195,14 +171,17 @@ def step_frame(
     positive: bool = False,
     max_points: int = MAX_POINTS,
     names: list[str] | None = None,
+    simplify: bool = False,
 ) -> pa.Table:
     """One per-step metric as columns x, lane, y (and smooth: the bias-corrected EMA with `beta`, if > 0).
 
     x is the optimizer step, or the epoch (step / steps per epoch) when per_epoch gives each lane's count,
     or with seconds the lane's training time at that step (its train_time metric).
     positive drops values <= 0 (a log axis cannot show them); non-finite values are dropped after smoothing.
-    Long series are thinned (thin_index); x, y and smooth are float32, enough for a chart. names: the
-    labels of the lane column (all the chart's lanes when several runs share it; default: these lanes').
+    Long series are thinned (thin_index); with simplify (a smooth series: the learning rate), only the
+    points a straight line between their neighbours does not draw are kept (simplify_index, in log10 with
+    positive). x, y and smooth are float32, enough for a chart. names: the labels of the lane column (all
+    the chart's lanes when several runs share it; default: these lanes').
     """
     names = names or lane_names(lanes)
     columns: dict[str, list[np.ndarray]] = {c: [] for c in ["x", "y"] + (["smooth"] if beta > 0 else [])}
@@ -221,6 +200,8 @@ def step_frame(
         smooth = ema(y, beta)[keep] if beta > 0 else None
         x, y = x[keep], y[keep]
         drawn = thin_index(y, max_points)
+        if simplify:
+            drawn = drawn[simplify_index(x[drawn], np.log10(y[drawn]) if positive else y[drawn])]
         columns["x"].append(x[drawn])
         columns["y"].append(y[drawn])
         if smooth is not None:
@@ -248,33 +229,44 @@ def _last_per_epoch(series: Series) -> dict[int, float]:
 
 
 def epoch_frame(
-    metrics: RunSeries, lanes: list[LaneView], models: dict[str, str], names: list[str] | None = None
+    metrics: RunSeries,
+    lanes: list[LaneView],
+    models: dict[str, str],
+    field: str,
+    names: list[str] | None = None,
+    max_points: int = MAX_POINTS,
 ) -> pa.Table:
-    """Per-epoch validation as columns epoch, lane, model, loss, acc; models names the "raw" weights and
-    their "ema" (the EMA model's rows appear only when the run kept one). names: as for step_frame."""
+    """Per-epoch validation `field` ("acc" or "loss") as columns epoch, lane, model, <field>; models names
+    the "raw" weights and their "ema" (the EMA model's rows appear only when the run kept one). A long run's
+    epochs are thinned to about max_points a lane: each bucket's best and worst epoch, in buckets of equal
+    size (thin_index) and in buckets that grow (early_index: a run's first epochs, where it learns most, one
+    by one). names: as for step_frame."""
     names = names or lane_names(lanes)
-    epochs, codes, kinds, losses, accs = [], [], [], [], []
+    epochs, codes, kinds, values = [], [], [], []
     for lane in lanes:
-        for kind, prefix in (("raw", ""), ("ema", "ema_")):
-            acc = _last_per_epoch(metrics.get(lane.key, f"{prefix}val_acc"))
-            if not acc:
+        for kind, prefix in ((0, ""), (1, "ema_")):
+            found = _last_per_epoch(metrics.get(lane.key, f"{prefix}val_{field}"))
+            if not found:
                 continue
-            loss = _last_per_epoch(metrics.get(lane.key, f"{prefix}val_loss"))
-            shown = sorted(set(acc) | set(loss))
-            epochs += shown
-            codes += [names.index(lane.label)] * len(shown)
-            kinds += [0 if kind == "raw" else 1] * len(shown)
-            losses += [loss.get(e, math.nan) for e in shown]
-            accs += [acc.get(e, math.nan) for e in shown]
+            shown = np.array(sorted(found), np.int32)
+            value = np.array([found[e] for e in shown.tolist()], float)
+            drawn = np.arange(len(value))
+            if len(value) > max_points:  # half in buckets of one size, half in buckets that grow
+                half = max(2, max_points // 2)
+                drawn = np.union1d(thin_index(value, half), early_index(value, half // 2))
+            epochs.append(shown[drawn])
+            values.append(value[drawn])
+            codes.append(np.full(len(drawn), names.index(lane.label), np.int8))
+            kinds.append(np.full(len(drawn), kind, np.int8))
     return pa.table(
         {
-            "epoch": pa.array(epochs, pa.int32()),
-            "lane": lane_array(np.array(codes, np.int8), names),
+            "epoch": pa.array(np.concatenate(epochs) if epochs else np.zeros(0, np.int32), pa.int32()),
+            "lane": lane_array(np.concatenate(codes) if codes else np.zeros(0, np.int8), names),
             "model": pa.DictionaryArray.from_arrays(
-                pa.array(kinds, pa.int8()), pa.array([models["raw"], models["ema"]], pa.string())
+                pa.array(np.concatenate(kinds) if kinds else np.zeros(0, np.int8), pa.int8()),
+                pa.array([models["raw"], models["ema"]], pa.string()),
             ),
-            "loss": _float32([np.array(losses, float)]),
-            "acc": _float32([np.array(accs, float)]),
+            field: _float32(values),
         }
     )
 

@@ -80,9 +80,10 @@ def chunks_in_threads(
 
 
 def first_layer_maps(
-    x: torch.Tensor, weights: torch.Tensor, centre: bool, rows: int = 128
+    x: torch.Tensor, weights: torch.Tensor, centre: bool, rows: int = 128, workers: int = 1
 ) -> tuple[np.ndarray, torch.Tensor]:
-    """(windows, covariance) of the maps Z_d = conv(x, W_d) of (1), in float64 `rows` images at a time.
+    """(windows, covariance) of the maps Z_d = conv(x, W_d) of (1), in float64 `rows` images at a time
+    (on `workers` threads, as chunks_in_threads).
 
     weights (D, C, Cin, 3, 3). windows: the maps as float32 (n, D, Hp, Wp, 4, C), grouped by 2×2
     pooling window (pixel q = 2·dy + dx of a window; an odd last row or column dropped, as pooling
@@ -92,22 +93,30 @@ def first_layer_maps(
     n, (d, c), (h, w) = len(x), weights.shape[:2], x.shape[2:]
     hp, wp = h // 2, w // 2
     windows = np.empty((n, d, hp, wp, 4, c), dtype=np.float32)
-
-    def maps(start: int) -> torch.Tensor:  # (D, rows, C, H, W) float64
-        return torch.stack([F.conv2d(x[start : start + rows].double(), wd, padding=1) for wd in weights])
-
-    mean = torch.zeros(d, 1, c, 1, 1, dtype=torch.float64)
+    stacked = weights.reshape(d * c, *weights.shape[2:])  # the D maps as one convolution's channels
+    mean = torch.zeros(1, d, c, 1, 1, dtype=torch.float64)
     if centre:
-        for start in range(0, n, rows):
-            mean += maps(start).sum(dim=(1, 3, 4), keepdim=True)
-        mean /= n * h * w
-    covariance = torch.zeros(c, d, d, dtype=torch.float64)
-    for start in range(0, n, rows):
-        z = maps(start) - mean
-        if centre:
-            covariance += torch.einsum("dnchw,enchw->cde", z, z)
-        grouped = z[..., : 2 * hp, : 2 * wp].reshape(d, len(z[0]), c, hp, 2, wp, 2)
-        windows[start : start + rows] = grouped.permute(1, 0, 3, 5, 4, 6, 2).reshape(-1, d, hp, wp, 4, c)
+        # A map's mean over images and pixels, without the maps: each tap (i, j) of the 3×3 kernel meets
+        # the mean of the zero-padded input over the window it slides across, so
+        # mean(Z_d)[c] = Σ_{c', i, j} W_d[c, c', i, j]·mean(x_pad[:, c', i : i + H, j : j + W])
+        padded = F.pad(x.double(), (1, 1, 1, 1))
+        taps = torch.stack(
+            [padded[:, :, i : i + h, j : j + w].mean(dim=(0, 2, 3)) for i in range(3) for j in range(3)],
+            dim=1,
+        )  # (Cin, 9)
+        mean = torch.einsum("dcut,ut->dc", weights.reshape(d, c, -1, 9), taps).reshape(1, d, c, 1, 1)
+
+    def block(start: int) -> torch.Tensor:  # writes the block's windows; returns its covariance sum
+        z = F.conv2d(x[start : start + rows].double(), stacked, padding=1)
+        z = z.view(len(z), d, c, h, w) - mean
+        grouped = z[..., : 2 * hp, : 2 * wp].reshape(len(z), d, c, hp, 2, wp, 2)
+        windows[start : start + rows] = grouped.permute(0, 1, 3, 5, 4, 6, 2).reshape(-1, d, hp, wp, 4, c)
+        return torch.einsum("ndchw,nechw->cde", z, z) if centre else torch.zeros(c, d, d, dtype=torch.float64)
+
+    # the blocks' sums in order: the same covariance on any number of threads
+    covariance = sum(
+        chunks_in_threads(block, range(0, n, rows), workers), torch.zeros(c, d, d, dtype=torch.float64)
+    )
     return windows, covariance / (n * h * w)
 
 
@@ -115,7 +124,14 @@ class FactoredForward:
     """(flats (K, P) float32, coefficients (K, k) float64) -> logits (K, n, classes) of the K points
     origin + coefficients @ directions (flats are those points, as grid._points makes them)."""
 
-    def __init__(self, model: SmallCNN, x: torch.Tensor, origin: torch.Tensor, directions: torch.Tensor):
+    def __init__(
+        self,
+        model: SmallCNN,
+        x: torch.Tensor,
+        origin: torch.Tensor,
+        directions: torch.Tensor,
+        workers: int = 1,
+    ):
         self.model = model
         shapes = parameter_shapes(model)
         sizes = [math.prod(shape) for _, shape in shapes]
@@ -127,7 +143,9 @@ class FactoredForward:
         weights = basis.reshape(len(basis), *self.shapes["blocks.0.conv.weight"])
         bn = model.blocks[0].bn
         self.first_bn = bn if isinstance(bn, nn.BatchNorm2d) else None
-        self.windows, self.covariance = first_layer_maps(x, weights, centre=self.first_bn is not None)
+        self.windows, self.covariance = first_layer_maps(
+            x, weights, centre=self.first_bn is not None, workers=workers
+        )
 
     def param(self, flats: torch.Tensor, name: str) -> torch.Tensor:
         """The K points' `name` parameter, (K, *shape)."""
@@ -158,10 +176,21 @@ class FactoredForward:
                 h = self._conv_bn_pool_relu(h, flats, f"blocks.{i}.", block.bn)
             if block.branch is not None:
                 h = h + self._branch(h, flats, f"blocks.{i}.branch.", block.branch.bn)
-        features = h.reshape(n, k_points, -1)  # per point: (C, H, W) flattened, as SmallCNN does
-        weight, bias = self.param(flats, "head.weight"), self.param(flats, "head.bias")
-        # logits[k, b] = W_k @ features[b, k] + b_k, one batched matmul
-        return torch.baddbmm(bias[:, None, :], features.transpose(0, 1), weight.transpose(1, 2))
+        _, channels, height, width = h.shape
+        c = channels // k_points
+        # per point: its (H, W, C) activations flattened, one copy (C-contiguous runs of the NHWC memory);
+        # the head's weights, (C, H, W)-ordered as SmallCNN flattens, reordered to match (a few kB)
+        nhwc = h.permute(0, 2, 3, 1).reshape(n, height * width, k_points, c)
+        features = nhwc.permute(2, 0, 1, 3).reshape(k_points, n, -1)
+        weight = self.param(flats, "head.weight")
+        weight = (
+            weight.view(k_points, -1, c, height, width)
+            .permute(0, 1, 3, 4, 2)
+            .reshape(k_points, -1, c * height * width)
+        )
+        bias = self.param(flats, "head.bias")
+        # logits[k, b] = W_k @ features[k, b] + b_k, one batched matmul
+        return torch.baddbmm(bias[:, None, :], features, weight.transpose(1, 2))
 
     def _conv(self, h: torch.Tensor, flats: torch.Tensor, prefix: str) -> torch.Tensor:
         """The K points' 3×3 convolutions `prefix`conv as one grouped convolution (groups = K)."""

@@ -20,13 +20,16 @@ Batched, never one load_state_dict + forward per point: chunks of K points at on
 - "packed": the K points as the K lanes of a model.PackedCNN (the trainer's several-SmallCNNs-as-one
   network), SmallCNN's NHWC layout (model.first_conv), in which the CPU's pooling is several times faster.
 - "vmap": torch.func.functional_call under torch.func.vmap over the K stacked weight sets; any model.
-Digits, 31 × 31 points over 512 images, on this shared 2-core machine (tests/benchmarks/
-bench_cnn_landscape.py): on one thread the naive loop takes 3.6 to 4.1 s, packed 4.7 to 5.2 s, factored
-1.3 to 1.6 s (2.4 to 2.9 times faster); on two threads factored 0.73 to 1.0 s (a chunk per thread,
-factored.chunks_in_threads) and the naive loop 4.4 to 42 s (two threads splitting its small per-point
-kernels wait on each other, worst when the machine is busy): 5.6 to 16 times in the same run. Most of
-what is left of factored's time is the second convolution (38 M multiply-adds per point), which no
-identity shares between points. vmap is the slowest on the CPU.
+Digits, 31 × 31 points over 512 images, on this 2-core machine (tests/benchmarks/bench_cnn_landscape.py,
+quiet, 10 runs): on two threads factored takes 0.72 to 0.92 s (a chunk per thread, and its first layer's
+maps too: factored.chunks_in_threads) and the naive loop 3.4 to 6.7 s (two threads splitting its small
+per-point kernels wait on each other, worst when the machine is busy): 4.8 to 7.8 times in the same run,
+at least 5 in 9 of the 10; on one thread 1.5 s against 4.7 to 5.3 s. Over half of factored's time is the
+second convolution (38 M multiply-adds per point, at about the core's peak), which no identity shares
+between points; Winograd's F(4×4, 3×3) would do a quarter of its multiplications, but as batched matrix
+products of inner size 16 they run at a third of the convolution's speed, and its transforms cost as
+much again. vmap is the slowest on the CPU; packed, on one thread, is slower than the naive loop (4.7 to 5.2
+s against 3.6 to 4.1 s when last measured).
 The per-point loop is kept beside them as the reference (`evaluate_points_naive`); tests prove that
 all three agree with it.
 
@@ -157,9 +160,12 @@ def _points(origin: torch.Tensor, directions: torch.Tensor, coefficients: torch.
 
 def _mean_loss_and_accuracy(logits: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """(..., n, C) logits -> (mean cross-entropy, accuracy) over the n images, per leading index."""
-    log_p = F.log_softmax(logits, dim=-1)
-    picked = log_p.gather(-1, y.expand(*logits.shape[:-1]).unsqueeze(-1)).squeeze(-1)
-    correct = (logits.argmax(-1) == y).to(logits.dtype)
+    # over the classes as the second-to-last dimension of a transposed view: torch's CPU kernels then run
+    # along the n images (a few classes as the last dimension are four times slower; same values)
+    by_class = logits.transpose(-1, -2)  # (..., C, n)
+    log_p = F.log_softmax(by_class, dim=-2)
+    picked = log_p.gather(-2, y.expand(*by_class.shape[:-2], 1, -1)).squeeze(-2)
+    correct = (by_class.argmax(-2) == y).to(logits.dtype)
     return -picked.mean(-1), correct.mean(-1)
 
 
@@ -246,9 +252,11 @@ def evaluate_points(
     origin_t, directions_t, coefficients_t = _as_tensors(origin, directions, coefficients)
     x = x.cpu()
     chunk = chunk or chunk_for(model, x, method)
+    # factored: one chunk per thread, each on one thread (see chunks_in_threads); the others: torch's threads
+    workers = torch.get_num_threads() if method == "factored" else 1
     if method == "factored":
         forward: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = FactoredForward(
-            cast(SmallCNN, model), x, origin_t, directions_t
+            cast(SmallCNN, model), x, origin_t, directions_t, workers
         )
     else:
         points_only = (
@@ -263,8 +271,6 @@ def evaluate_points(
             flats = _points(origin_t, directions_t, chunk_coefficients)
             return _mean_loss_and_accuracy(forward(flats, chunk_coefficients), y)
 
-    # factored: one chunk per thread, each on one thread (see chunks_in_threads); the others: torch's threads
-    workers = torch.get_num_threads() if method == "factored" else 1
     losses, accuracies = [], []
     starts = range(0, total, chunk)
     for start, (loss, accuracy) in zip(starts, chunks_in_threads(evaluate, starts, workers), strict=True):
