@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import streamlit as st
@@ -23,8 +24,9 @@ from app.shared.markdown import literal
 _MANTISSAS = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0)
 
 
+@lru_cache(maxsize=64)  # a log slider reads its grid several times a run; a few ranges are in use
 def log_grid(low: float, high: float) -> tuple[float, ...]:
-    """The round log-spaced values in [low, high]."""
+    """The round log-spaced values in [low, high] (made once per range: a tuple, never changed)."""
     values = []
     for exponent in range(math.floor(math.log10(low)) - 1, math.ceil(math.log10(high)) + 1):
         for mantissa in _MANTISSAS:

@@ -147,8 +147,8 @@ def test_clicking_the_map_sets_the_start(page, app_url):
     assert_no_exception(page)
 
 
-def test_lr_change_reruns_only_the_map_fragment(page, app_url):
-    """An LR slider sits in a fragment with the map: the sidebar is not sent again, the link still follows."""
+def received(page) -> list[bytes]:
+    """The websocket's frames from the server, from now on."""
     frames: list[bytes] = []
     page.on(
         "websocket",
@@ -157,8 +157,16 @@ def test_lr_change_reruns_only_the_map_fragment(page, app_url):
             lambda payload: frames.append(payload if isinstance(payload, bytes) else payload.encode()),
         ),
     )
-    open_page(page, app_url, "?n_opt=1&o1=sgd")
+    return frames
+
+
+def test_lr_change_reruns_only_the_map_fragment(page, app_url):
+    """An LR slider (at a desk, above the map) reruns the map's fragment alone: neither the sidebar nor the
+    LR sliders are sent again, they stay on the screen, and the link still follows."""
+    frames = received(page)
+    open_page(page, app_url, "?n_opt=2&o1=sgd")
     assert any(b"Common settings" in f for f in frames), "a whole-page run sends the sidebar"
+    assert any(b"-o2_lr" in f for f in frames)
     before = map_paths(page)[0]
     frames.clear()
     thumb = page.locator('.st-key-o1_lr input[type="range"]')
@@ -168,7 +176,10 @@ def test_lr_change_reruns_only_the_map_fragment(page, app_url):
     wait_for_app(page)
     assert map_paths(page)[0]["x"] != before["x"]
     assert frames and not any(b"Common settings" in f for f in frames), "the LR change reran the whole page"
+    assert not any(b"-o2_lr" in f for f in frames), "the LR change sent the LR sliders again"
     assert "o1_lr=" in page.url
+    for key in ("o1_lr", "o2_lr"):
+        assert page.locator(f'.st-key-{key} input[type="range"]').is_visible()
     assert_no_exception(page)
 
 

@@ -1,25 +1,12 @@
-"""The Playground's Steps slider (in the sidebar) and LR sliders (above the map) rerun only the map's fragment
-in a real Chromium, and what the fragment does not redraw stays on the screen, current."""
+"""The Playground's Steps slider (in the sidebar) reruns only the map's fragment in a real Chromium, and what
+the fragment does not redraw stays on the screen, current (an LR slider: test_playground_browser.py)."""
 
 import pytest
 
 from tests.browser.harness import assert_no_exception, wait_for_app
-from tests.browser.test_playground_browser import map_paths, open_page
+from tests.browser.test_playground_browser import map_paths, open_page, received
 
 pytestmark = pytest.mark.browser
-
-
-def received(page) -> list[bytes]:
-    """The websocket's frames from the server, from now on."""
-    frames: list[bytes] = []
-    page.on(
-        "websocket",
-        lambda ws: ws.on(
-            "framereceived",
-            lambda payload: frames.append(payload if isinstance(payload, bytes) else payload.encode()),
-        ),
-    )
-    return frames
 
 
 def test_a_steps_change_reruns_only_the_map_fragment(page, app_url):
@@ -46,23 +33,4 @@ def test_a_steps_change_reruns_only_the_map_fragment(page, app_url):
     assert page.locator('.st-key-steps input[type="range"]').input_value() == "110"
     assert page.locator('.st-key-t input[type="range"]').get_attribute("max") == "110"
     assert page.locator(".st-key-pg_card_2").is_visible()
-    assert_no_exception(page)
-
-
-def test_an_lr_change_does_not_send_the_lr_sliders_again(page, app_url):
-    frames = received(page)
-    open_page(page, app_url, "?n_opt=2&o1=sgd")
-    assert any(b"-o2_lr" in f for f in frames)
-    before = map_paths(page)[0]
-    frames.clear()
-    thumb = page.locator('.st-key-o1_lr input[type="range"]')
-    thumb.focus()
-    thumb.press("ArrowRight")
-    page.wait_for_timeout(500)
-    wait_for_app(page)
-    assert map_paths(page)[0]["x"] != before["x"]
-    assert frames and not any(b"-o2_lr" in f or b"Common settings" in f for f in frames)
-    assert "o1_lr=" in page.url
-    for key in ("o1_lr", "o2_lr"):
-        assert page.locator(f'.st-key-{key} input[type="range"]').is_visible()
     assert_no_exception(page)

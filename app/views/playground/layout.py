@@ -19,7 +19,7 @@ from app.shared import shortcuts
 from app.shared.controls import slot_settings
 from app.shared.i18n import t
 from app.shared.optimizer_labels import optimizer_label
-from app.shared.settings import Setting, log_grid
+from app.shared.settings import Setting
 
 PLAYING = "_pg_playing"  # session only: a played run is not part of a link
 TICK_S = 0.4  # seconds between two steps of a played run
@@ -86,27 +86,12 @@ def _rows(n: int, per_row: int) -> list:
     return columns
 
 
-@dataclasses.dataclass(frozen=True)
-class LogSetting(Setting):
-    """A log setting whose grid of values is made once per range: a slider reads it several times a run."""
-
-    @property
-    def grid(self) -> tuple[float, ...]:
-        return _log_grid(self.low, self.high)
-
-
-@lru_cache(maxsize=8)
-def _log_grid(low: float, high: float) -> tuple[float, ...]:
-    return log_grid(low, high)
-
-
 @lru_cache(maxsize=256)  # slots × rules × surfaces' scales in use: a few hundred small objects at most
 def lr_setting(i: int, name: str, scales: tuple[float, float]) -> Setting:
     """Optimizer i's LR slider, named after its rule: with more than four optimizers the sliders sit in
     rows of their own below the cards. Made once, as every change of the map's fragment reads it."""
     setting = next(s for s in slot_settings(i, name, scales) if s.key == f"o{i}_lr")
-    fields = {f.name: getattr(setting, f.name) for f in dataclasses.fields(setting)}
-    return LogSetting(**{**fields, "label": lambda: t("pg.lr_of", name=optimizer_label(name))})
+    return dataclasses.replace(setting, label=lambda: t("pg.lr_of", name=optimizer_label(name)))
 
 
 def step_setting(steps: int) -> Setting:

@@ -229,11 +229,11 @@ def rerun_map() -> None:
 
 
 @st.fragment(run_every=layout.tick_every(), key=LAB)
-def lab(rules: tuple[tuple[str, tuple], ...]) -> None:
+def lab(rules: tuple[tuple[str, tuple], ...], lr_settings: list[Setting]) -> None:
     """The step row, the map and all that follows the paths (on a projector the LR sliders too).
 
-    rules: each optimizer's rule and other hyperparameters, from its card. The map is drawn before the
-    step row above it (its value is read first), so it reaches the browser first.
+    rules: each optimizer's rule and other hyperparameters, from its card; lr_settings: its LR slider. The
+    map is drawn before the step row above it (its value is read first), so it reaches the browser first.
     """
     steps = int(st.session_state[STEPS.key])  # as it is now: `steps_changed` reruns the fragment alone
     inspected = layout.step_setting(steps)
@@ -241,7 +241,6 @@ def lab(rules: tuple[tuple[str, tuple], ...]) -> None:
         st.rerun(scope="app")
     # on a projector the step row comes first, and the LR sliders follow the map in their drawer
     scrubber = st.container()
-    lr_settings = [layout.lr_setting(i, name, scales) for i, (name, _) in enumerate(rules, start=1)]
     # at a desk the LR sliders were drawn above (`rerun_map`): their values are read, not registered
     read = state.register if presenter or watching else (lambda setting: st.session_state[setting.key])
     slots = [
@@ -389,9 +388,10 @@ chart_column, rules_column = (
     (st.container(), st.container()) if presenter else st.columns([2, 1], gap="medium")
 )
 with chart_column:
+    lr_settings = [layout.lr_setting(i, name, scales) for i, (name, _) in enumerate(rules, start=1)]
     if not (presenter or watching):  # at a desk, above the map, outside the fragment
-        lr_row([layout.lr_setting(i, n, scales) for i, (n, _) in enumerate(rules, 1)], on_change=rerun_map)
-    lab(rules)
+        lr_row(lr_settings, on_change=rerun_map)
+    lab(rules, lr_settings)
     slides.progress_panel()
 with rules_column:
     if presenter:
